@@ -1,0 +1,6 @@
+package dev.attn4j.kernels;
+
+/** Elementwise functions of two arguments that kernels implement. */
+public enum BinaryOp {
+    ADD, SUB, MUL, DIV, POW, MAX, MIN
+}

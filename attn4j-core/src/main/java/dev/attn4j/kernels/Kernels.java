@@ -1,0 +1,61 @@
+package dev.attn4j.kernels;
+
+/**
+ * The F32 compute primitives everything else is built from, over contiguous runs of heap float
+ * arrays ({@code array, offset, length}). Two implementations: {@link ScalarKernels}, the readable
+ * reference, and {@code dev.attn4j.kernels.simd.SimdKernels} (jdk.incubator.vector), chosen once
+ * at start-up by {@link #get()}. Callers check shapes; kernels trust their arguments.
+ */
+public interface Kernels {
+
+    /** The implementation in use: SIMD when the Vector API is available, else scalar. */
+    static Kernels get() {
+        return KernelProvider.instance();
+    }
+
+    /** The scalar reference implementation, always available. */
+    static Kernels scalar() {
+        return ScalarKernels.INSTANCE;
+    }
+
+    String name();
+
+    /**
+     * Row-major GEMM: {@code C = alpha * op(A) * op(B) + beta * C}, op(A) [m, k], op(B) [k, n],
+     * C [m, n]. With {@code transA} A is stored [k, m] (leading dimension lda), else [m, k];
+     * likewise B. When beta is 0, C is not read (NaN in C does not propagate).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+              float beta, float[] c, int cOff, int ldc);
+
+    /** Sum of a[i] * b[i]. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** Sum of x[i]. */
+    float sum(float[] x, int off, int n);
+
+    /** Maximum of x[i] (NaN if any is NaN; -Infinity for n = 0). */
+    float max(float[] x, int off, int n);
+
+    /** y[i] += alpha * x[i]. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** y[i] = op(x[i]); x and y may be the same run. */
+    void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** out[i] = a[i] op b[i]; out may alias a or b. */
+    void binary(BinaryOp op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** out[i] = a[i] op s. */
+    void binaryScalar(BinaryOp op, float[] a, int aOff, float s, float[] out, int outOff, int n);
+
+    /** out[i] = s op b[i]. */
+    void scalarBinary(BinaryOp op, float s, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** Numerically stable softmax of one row: y = exp(x - max) / sum. A row of all -Infinity gives NaN. */
+    void softmax(float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** Numerically stable log-softmax of one row. */
+    void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n);
+}

@@ -1,0 +1,149 @@
+package dev.attn4j.kernels;
+
+/**
+ * The readable reference implementation of {@link Kernels}: plain loops, one element at a time.
+ * The SIMD implementation must agree with it; it is also the fallback when the Vector API is
+ * not available, and can be forced with {@code -Dattn4j.kernels=scalar}.
+ */
+public final class ScalarKernels implements Kernels {
+    public static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {
+    }
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        // Rows of C are independent: split them over threads. i-p-j order streams rows of B.
+        Parallel.forRange(m, Math.max(1, (int) (65536L / Math.max(1L, (long) n * k))), (from, to) -> {
+            float[] row = new float[n];
+            for (int i = from; i < to; i++) {
+                java.util.Arrays.fill(row, 0f);
+                for (int p = 0; p < k; p++) {
+                    float aip = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    if (aip == 0f) continue;
+                    if (transB) {
+                        for (int j = 0; j < n; j++) row[j] += aip * b[bOff + j * ldb + p];
+                    } else {
+                        int bRow = bOff + p * ldb;
+                        for (int j = 0; j < n; j++) row[j] += aip * b[bRow + j];
+                    }
+                }
+                int cRow = cOff + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    c[cRow + j] = beta == 0f ? alpha * row[j] : alpha * row[j] + beta * c[cRow + j];
+                }
+            }
+        });
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public float sum(float[] x, int off, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    @Override
+    public float max(float[] x, int off, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            if (Float.isNaN(v)) return Float.NaN;
+            if (v > m) m = v;
+        }
+        return m;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] = apply(op, x[xOff + i]);
+    }
+
+    /** The reference definition of each unary op, in float. */
+    public static float apply(UnaryOp op, float x) {
+        return switch (op) {
+            case NEG -> -x;
+            case EXP -> (float) Math.exp(x);
+            case LOG -> (float) Math.log(x);
+            case TANH -> (float) Math.tanh(x);
+            case SQRT -> (float) Math.sqrt(x);
+            case RELU -> x > 0f ? x : 0f;
+            case GELU_ERF -> (float) (0.5 * x * (1.0 + MathF.erf(x / Math.sqrt(2.0))));
+            case GELU_TANH -> (float) (0.5 * x * (1.0 + Math.tanh(MathF.SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
+            case SILU -> (float) (x / (1.0 + Math.exp(-x)));
+            case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-x)));
+            case ABS -> Math.abs(x);
+            case SQUARE -> x * x;
+            case RECIPROCAL -> 1f / x;
+        };
+    }
+
+    /** The reference definition of each binary op, in float. */
+    public static float apply(BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case POW -> (float) Math.pow(a, b);
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+        };
+    }
+
+    @Override
+    public void binary(BinaryOp op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, a[aOff + i], b[bOff + i]);
+    }
+
+    @Override
+    public void binaryScalar(BinaryOp op, float[] a, int aOff, float s, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, a[aOff + i], s);
+    }
+
+    @Override
+    public void scalarBinary(BinaryOp op, float s, float[] b, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = apply(op, s, b[bOff + i]);
+    }
+
+    @Override
+    public void softmax(float[] x, int xOff, float[] y, int yOff, int n) {
+        float m = max(x, xOff, n);
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[xOff + i] - m);
+            y[yOff + i] = e;
+            s += e;
+        }
+        float inv = 1f / s;
+        for (int i = 0; i < n; i++) y[yOff + i] *= inv;
+    }
+
+    @Override
+    public void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n) {
+        float m = max(x, xOff, n);
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
+        float lse = m + (float) Math.log(s);
+        for (int i = 0; i < n; i++) y[yOff + i] = x[xOff + i] - lse;
+    }
+}
