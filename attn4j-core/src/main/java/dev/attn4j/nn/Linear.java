@@ -1,0 +1,43 @@
+package dev.attn4j.nn;
+
+import dev.attn4j.autograd.F;
+import dev.attn4j.autograd.Tensor;
+import dev.attn4j.tensor.Shape;
+import java.util.SplittableRandom;
+
+/**
+ * y = x W^T + b, as torch.nn.Linear: weight [out_features, in_features], bias [out_features],
+ * both initialised U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform with a = sqrt(5)).
+ */
+public final class Linear extends Module implements Layer {
+    public final int inFeatures;
+    public final int outFeatures;
+    public final Tensor weight;
+    /** Null when constructed without bias. */
+    public final Tensor bias;
+
+    public Linear(int inFeatures, int outFeatures, SplittableRandom rng) {
+        this(inFeatures, outFeatures, true, rng);
+    }
+
+    public Linear(int inFeatures, int outFeatures, boolean bias, SplittableRandom rng) {
+        if (inFeatures <= 0 || outFeatures <= 0) {
+            throw new IllegalArgumentException("Linear(" + inFeatures + ", " + outFeatures + "): sizes must be positive");
+        }
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.weight = parameter("weight", Init.kaimingUniform(rng, Shape.of(outFeatures, inFeatures), Math.sqrt(5)));
+        double bound = 1 / Math.sqrt(inFeatures);
+        this.bias = bias ? parameter("bias", Init.uniform(rng, Shape.of(outFeatures), bound)) : null;
+    }
+
+    /** x [..., in] -> [..., out]. */
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.rank() == 0 || x.dim(-1) != inFeatures) {
+            throw new IllegalArgumentException("Linear(" + inFeatures + " -> " + outFeatures + ") got input of shape "
+                    + x.shape() + "; its last dimension must be " + inFeatures);
+        }
+        return F.linear(x, weight, bias); // [..., out]
+    }
+}
