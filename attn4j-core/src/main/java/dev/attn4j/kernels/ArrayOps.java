@@ -17,6 +17,9 @@ import java.util.function.DoubleUnaryOperator;
  * (or, for {@link #split} and {@link #chunk}, views) and never modifies its inputs, except the
  * explicitly in-place {@link #addInto}.
  *
+ * <p>Functions passed to {@link #map}, {@link #zip} and {@link #zip3} may run on several threads
+ * at once and must not keep state.
+ *
  * <p>Two paths: dense heap F32 operands go to {@link Kernels#get()} (same shape, scalar, and
  * "row"/"column" broadcasts), split over {@link Parallel} when large; everything else (any
  * strides, memory segments, F64) takes a generic strided loop computed in double. F64 inputs
@@ -301,7 +304,9 @@ public final class ArrayOps {
         if (x.isDenseHeapF32()) {
             float[] xa = x.floatArray(), oa = out.floatArray();
             int xo = x.offset();
-            for (int i = 0; i < n; i++) oa[i] = (float) f.applyAsDouble(xa[xo + i]);
+            Parallel.forRange(n, GRAIN, (from, to) -> {
+                for (int i = from; i < to; i++) oa[i] = (float) f.applyAsDouble(xa[xo + i]);
+            });
             return out;
         }
         Storage xs = x.storage(), os = out.storage();
@@ -319,7 +324,9 @@ public final class ArrayOps {
         if (a.isDenseHeapF32() && b.isDenseHeapF32() && a.shape().equals(s) && b.shape().equals(s)) {
             float[] aa = a.floatArray(), ba = b.floatArray(), oa = out.floatArray();
             int ao = a.offset(), bo = b.offset();
-            for (int i = 0; i < n; i++) oa[i] = (float) f.applyAsDouble(aa[ao + i], ba[bo + i]);
+            Parallel.forRange(n, GRAIN, (from, to) -> {
+                for (int i = from; i < to; i++) oa[i] = (float) f.applyAsDouble(aa[ao + i], ba[bo + i]);
+            });
             return out;
         }
         NDArray ae = expandTo(a, s), be = expandTo(b, s);
@@ -347,7 +354,9 @@ public final class ArrayOps {
                 && a.shape().equals(s) && b.shape().equals(s) && c.shape().equals(s)) {
             float[] aa = a.floatArray(), ba = b.floatArray(), ca = c.floatArray(), oa = out.floatArray();
             int ao = a.offset(), bo = b.offset(), co = c.offset();
-            for (int i = 0; i < n; i++) oa[i] = (float) f.apply(aa[ao + i], ba[bo + i], ca[co + i]);
+            Parallel.forRange(n, GRAIN, (from, to) -> {
+                for (int i = from; i < to; i++) oa[i] = (float) f.apply(aa[ao + i], ba[bo + i], ca[co + i]);
+            });
             return out;
         }
         NDArray ae = expandTo(a, s), be = expandTo(b, s), ce = expandTo(c, s);
