@@ -153,7 +153,8 @@ public final class ScalarKernels implements Kernels {
         float m = max(x, xOff, n);
         float s = 0f;
         for (int i = 0; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
-        float lse = m + (float) Math.log(s);
-        for (int i = 0; i < n; i++) y[yOff + i] = x[xOff + i] - lse;
+        // (x - m) - log(s) rather than x - (m + log(s)): keeps results near 0 accurate when |x| is large
+        float logS = (float) Math.log(s);
+        for (int i = 0; i < n; i++) y[yOff + i] = (x[xOff + i] - m) - logS;
     }
 }

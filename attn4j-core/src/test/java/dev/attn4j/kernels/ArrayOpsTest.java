@@ -336,9 +336,14 @@ class ArrayOpsTest {
                 for (int d = -3; d < 3; d++) {
                     assertClose(tag("softmax dim " + d + " " + l + " " + dt), ArrayOps.softmax(x, d), x.shape(), naiveSoftmax(x, d, false), tol(dt) * 10);
                     NDArray ls = ArrayOps.logSoftmax(x, d);
-                    assertClose(tag("logSoftmax dim " + d + " " + l + " " + dt), ls, x.shape(), naiveSoftmax(x, d, true), tol(dt) * 10);
+                    // log-softmax values inherit the absolute rounding of inputs of size 1e4 (ulp 1e-3 in F32)
+                    assertClose(tag("logSoftmax dim " + d + " " + l + " " + dt), ls, x.shape(), naiveSoftmax(x, d, true),
+                            dt == DType.F32 ? 2e-3 : tol(dt) * 1e4);
                 }
             }
+            NDArray small = rand(rng, dt, 3, 29);
+            assertClose(tag("logSoftmax moderate " + dt), ArrayOps.logSoftmax(small, 1), small.shape(),
+                    naiveSoftmax(small, 1, true), tol(dt) * 10);
             NDArray s = NDArray.scalar(3).to(dt);
             assertThat(ArrayOps.softmax(s, 0).item()).isEqualTo(1.0);
             assertThat(ArrayOps.logSoftmax(s, -1).item()).isEqualTo(0.0);
