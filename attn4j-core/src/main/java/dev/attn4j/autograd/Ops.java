@@ -263,31 +263,18 @@ final class Ops {
 
     // ---------------------------------------------------------------- functions
 
-    private static int[] lastDims(int rank, int k) {
-        int[] d = new int[k];
-        for (int i = 0; i < k; i++) d[i] = rank - k + i;
-        return d;
-    }
-
     static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         NDArray xd = x.data(), wd = weight == null ? null : weight.data();
         ArrayOps.NormResult r = ArrayOps.layerNorm(xd, normalizedShape, wd, bias == null ? null : bias.data(), eps);
         Tensor[] inputs = inputsOf(x, weight, bias);
-        int[] red = lastDims(xd.rank(), normalizedShape.length);
         return record("layerNorm", r.out(), inputs, g -> {
-            NDArray xhat = ArrayOps.mul(ArrayOps.sub(xd, r.mean()), r.rstd());         // x shape
-            NDArray gy = wd == null ? g : ArrayOps.mul(g, wd);                          // x shape
-            NDArray m1 = ArrayOps.mean(gy, red, true);                                  // [..., 1 x k]
-            NDArray m2 = ArrayOps.mean(ArrayOps.mul(gy, xhat), red, true);             // [..., 1 x k]
-            NDArray gx = x.requiresGrad() ? ArrayOps.mul(r.rstd(),
-                    ArrayOps.sub(ArrayOps.sub(gy, m1), ArrayOps.mul(xhat, m2))) : null;
+            ArrayOps.NormGrads ng = ArrayOps.layerNormBackward(xd, g, r.mean(), r.rstd(), wd, normalizedShape,
+                    bias != null && bias.requiresGrad());
             NDArray[] out = new NDArray[inputs.length];
-            out[0] = gx;
+            out[0] = ng.dx();
             int i = 1;
-            if (weight != null) {
-                out[i++] = weight.requiresGrad() ? sumTo(ArrayOps.mul(g, xhat), weight) : null;
-            }
-            if (bias != null) out[i] = bias.requiresGrad() ? sumTo(g, bias) : null;
+            if (weight != null) out[i++] = ng.dweight();
+            if (bias != null) out[i] = ng.dbias();
             return out;
         });
     }
@@ -296,14 +283,9 @@ final class Ops {
         NDArray xd = x.data(), wd = weight == null ? null : weight.data();
         ArrayOps.NormResult r = ArrayOps.rmsNorm(xd, normalizedShape, wd, eps);
         Tensor[] inputs = inputsOf(x, weight, null);
-        int[] red = lastDims(xd.rank(), normalizedShape.length);
         return record("rmsNorm", r.out(), inputs, g -> {
-            NDArray xhat = ArrayOps.mul(xd, r.rstd());                                  // x shape
-            NDArray gy = wd == null ? g : ArrayOps.mul(g, wd);                          // x shape
-            NDArray m = ArrayOps.mean(ArrayOps.mul(gy, xhat), red, true);              // [..., 1 x k]
-            NDArray gx = x.requiresGrad() ? ArrayOps.mul(r.rstd(), ArrayOps.sub(gy, ArrayOps.mul(xhat, m))) : null;
-            if (weight == null) return new NDArray[] {gx};
-            return new NDArray[] {gx, weight.requiresGrad() ? sumTo(ArrayOps.mul(g, xhat), weight) : null};
+            ArrayOps.NormGrads ng = ArrayOps.rmsNormBackward(xd, g, r.rstd(), wd, normalizedShape);
+            return weight == null ? new NDArray[] {ng.dx()} : new NDArray[] {ng.dx(), ng.dweight()};
         });
     }
 

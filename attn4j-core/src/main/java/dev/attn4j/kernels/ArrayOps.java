@@ -891,6 +891,100 @@ public final class ArrayOps {
         return new NormResult(out, mean, rstd);
     }
 
+    /** Gradients of a normalization: input, weight (null if none) and bias (null if none). */
+    public record NormGrads(NDArray dx, NDArray dweight, NDArray dbias) {
+    }
+
+    /**
+     * Backward of {@link #layerNorm} given the output gradient {@code g} and the saved mean and
+     * rstd, in one pass per row (statistics in double); {@code withBias} asks for the bias gradient.
+     */
+    public static NormGrads layerNormBackward(NDArray x, NDArray g, NDArray mean, NDArray rstd, NDArray weight,
+                                              int[] normalizedShape, boolean withBias) {
+        return normBackward(x, g, mean, rstd, weight, normalizedShape, withBias, false);
+    }
+
+    /** Backward of {@link #rmsNorm} given the output gradient and the saved rstd. */
+    public static NormGrads rmsNormBackward(NDArray x, NDArray g, NDArray rstd, NDArray weight, int[] normalizedShape) {
+        return normBackward(x, g, null, rstd, weight, normalizedShape, false, true);
+    }
+
+    private static NormGrads normBackward(NDArray x, NDArray g, NDArray mean, NDArray rstd, NDArray weight,
+                                          int[] normalizedShape, boolean withBias, boolean rms) {
+        String op = rms ? "rmsNormBackward" : "layerNormBackward";
+        int k = checkNormalized(op, x, normalizedShape, weight, null);
+        if (!g.shape().equals(x.shape())) {
+            throw new IllegalArgumentException(op + ": gradient shape " + g.shape() + " differs from input " + x.shape());
+        }
+        sameDType(op, x, g);
+        int r = x.rank();
+        int rows = x.shape().numel(0, r - k), len = x.shape().numel(r - k, r);
+        NDArray xc = x.contiguous(), gc = g.contiguous();                       // [rows, len]
+        NDArray mc = mean == null ? null : mean.contiguous(), rc = rstd.contiguous(); // [rows]
+        double[] w = weight == null ? null : weight.toDoubleArray();            // [len]
+        NDArray dx = NDArray.zeros(x.dtype(), x.shape());
+        double[] dw = weight == null ? null : new double[len], db = withBias ? new double[len] : null;
+        Object lock = new Object();
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, len)), (f, t) -> {
+            double[] xr = new double[len], gr = new double[len], out = new double[len];
+            double[] pw = dw == null ? null : new double[len], pb = db == null ? null : new double[len];
+            for (int i = f; i < t; i++) {
+                readRow(xc, i * len, xr, len);
+                readRow(gc, i * len, gr, len);
+                double mu = mc == null ? 0 : mc.storage().getDouble(mc.offset() + i);
+                double rs = rc.storage().getDouble(rc.offset() + i);
+                double m1 = 0, m2 = 0;
+                for (int j = 0; j < len; j++) {
+                    double xhat = (xr[j] - mu) * rs;
+                    double gy = w == null ? gr[j] : gr[j] * w[j];
+                    m1 += gy;
+                    m2 += gy * xhat;
+                    if (pw != null) pw[j] += gr[j] * xhat;
+                    if (pb != null) pb[j] += gr[j];
+                }
+                m1 = rms ? 0 : m1 / len;
+                m2 /= len;
+                for (int j = 0; j < len; j++) {
+                    double xhat = (xr[j] - mu) * rs;
+                    double gy = w == null ? gr[j] : gr[j] * w[j];
+                    out[j] = rs * (gy - m1 - xhat * m2);
+                }
+                writeRow(dx, i * len, out, len);
+            }
+            synchronized (lock) {
+                for (int j = 0; pw != null && j < len; j++) dw[j] += pw[j];
+                for (int j = 0; pb != null && j < len; j++) db[j] += pb[j];
+            }
+        });
+        Shape ns = Shape.of(normalizedShape);
+        return new NormGrads(dx, dw == null ? null : fromDoubles(dw, x.dtype(), ns), db == null ? null : fromDoubles(db, x.dtype(), ns));
+    }
+
+    private static void readRow(NDArray a, int start, double[] buf, int len) {
+        if (a.storage() instanceof Storage.Floats fl) {
+            float[] arr = fl.array();
+            int o = a.offset() + start;
+            for (int j = 0; j < len; j++) buf[j] = arr[o + j];
+        } else {
+            System.arraycopy(a.doubleArray(), a.offset() + start, buf, 0, len);
+        }
+    }
+
+    private static void writeRow(NDArray a, int start, double[] buf, int len) {
+        if (a.storage() instanceof Storage.Floats fl) {
+            float[] arr = fl.array();
+            int o = a.offset() + start;
+            for (int j = 0; j < len; j++) arr[o + j] = (float) buf[j];
+        } else {
+            System.arraycopy(buf, 0, a.doubleArray(), a.offset() + start, len);
+        }
+    }
+
+    private static NDArray fromDoubles(double[] v, DType dt, Shape s) {
+        NDArray d = NDArray.of(v, s.toArray());
+        return dt == DType.F64 ? d : d.to(dt);
+    }
+
     // ================================================================ gather / scatter
 
     /** The integer held by an index array element, or an exception naming the op, position and bound. */
