@@ -29,6 +29,15 @@ public interface Kernels {
               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
               float beta, float[] c, int cOff, int ldc);
 
+    /**
+     * {@code batch} independent GEMMs: entry i uses A at {@code aOff + i * strideA}, B at
+     * {@code bOff + i * strideB} and C at {@code cOff + i * strideC}; a stride of 0 means that
+     * operand is shared by all entries. Other arguments as in {@link #gemm}.
+     */
+    void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                   float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
+                   float beta, float[] c, int cOff, int strideC, int ldc);
+
     /** Sum of a[i] * b[i]. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 

@@ -44,6 +44,16 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
+                          float beta, float[] c, int cOff, int strideC, int ldc) {
+        for (int i = 0; i < batch; i++) {
+            gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                    beta, c, cOff + i * strideC, ldc);
+        }
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s = 0f;
         for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
@@ -143,7 +153,8 @@ public final class ScalarKernels implements Kernels {
         float m = max(x, xOff, n);
         float s = 0f;
         for (int i = 0; i < n; i++) s += (float) Math.exp(x[xOff + i] - m);
-        float lse = m + (float) Math.log(s);
-        for (int i = 0; i < n; i++) y[yOff + i] = x[xOff + i] - lse;
+        // (x - m) - log(s) rather than x - (m + log(s)): keeps results near 0 accurate when |x| is large
+        float logS = (float) Math.log(s);
+        for (int i = 0; i < n; i++) y[yOff + i] = (x[xOff + i] - m) - logS;
     }
 }

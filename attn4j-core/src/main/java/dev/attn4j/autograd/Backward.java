@@ -1,0 +1,89 @@
+package dev.attn4j.autograd;
+
+import dev.attn4j.kernels.ArrayOps;
+import dev.attn4j.tensor.NDArray;
+
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+
+/**
+ * The reverse pass: orders the graph topologically without recursion (Kahn's algorithm over the
+ * number of pending consumers of each node), runs each rule once with the summed gradient of its
+ * output, accumulates into leaves and releases each node after use.
+ */
+final class Backward {
+    private Backward() {
+    }
+
+    static void run(Tensor root, NDArray seed) {
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: tensor " + root.shape() + " does not require grad "
+                    + "(no input requires grad, or it was computed in no-grad mode)");
+        }
+        if (!seed.shape().equals(root.shape()) || seed.dtype() != root.dtype()) {
+            throw new IllegalArgumentException("backward: gradient " + seed.dtype() + " " + seed.shape()
+                    + " does not match output " + root.dtype() + " " + root.shape());
+        }
+        Node start = root.gradFn;
+        if (start == null) {
+            root.accumulateGrad(seed);
+            return;
+        }
+        // 1. count, for every reachable node, how many reachable nodes consume its output
+        IdentityHashMap<Node, int[]> pending = new IdentityHashMap<>();
+        ArrayDeque<Node> stack = new ArrayDeque<>();
+        pending.put(start, new int[1]);
+        stack.push(start);
+        while (!stack.isEmpty()) {
+            Node n = stack.pop();
+            if (n.released()) {
+                throw new IllegalStateException("backward through op '" + n.op + "' a second time: its saved arrays were "
+                        + "freed by the first backward; run the forward pass again");
+            }
+            for (Tensor t : n.inputs) {
+                Node in = t.gradFn;
+                if (in == null || !t.requiresGrad()) continue;
+                int[] c = pending.get(in);
+                if (c == null) {
+                    pending.put(in, new int[] {1});
+                    stack.push(in);
+                } else {
+                    c[0]++;
+                }
+            }
+        }
+        // 2. run rules once all consumers of a node have contributed to its gradient
+        IdentityHashMap<Node, NDArray> grads = new IdentityHashMap<>();
+        grads.put(start, seed);
+        stack.push(start);
+        while (!stack.isEmpty()) {
+            Node n = stack.pop();
+            NDArray g = grads.remove(n);
+            NDArray[] gin = n.rule.apply(g);
+            Tensor[] inputs = n.inputs;
+            if (gin == null || gin.length != inputs.length) {
+                throw new IllegalStateException("backward rule of op '" + n.op + "' returned "
+                        + (gin == null ? "null" : gin.length + " gradients") + " for " + inputs.length + " inputs");
+            }
+            n.release();
+            for (int i = 0; i < inputs.length; i++) {
+                Tensor t = inputs[i];
+                if (!t.requiresGrad()) continue;
+                NDArray gi = gin[i];
+                if (gi == null || !gi.shape().equals(t.shape()) || gi.dtype() != t.dtype()) {
+                    throw new IllegalStateException("backward rule of op '" + n.op + "' returned gradient "
+                            + (gi == null ? "null" : gi.dtype() + " " + gi.shape()) + " for input " + i + " of "
+                            + t.dtype() + " " + t.shape());
+                }
+                Node in = t.gradFn;
+                if (in == null) {
+                    t.accumulateGrad(gi);
+                    continue;
+                }
+                NDArray prev = grads.get(in);
+                grads.put(in, prev == null ? gi : ArrayOps.add(prev, gi));
+                if (--pending.get(in)[0] == 0) stack.push(in);
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+package dev.attn4j.autograd;
+
+import dev.attn4j.kernels.ArrayOps;
+import dev.attn4j.kernels.BinaryOp;
+import dev.attn4j.kernels.MathF;
+import dev.attn4j.kernels.UnaryOp;
+import dev.attn4j.tensor.DType;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Shape;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Every primitive differentiable operation with its backward rule, in one place. Each method
+ * computes the forward result with {@link ArrayOps} and, when recording, attaches a
+ * {@link Node} whose rule maps the output gradient to input gradients. Composite operations
+ * (mean, rsqrt, linear, dropout, split, ...) are built from these in {@link Tensor} and {@link F}
+ * and need no rule of their own.
+ */
+final class Ops {
+    private Ops() {
+    }
+
+    /** Wraps a forward result: with a node when grad mode is on and some input requires grad. */
+    static Tensor record(String op, NDArray out, Tensor[] inputs, Node.Rule rule) {
+        if (!GradMode.isEnabled()) return Tensor.of(out);
+        for (Tensor t : inputs) {
+            if (t.requiresGrad()) return new Tensor(out, new Node(op, inputs, rule));
+        }
+        return Tensor.of(out);
+    }
+
+    private static NDArray sumTo(NDArray g, Tensor t) {
+        return ArrayOps.sumTo(g, t.shape());
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    static Tensor unary(UnaryOp op, Tensor x) {
+        NDArray xd = x.data();
+        NDArray y = ArrayOps.unary(op, xd);
+        return record(op.name().toLowerCase(), y, new Tensor[] {x}, g -> new NDArray[] {unaryGrad(op, xd, y, g)});
+    }
+
+    /** g * op'(x), given x and y = op(x). */
+    static NDArray unaryGrad(UnaryOp op, NDArray x, NDArray y, NDArray g) {
+        return switch (op) {
+            case NEG -> ArrayOps.neg(g);
+            case EXP -> ArrayOps.mul(g, y);
+            case LOG -> ArrayOps.div(g, x);
+            case TANH -> ArrayOps.zip(g, y, (gg, t) -> gg * (1 - t * t));
+            case SQRT -> ArrayOps.zip(g, y, (gg, s) -> gg * 0.5 / s);
+            case RELU -> ArrayOps.zip(g, x, (gg, v) -> v > 0 ? gg : 0);
+            case GELU_ERF -> ArrayOps.zip(g, x, (gg, v) -> gg * (0.5 * (1 + MathF.erf(v / Math.sqrt(2)))
+                    + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI)));
+            case GELU_TANH -> ArrayOps.zip(g, x, (gg, v) -> {
+                double c = MathF.SQRT_2_OVER_PI;
+                double t = Math.tanh(c * (v + 0.044715 * v * v * v));
+                return gg * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v));
+            });
+            case SILU -> ArrayOps.zip(g, x, (gg, v) -> {
+                double s = 1 / (1 + Math.exp(-v));
+                return gg * s * (1 + v * (1 - s));
+            });
+            case SIGMOID -> ArrayOps.zip(g, y, (gg, s) -> gg * s * (1 - s));
+            case ABS -> ArrayOps.zip(g, x, (gg, v) -> v > 0 ? gg : v < 0 ? -gg : 0);
+            case SQUARE -> ArrayOps.zip(g, x, (gg, v) -> 2 * gg * v);
+            case RECIPROCAL -> ArrayOps.zip(g, y, (gg, r) -> -gg * r * r);
+        };
+    }
+
+    static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        NDArray ad = a.data(), bd = b.data();
+        NDArray y = ArrayOps.binary(op, ad, bd);
+        return record(op.name().toLowerCase(), y, new Tensor[] {a, b}, g -> {
+            NDArray ga = null, gb = null;
+            boolean na = a.requiresGrad(), nb = b.requiresGrad();
+            switch (op) {
+                case ADD -> {
+                    ga = na ? g : null;
+                    gb = nb ? g : null;
+                }
+                case SUB -> {
+                    ga = na ? g : null;
+                    gb = nb ? ArrayOps.neg(g) : null;
+                }
+                case MUL -> {
+                    ga = na ? ArrayOps.mul(g, bd) : null;
+                    gb = nb ? ArrayOps.mul(g, ad) : null;
+                }
+                case DIV -> {
+                    ga = na ? ArrayOps.div(g, bd) : null;
+                    gb = nb ? ArrayOps.zip3(g, y, bd, (gg, yy, bb) -> -gg * yy / bb) : null;
+                }
+                case POW -> {
+                    ga = na ? ArrayOps.zip3(g, ad, bd, (gg, x, e) -> e == 0 ? 0 : gg * e * Math.pow(x, e - 1)) : null;
+                    gb = nb ? ArrayOps.zip3(g, y, ad, (gg, yy, x) -> x == 0 ? 0 : gg * yy * Math.log(x)) : null;
+                }
+                case MAX, MIN -> {
+                    double sign = op == BinaryOp.MAX ? 1 : -1;
+                    ga = na ? ArrayOps.zip3(g, ad, bd, (gg, x, z) -> pick(sign * x, sign * z, gg)) : null;
+                    gb = nb ? ArrayOps.zip3(g, bd, ad, (gg, z, x) -> pick(sign * z, sign * x, gg)) : null;
+                }
+            }
+            return new NDArray[] {ga == null ? null : sumTo(ga, a), gb == null ? null : sumTo(gb, b)};
+        });
+    }
+
+    /** Gradient share of the winner of max(x, z): all of it, half on a tie, none otherwise. */
+    private static double pick(double x, double z, double g) {
+        return x > z ? g : x == z ? 0.5 * g : 0;
+    }
+
+    /** {@code a op s} for a constant s. */
+    static Tensor scalarRight(BinaryOp op, Tensor a, double s) {
+        NDArray ad = a.data();
+        NDArray y = ArrayOps.binaryScalar(op, ad, s);
+        return record(op.name().toLowerCase() + "_scalar", y, new Tensor[] {a}, g -> new NDArray[] {switch (op) {
+            case ADD, SUB -> g;
+            case MUL -> ArrayOps.mulScalar(g, s);
+            case DIV -> ArrayOps.binaryScalar(BinaryOp.DIV, g, s);
+            case POW -> s == 0 ? ArrayOps.mulScalar(g, 0) : ArrayOps.zip(g, ad, (gg, x) -> gg * s * Math.pow(x, s - 1));
+            case MAX -> ArrayOps.zip(g, ad, (gg, x) -> pick(x, s, gg));
+            case MIN -> ArrayOps.zip(g, ad, (gg, x) -> pick(-x, -s, gg));
+        }});
+    }
+
+    /** {@code s op a} for a constant s. */
+    static Tensor scalarLeft(BinaryOp op, double s, Tensor a) {
+        NDArray ad = a.data();
+        NDArray y = ArrayOps.scalarBinary(op, s, ad);
+        return record("scalar_" + op.name().toLowerCase(), y, new Tensor[] {a}, g -> new NDArray[] {switch (op) {
+            case ADD -> g;
+            case SUB -> ArrayOps.neg(g);
+            case MUL -> ArrayOps.mulScalar(g, s);
+            case DIV -> ArrayOps.zip3(g, y, ad, (gg, yy, x) -> -gg * yy / x);
+            case POW -> ArrayOps.zip(g, y, (gg, yy) -> gg * yy * Math.log(s));
+            case MAX -> ArrayOps.zip(g, ad, (gg, x) -> pick(x, s, gg));
+            case MIN -> ArrayOps.zip(g, ad, (gg, x) -> pick(-x, -s, gg));
+        }});
+    }
+
+    static Tensor maskedFill(Tensor x, NDArray mask, double value) {
+        NDArray y = ArrayOps.maskedFill(x.data(), mask, value);
+        return record("maskedFill", y, new Tensor[] {x}, g -> new NDArray[] {ArrayOps.maskedFill(g, mask, 0)});
+    }
+
+    static Tensor where(NDArray cond, Tensor a, Tensor b) {
+        NDArray y = ArrayOps.where(cond, a.data(), b.data());
+        return record("where", y, new Tensor[] {a, b}, g -> {
+            NDArray zero = NDArray.zeros(g.dtype(), Shape.scalar());
+            return new NDArray[] {
+                    a.requiresGrad() ? sumTo(ArrayOps.where(cond, g, zero), a) : null,
+                    b.requiresGrad() ? sumTo(ArrayOps.where(cond, zero, g), b) : null};
+        });
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    static Tensor sum(Tensor x, int[] dims, boolean keepdim) {
+        NDArray y = ArrayOps.sum(x.data(), dims, keepdim);
+        Shape in = x.shape();
+        int[] axes = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) axes[i] = in.axis(dims[i]);
+        Arrays.sort(axes);
+        return record("sum", y, new Tensor[] {x}, g -> {
+            NDArray gk = g;
+            if (!keepdim) for (int a : axes) gk = gk.unsqueeze(a); // [.., 1, ..]
+            return new NDArray[] {gk.expand(in.toArray())};        // in shape, stride 0 on summed dims
+        });
+    }
+
+    static Tensor max(Tensor x, int dim, boolean keepdim) {
+        NDArray xd = x.data();
+        int d = x.shape().axis(dim);
+        NDArray values = ArrayOps.max(xd, d, keepdim);
+        NDArray idx = ArrayOps.argmax(xd, d, true);
+        return record("max", values, new Tensor[] {x}, g -> {
+            NDArray gk = keepdim ? g : g.unsqueeze(d);
+            return new NDArray[] {ArrayOps.scatterAlong(x.shape(), d, idx, gk)};
+        });
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** Matrix product of operands of rank >= 2 (batch dims broadcast); 1-D cases are composites in Tensor. */
+    static Tensor matmul(Tensor a, Tensor b) {
+        NDArray ad = a.data(), bd = b.data();
+        if (ad.rank() < 2 || bd.rank() < 2) throw new IllegalStateException("Ops.matmul needs rank >= 2");
+        NDArray y = ArrayOps.matmul(ad, bd); // [*batch, m, n]
+        return record("matmul", y, new Tensor[] {a, b}, g -> new NDArray[] {
+                a.requiresGrad() ? sumTo(ArrayOps.matmul(g, bd.transpose(-1, -2)), a) : null,  // [*batch, m, k]
+                b.requiresGrad() ? sumTo(ArrayOps.matmul(ad.transpose(-1, -2), g), b) : null}); // [*batch, k, n]
+    }
+
+    // ---------------------------------------------------------------- views and shape
+
+    static Tensor reshape(Tensor x, NDArray y, String op) {
+        Shape in = x.shape();
+        return record(op, y, new Tensor[] {x}, g -> new NDArray[] {g.reshape(in.toArray())});
+    }
+
+    static Tensor permute(Tensor x, int[] order) {
+        NDArray y = x.data().permute(order);
+        int[] inverse = new int[order.length];
+        for (int i = 0; i < order.length; i++) inverse[x.shape().axis(order[i])] = i;
+        return record("permute", y, new Tensor[] {x}, g -> new NDArray[] {g.permute(inverse)});
+    }
+
+    static Tensor narrow(Tensor x, int dim, int start, int length) {
+        NDArray y = x.data().narrow(dim, start, length);
+        return record("narrow", y, new Tensor[] {x}, g -> {
+            NDArray gx = NDArray.zeros(g.dtype(), x.shape());
+            gx.narrow(dim, start, length).copyFrom(g);
+            return new NDArray[] {gx};
+        });
+    }
+
+    static Tensor select(Tensor x, int dim, int index) {
+        NDArray y = x.data().select(dim, index);
+        return record("select", y, new Tensor[] {x}, g -> {
+            NDArray gx = NDArray.zeros(g.dtype(), x.shape());
+            gx.select(dim, index).copyFrom(g);
+            return new NDArray[] {gx};
+        });
+    }
+
+    static Tensor expand(Tensor x, int[] shape) {
+        NDArray y = x.data().expand(shape);
+        return record("expand", y, new Tensor[] {x}, g -> new NDArray[] {sumTo(g, x)});
+    }
+
+    static Tensor contiguous(Tensor x) {
+        NDArray y = x.data().contiguous();
+        return record("contiguous", y, new Tensor[] {x}, g -> new NDArray[] {g});
+    }
+
+    static Tensor to(Tensor x, DType t) {
+        DType from = x.dtype();
+        NDArray y = x.data().to(t);
+        return record("to", y, new Tensor[] {x}, g -> new NDArray[] {g.to(from)});
+    }
+
+    // ---------------------------------------------------------------- softmax
+
+    static Tensor softmax(Tensor x, int dim) {
+        NDArray y = ArrayOps.softmax(x.data(), dim);
+        return record("softmax", y, new Tensor[] {x}, g -> {
+            NDArray gy = ArrayOps.mul(g, y);                       // [..., n, ...]
+            NDArray s = ArrayOps.sum(gy, new int[] {dim}, true);  // [..., 1, ...]
+            return new NDArray[] {ArrayOps.sub(gy, ArrayOps.mul(y, s))};
+        });
+    }
+
+    static Tensor logSoftmax(Tensor x, int dim) {
+        NDArray y = ArrayOps.logSoftmax(x.data(), dim);
+        return record("logSoftmax", y, new Tensor[] {x}, g -> {
+            NDArray s = ArrayOps.sum(g, new int[] {dim}, true);   // [..., 1, ...]
+            return new NDArray[] {ArrayOps.sub(g, ArrayOps.mul(ArrayOps.exp(y), s))};
+        });
+    }
+
+    // ---------------------------------------------------------------- functions
+
+    static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        NDArray xd = x.data(), wd = weight == null ? null : weight.data();
+        ArrayOps.NormResult r = ArrayOps.layerNorm(xd, normalizedShape, wd, bias == null ? null : bias.data(), eps);
+        Tensor[] inputs = inputsOf(x, weight, bias);
+        return record("layerNorm", r.out(), inputs, g -> {
+            ArrayOps.NormGrads ng = ArrayOps.layerNormBackward(xd, g, r.mean(), r.rstd(), wd, normalizedShape,
+                    bias != null && bias.requiresGrad());
+            NDArray[] out = new NDArray[inputs.length];
+            out[0] = ng.dx();
+            int i = 1;
+            if (weight != null) out[i++] = ng.dweight();
+            if (bias != null) out[i] = ng.dbias();
+            return out;
+        });
+    }
+
+    static Tensor rmsNorm(Tensor x, int[] normalizedShape, Tensor weight, double eps) {
+        NDArray xd = x.data(), wd = weight == null ? null : weight.data();
+        ArrayOps.NormResult r = ArrayOps.rmsNorm(xd, normalizedShape, wd, eps);
+        Tensor[] inputs = inputsOf(x, weight, null);
+        return record("rmsNorm", r.out(), inputs, g -> {
+            ArrayOps.NormGrads ng = ArrayOps.rmsNormBackward(xd, g, r.rstd(), wd, normalizedShape);
+            return weight == null ? new NDArray[] {ng.dx()} : new NDArray[] {ng.dx(), ng.dweight()};
+        });
+    }
+
+    private static Tensor[] inputsOf(Tensor x, Tensor w, Tensor b) {
+        if (w != null && b != null) return new Tensor[] {x, w, b};
+        if (w != null) return new Tensor[] {x, w};
+        if (b != null) return new Tensor[] {x, b};
+        return new Tensor[] {x};
+    }
+
+    static Tensor embedding(Tensor weight, NDArray indices, Integer paddingIdx) {
+        NDArray y = ArrayOps.embedding(weight.data(), indices); // [*indices, D]
+        int v = weight.dim(0);
+        return record("embedding", y, new Tensor[] {weight},
+                g -> new NDArray[] {ArrayOps.embeddingBackward(g, indices, v, paddingIdx)});
+    }
+
+    static Tensor concat(List<Tensor> ts, int dim) {
+        if (ts.isEmpty()) throw new IllegalArgumentException("concat: no tensors given");
+        NDArray y = ArrayOps.concat(ts.stream().map(Tensor::data).toList(), dim);
+        int d = y.shape().axis(dim);
+        Tensor[] inputs = ts.toArray(new Tensor[0]);
+        return record("concat", y, inputs, g -> {
+            NDArray[] out = new NDArray[inputs.length];
+            int off = 0;
+            for (int i = 0; i < inputs.length; i++) {
+                int len = inputs[i].dim(d);
+                out[i] = inputs[i].requiresGrad() ? g.narrow(d, off, len) : null;
+                off += len;
+            }
+            return out;
+        });
+    }
+
+    static Tensor custom(String name, CustomOp op, Tensor[] inputs) {
+        boolean[] needs = new boolean[inputs.length];
+        for (int i = 0; i < inputs.length; i++) needs[i] = GradMode.isEnabled() && inputs[i].requiresGrad();
+        CustomOp.Context ctx = new CustomOp.Context(needs);
+        NDArray[] in = new NDArray[inputs.length];
+        for (int i = 0; i < in.length; i++) in[i] = inputs[i].data();
+        NDArray y;
+        try (var g = GradMode.noGrad()) {
+            y = op.forward(ctx, in);
+        }
+        if (y == null) throw new IllegalStateException("custom op '" + name + "' forward returned null");
+        return record(name, y, inputs, g -> {
+            try (var scope = GradMode.noGrad()) {
+                return op.backward(ctx, g);
+            }
+        });
+    }
+}
