@@ -7,10 +7,18 @@ import java.util.List;
 public final class Sequential extends Module implements Layer {
     private final List<Layer> layers;
 
-    @SafeVarargs
-    public <L extends Module & Layer> Sequential(L... layers) {
-        this.layers = List.of(layers);
-        for (int i = 0; i < layers.length; i++) child(Integer.toString(i), layers[i]);
+    /** Each argument must be a {@link Layer} (one input, one output). */
+    public Sequential(Module... layers) {
+        List<Layer> list = new java.util.ArrayList<>();
+        for (int i = 0; i < layers.length; i++) {
+            if (!(layers[i] instanceof Layer l)) {
+                throw new IllegalArgumentException("Sequential entry " + i + " (" + layers[i].getClass().getSimpleName()
+                        + ") is not a Layer with one input and one output");
+            }
+            list.add(l);
+            child(Integer.toString(i), layers[i]);
+        }
+        this.layers = List.copyOf(list);
     }
 
     public int size() {

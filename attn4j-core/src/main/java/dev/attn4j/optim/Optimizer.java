@@ -86,13 +86,16 @@ public abstract class Optimizer {
     }
 
     /**
-     * Optimizer state as named F32 arrays (so it fits a safetensors file): "lr", "step" as
-     * {steps mod 2^24, steps / 2^24} (exact in float32 up to 2^48 steps), and
-     * "state.{param index}.{name}".
+     * Optimizer state as named F32 arrays (so it fits a safetensors file): "lr" as three floats
+     * whose sum is the double exactly, "step" as {steps mod 2^24, steps / 2^24} (exact up to
+     * 2^48 steps), and "state.{param index}.{name}".
      */
     public Map<String, NDArray> stateDict() {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        out.put("lr", NDArray.of(new float[] {(float) lr}, 1));
+        float hi = (float) lr;
+        float mid = (float) (lr - hi);
+        float lo = (float) (lr - hi - mid);
+        out.put("lr", NDArray.of(new float[] {hi, mid, lo}, 3));
         out.put("step", NDArray.of(new float[] {steps % STEP_SPLIT, steps / STEP_SPLIT}, 2));
         for (int i = 0; i < state.size(); i++) {
             for (var e : state.get(i).entrySet()) {
@@ -105,8 +108,9 @@ public abstract class Optimizer {
     /** Restores what {@link #stateDict()} returned; checks parameter count and sizes. */
     public void loadStateDict(Map<String, NDArray> sd) {
         NDArray step = sd.get("step");
-        if (step == null || step.numel() != 2 || !sd.containsKey("lr")) {
-            throw new IllegalArgumentException("optimizer state dict lacks 'step' [2] or 'lr' (keys: " + sd.keySet() + ")");
+        NDArray lrParts = sd.get("lr");
+        if (step == null || step.numel() != 2 || lrParts == null || lrParts.numel() != 3) {
+            throw new IllegalArgumentException("optimizer state dict lacks 'step' [2] or 'lr' [3] (keys: " + sd.keySet() + ")");
         }
         float[] parts = step.toFloatArray();
         long restoredSteps = (long) parts[0] + (long) parts[1] * STEP_SPLIT;
@@ -138,6 +142,7 @@ public abstract class Optimizer {
             state.get(i).putAll(restored.get(i));
         }
         steps = restoredSteps;
-        lr = sd.get("lr").item();
+        float[] l = lrParts.toFloatArray();
+        lr = (double) l[0] + (double) l[1] + (double) l[2];
     }
 }
