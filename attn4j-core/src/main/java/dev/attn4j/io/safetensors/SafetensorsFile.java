@@ -125,7 +125,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /**
      * Tensor {@code name} as an F32 array. F32 data is a zero-copy read-only view of the mapping
-     * (valid until {@link #close()}); F16, BF16, F64, FP8 and integer types (BOOL as 0/1) are
+     * (valid until {@link #close()}; writing through it throws IllegalArgumentException, use
+     * {@link NDArray#copy()} for a writable copy); F16, BF16, F64, FP8 and integer types (BOOL as 0/1) are
      * converted to a new heap array.
      *
      * @throws SafetensorsException for an unknown name or a dtype with no F32 conversion (F4, F6, C64)
