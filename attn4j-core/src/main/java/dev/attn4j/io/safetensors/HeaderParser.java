@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
@@ -26,7 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads and checks the header of a safetensors file held in a memory segment. */
+/** Reads and checks the header of a safetensors file. */
 final class HeaderParser {
     /** Largest accepted JSON header, as in the reference implementation. */
     static final long MAX_HEADER_BYTES = 100_000_000L;
@@ -38,9 +38,6 @@ final class HeaderParser {
             .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private static final ValueLayout.OfLong U64_LE =
-            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /** The parsed header: tensors in header order, metadata, and where the data buffer starts. */
     record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart) {
     }
@@ -48,12 +45,14 @@ final class HeaderParser {
     private HeaderParser() {
     }
 
-    static Header parse(Path file, MemorySegment whole) throws SafetensorsException {
-        long size = whole.byteSize();
+    /** Reads the header from {@code ch} (a file of {@code size} bytes) and checks it against the file size. */
+    static Header parse(Path file, FileChannel ch, long size) throws IOException {
         if (size < 8) {
             throw new SafetensorsException(file, "file is " + size + " bytes, shorter than the 8-byte header length field");
         }
-        long n = whole.get(U64_LE, 0);
+        ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(file, ch, lengthField, 0);
+        long n = lengthField.getLong(0);
         if (n < 0 || n > MAX_HEADER_BYTES) {
             throw new SafetensorsException(file, "header length " + Long.toUnsignedString(n)
                     + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
@@ -62,7 +61,9 @@ final class HeaderParser {
             throw new SafetensorsException(file, "header length " + n + " runs past the end of the file ("
                     + size + " bytes, so at most " + (size - 8) + " header bytes)");
         }
-        byte[] bytes = whole.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
+        ByteBuffer headerBuf = ByteBuffer.allocate((int) n);
+        readFully(file, ch, headerBuf, 8);
+        byte[] bytes = headerBuf.array();
         String text = decodeUtf8(file, bytes);
         if (text.isEmpty() || text.charAt(0) != '{') {
             throw new SafetensorsException(file, "header must be a JSON object starting with '{', starts with "
@@ -93,6 +94,16 @@ final class HeaderParser {
         }
         checkCoverage(file, tensors, dataLength);
         return new Header(Collections.unmodifiableMap(tensors), metadata, dataStart);
+    }
+
+    private static void readFully(Path file, FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        while (buf.hasRemaining()) {
+            int r = ch.read(buf, position + buf.position());
+            if (r < 0) {
+                throw new SafetensorsException(file, "file ended while reading bytes [" + position + ", "
+                        + (position + buf.capacity()) + ") (was it truncated while being opened?)");
+            }
+        }
     }
 
     private static String decodeUtf8(Path file, byte[] bytes) throws SafetensorsException {

@@ -65,17 +65,19 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(file, "is a directory, not a safetensors file (use SafetensorsCheckpoint for a checkpoint directory)");
         }
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "safetensors file does not exist");
-        Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            if (size < 8) {
-                throw new SafetensorsException(file, "file is " + size + " bytes, shorter than the 8-byte header length field");
+            // Check the header with plain reads first: only a valid file gets mapped (and an arena,
+            // whose close costs a thread handshake).
+            HeaderParser.Header header = HeaderParser.parse(file, ch, size);
+            Arena arena = Arena.ofShared();
+            try {
+                MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                return new SafetensorsFile(file, arena, mapped, header);
+            } catch (IOException | RuntimeException | Error e) {
+                arena.close();
+                throw e;
             }
-            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new SafetensorsFile(file, arena, mapped, HeaderParser.parse(file, mapped));
-        } catch (IOException | RuntimeException | Error e) {
-            arena.close();
-            throw e;
         }
     }
 

@@ -36,7 +36,7 @@ class SafetensorsFileTest {
             long openNanos = System.nanoTime() - t0;
             long t1 = System.nanoTime();
             SafetensorsFile.open(MINILM).close();
-            System.out.printf("opened %s: %d tensors in %.2f ms (first, cold JSON classes), %.2f ms (second)%n",
+            System.out.printf("opened %s: %d tensors in %.2f ms, again in %.2f ms%n",
                     MINILM.getFileName(), f.size(), openNanos / 1e6, (System.nanoTime() - t1) / 1e6);
             assertThat(f.names()).hasSize(103);
             assertThat(f.names().getFirst()).isEqualTo("embeddings.LayerNorm.bias");
