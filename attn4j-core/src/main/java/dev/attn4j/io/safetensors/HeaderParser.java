@@ -3,6 +3,7 @@ package dev.attn4j.io.safetensors;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,9 +33,17 @@ final class HeaderParser {
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
 
-    /** JSON reader that rejects duplicate keys and anything but whitespace after the root value. */
+    /**
+     * JSON reader that rejects duplicate keys and anything but whitespace after the root value.
+     * Strings and names may be as long as the header itself (Jackson's defaults are smaller);
+     * the nesting depth limit stays at Jackson's default.
+     */
     static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength((int) MAX_HEADER_BYTES)
+                    .maxNameLength((int) MAX_HEADER_BYTES)
+                    .build())
             .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 

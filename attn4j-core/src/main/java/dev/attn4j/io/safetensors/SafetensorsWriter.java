@@ -65,6 +65,10 @@ public final class SafetensorsWriter {
             entries.add(Map.entry(name, e.getValue()));
         }
         byte[] header = header(entries, metadata == null ? Map.of() : metadata, dtype);
+        if (header.length > HeaderParser.MAX_HEADER_BYTES) {
+            throw new SafetensorsException(file, "header would be " + header.length + " bytes, more than the "
+                    + HeaderParser.MAX_HEADER_BYTES + " readers accept (too many tensors or too much metadata)");
+        }
 
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();

@@ -97,7 +97,7 @@ class SafetensorsFuzzTest {
         byte[] b = base.clone();
         int rounds = 1 + rng.nextInt(3);
         for (int r = 0; r < rounds; r++) {
-            switch (rng.nextInt(7)) {
+            switch (rng.nextInt(9)) {
                 case 0 -> {                                  // truncate
                     int n = rng.nextInt(b.length + 1);
                     how.append("truncate to ").append(n).append("; ");
@@ -108,6 +108,13 @@ class SafetensorsFuzzTest {
                         int i = rng.nextInt(b.length);
                         b[i] ^= (byte) (1 + rng.nextInt(255));
                         how.append("flip byte ").append(i).append("; ");
+                    }
+                }
+                case 7, 8 -> {                               // flip data bytes only: must still open
+                    for (int k = 1 + rng.nextInt(8); k > 0 && b.length > hEnd; k--) {
+                        int i = hEnd + rng.nextInt(b.length - hEnd);
+                        b[i] ^= (byte) (1 + rng.nextInt(255));
+                        how.append("flip data byte ").append(i).append("; ");
                     }
                 }
                 case 2 -> {                                  // flip a byte of the length field
@@ -147,12 +154,13 @@ class SafetensorsFuzzTest {
                 how.append("digit at ").append(d).append(" -> ").append(repl).append("; ");
                 return h.substring(0, d) + repl + h.substring(d + 1);
             }
-            case 1 -> {                                      // swap a dtype
+            case 1 -> {                                      // swap a dtype (often for one of the same size)
                 int q = h.indexOf("\"dtype\":\"", i);
                 if (q < 0) q = h.indexOf("\"dtype\":\"");
                 if (q < 0) return h;
                 int s = q + 9, e = h.indexOf('"', s);
-                String dt = DTYPES[rng.nextInt(DTYPES.length)];
+                String old = h.substring(s, e);
+                String dt = rng.nextBoolean() ? DTYPES[rng.nextInt(DTYPES.length)] : sameSize(rng, old);
                 how.append("dtype at ").append(s).append(" -> ").append(dt).append("; ");
                 return h.substring(0, s) + dt + h.substring(e);
             }
@@ -183,6 +191,15 @@ class SafetensorsFuzzTest {
                 return h.substring(0, s) + repl + h.substring(e);
             }
         }
+    }
+
+    private static String sameSize(SplittableRandom rng, String dtype) {
+        String[][] groups = {{"F32", "I32", "U32"}, {"F16", "BF16", "I16", "U16"}, {"F64", "I64", "U64", "C64"},
+                {"U8", "I8", "BOOL", "F8_E4M3", "F8_E5M2", "F8_E8M0"}};
+        for (String[] g : groups) {
+            if (Arrays.asList(g).contains(dtype)) return g[rng.nextInt(g.length)];
+        }
+        return dtype;
     }
 
     private static int indexOfNext(String s, int from, String chars) {
