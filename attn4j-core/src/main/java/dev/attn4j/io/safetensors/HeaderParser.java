@@ -1,15 +1,7 @@
 package dev.attn4j.io.safetensors;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
@@ -33,19 +25,8 @@ final class HeaderParser {
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
 
-    /**
-     * JSON reader that rejects duplicate keys and anything but whitespace after the root value.
-     * Strings and names may be as long as the header itself (Jackson's defaults are smaller);
-     * the nesting depth limit stays at Jackson's default.
-     */
-    static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxStringLength((int) MAX_HEADER_BYTES)
-                    .maxNameLength((int) MAX_HEADER_BYTES)
-                    .build())
-            .build())
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final BigInteger INT_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
+    private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
 
     /** The parsed header: tensors in header order, metadata, and where the data buffer starts. */
     record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart) {
@@ -72,19 +53,18 @@ final class HeaderParser {
         }
         ByteBuffer headerBuf = ByteBuffer.allocate((int) n);
         readFully(file, ch, headerBuf, 8);
-        byte[] bytes = headerBuf.array();
-        String text = decodeUtf8(file, bytes);
+        String text = decodeUtf8(file, headerBuf.array());
         if (text.isEmpty() || text.charAt(0) != '{') {
             throw new SafetensorsException(file, "header must be a JSON object starting with '{', starts with "
                     + (text.isEmpty() ? "nothing (header length 0)" : quote(text.substring(0, Math.min(20, text.length())))));
         }
-        JsonNode root;
+        Object root;
         try {
-            root = JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new SafetensorsException(file, jsonProblem("header", e), e);
+            root = Json.parse(text);
+        } catch (Json.JsonException e) {
+            throw new SafetensorsException(file, "header " + e.getMessage());
         }
-        if (root == null || !root.isObject()) {
+        if (!(root instanceof Map<?, ?> fields)) {
             throw new SafetensorsException(file, "header is not a JSON object");
         }
         long dataStart = 8 + n;
@@ -92,13 +72,12 @@ final class HeaderParser {
 
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = Map.of();
-        for (Map.Entry<String, JsonNode> field : root.properties()) {
-            String name = field.getKey();
-            JsonNode value = field.getValue();
+        for (Map.Entry<?, ?> field : fields.entrySet()) {
+            String name = (String) field.getKey();
             if (name.equals(METADATA_KEY)) {
-                metadata = parseMetadata(file, value);
+                metadata = parseMetadata(file, field.getValue());
             } else {
-                tensors.put(name, parseEntry(file, name, value, dataLength));
+                tensors.put(name, parseEntry(file, name, field.getValue(), dataLength));
             }
         }
         checkCoverage(file, tensors, dataLength);
@@ -130,94 +109,79 @@ final class HeaderParser {
         return out.flip().toString();
     }
 
-    /** A message for a JSON syntax error, naming duplicate keys plainly. */
-    static String jsonProblem(String what, JsonProcessingException e) {
-        String msg = e.getOriginalMessage();
-        JsonLocation loc = e.getLocation();
-        String where = loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
-        if (msg != null && msg.startsWith("Duplicate field")) {
-            return what + " has a duplicate key: " + msg.substring("Duplicate field".length()).trim() + where;
-        }
-        return what + " is not valid JSON: " + msg + where;
-    }
-
-    private static Map<String, String> parseMetadata(Path file, JsonNode value) throws SafetensorsException {
-        if (value.isNull()) return Map.of();
-        if (!value.isObject()) {
-            throw new SafetensorsException(file, METADATA_KEY + " must be an object of strings, is " + value.getNodeType());
+    private static Map<String, String> parseMetadata(Path file, Object value) throws SafetensorsException {
+        if (value == Json.NULL) return Map.of();
+        if (!(value instanceof Map<?, ?> m)) {
+            throw new SafetensorsException(file, METADATA_KEY + " must be an object of strings, is " + Json.typeOf(value));
         }
         Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : value.properties()) {
-            if (!e.getValue().isTextual()) {
-                throw new SafetensorsException(file, METADATA_KEY + " value for key " + quote(e.getKey())
-                        + " must be a string, is " + e.getValue().getNodeType());
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getValue() instanceof String s)) {
+                throw new SafetensorsException(file, METADATA_KEY + " value for key " + quote((String) e.getKey())
+                        + " must be a string, is " + Json.typeOf(e.getValue()) + " " + Json.show(e.getValue()));
             }
-            out.put(e.getKey(), e.getValue().textValue());
+            out.put((String) e.getKey(), s);
         }
         return Collections.unmodifiableMap(out);
     }
 
-    private static TensorInfo parseEntry(Path file, String name, JsonNode entry, long dataLength)
+    private static TensorInfo parseEntry(Path file, String name, Object value, long dataLength)
             throws SafetensorsException {
         String t = "tensor " + quote(name);
-        if (!entry.isObject()) {
+        if (!(value instanceof Map<?, ?> entry)) {
             throw new SafetensorsException(file, t + ": entry must be an object with dtype, shape and data_offsets, is "
-                    + entry.getNodeType());
+                    + Json.typeOf(value));
         }
-        JsonNode dtypeNode = entry.get("dtype");
-        if (dtypeNode == null) throw new SafetensorsException(file, t + ": missing field \"dtype\"");
-        if (!dtypeNode.isTextual()) throw new SafetensorsException(file, t + ": \"dtype\" must be a string, is " + dtypeNode);
-        SafetensorsDType dtype = SafetensorsDType.fromHeader(dtypeNode.textValue());
+        Object dtypeValue = entry.get("dtype");
+        if (dtypeValue == null) throw new SafetensorsException(file, t + ": missing field \"dtype\"");
+        if (!(dtypeValue instanceof String dtypeName)) {
+            throw new SafetensorsException(file, t + ": \"dtype\" must be a string, is " + Json.show(dtypeValue));
+        }
+        SafetensorsDType dtype = SafetensorsDType.fromHeader(dtypeName);
         if (dtype == null) {
-            throw new SafetensorsException(file, t + ": unknown dtype " + quote(dtypeNode.textValue())
+            throw new SafetensorsException(file, t + ": unknown dtype " + quote(dtypeName)
                     + " (known: " + Arrays.toString(SafetensorsDType.values()) + ")");
         }
 
-        JsonNode shapeNode = entry.get("shape");
-        if (shapeNode == null) throw new SafetensorsException(file, t + ": missing field \"shape\"");
-        if (!shapeNode.isArray()) throw new SafetensorsException(file, t + ": \"shape\" must be an array, is " + shapeNode);
-        int[] shape = new int[shapeNode.size()];
-        long numel = 1;
-        boolean overflow = false;
+        Object shapeValue = entry.get("shape");
+        if (shapeValue == null) throw new SafetensorsException(file, t + ": missing field \"shape\"");
+        if (!(shapeValue instanceof List<?> shapeList)) {
+            throw new SafetensorsException(file, t + ": \"shape\" must be an array, is " + Json.show(shapeValue));
+        }
+        int[] shape = new int[shapeList.size()];
+        BigInteger numel = BigInteger.ONE;
         for (int i = 0; i < shape.length; i++) {
-            JsonNode d = shapeNode.get(i);
-            if (!d.isIntegralNumber()) {
-                throw new SafetensorsException(file, t + ": shape " + shapeNode + " has a non-integer dimension " + d);
+            Object d = shapeList.get(i);
+            if (!(d instanceof BigInteger dim)) {
+                throw new SafetensorsException(file, t + ": shape " + Json.show(shapeList)
+                        + " has a non-integer dimension " + Json.show(d));
             }
-            if (d.bigIntegerValue().signum() < 0) {
-                throw new SafetensorsException(file, t + ": shape " + shapeNode + " has a negative dimension " + d);
+            if (dim.signum() < 0) {
+                throw new SafetensorsException(file, t + ": shape " + Json.show(shapeList) + " has a negative dimension " + dim);
             }
-            if (!d.canConvertToInt()) {
-                throw new SafetensorsException(file, t + ": shape " + shapeNode + " has dimension " + d
+            if (dim.compareTo(INT_MAX) > 0) {
+                throw new SafetensorsException(file, t + ": shape " + Json.show(shapeList) + " has dimension " + dim
                         + ", more than " + Integer.MAX_VALUE);
             }
-            shape[i] = d.intValue();
-            try {
-                numel = Math.multiplyExact(numel, shape[i]);
-            } catch (ArithmeticException e) {
-                overflow = true;
-            }
+            shape[i] = dim.intValue();
+            numel = numel.multiply(dim);
         }
-        if (overflow || numel > Integer.MAX_VALUE) {
-            boolean empty = Arrays.stream(shape).anyMatch(d -> d == 0);
-            if (!empty) {
-                throw new SafetensorsException(file, t + ": shape " + Arrays.toString(shape) + " has "
-                        + (overflow ? "more than 2^63" : String.valueOf(numel)) + " elements, more than "
-                        + Integer.MAX_VALUE + " (the most one tensor can hold)");
-            }
-            numel = 0;
+        if (numel.compareTo(INT_MAX) > 0) {
+            throw new SafetensorsException(file, t + ": shape " + Arrays.toString(shape) + " has " + numel
+                    + " elements, more than " + Integer.MAX_VALUE + " (the most one tensor can hold)");
         }
+        long count = numel.longValue();
 
-        JsonNode offsets = entry.get("data_offsets");
-        if (offsets == null) throw new SafetensorsException(file, t + ": missing field \"data_offsets\"");
-        if (!offsets.isArray() || offsets.size() != 2) {
-            throw new SafetensorsException(file, t + ": \"data_offsets\" must be an array [begin, end], is " + offsets);
+        Object offsetsValue = entry.get("data_offsets");
+        if (offsetsValue == null) throw new SafetensorsException(file, t + ": missing field \"data_offsets\"");
+        if (!(offsetsValue instanceof List<?> offsets) || offsets.size() != 2) {
+            throw new SafetensorsException(file, t + ": \"data_offsets\" must be an array [begin, end], is "
+                    + Json.show(offsetsValue));
         }
         long[] be = new long[2];
         for (int i = 0; i < 2; i++) {
-            JsonNode o = offsets.get(i);
-            if (!o.isIntegralNumber() || o.bigIntegerValue().signum() < 0 || !o.canConvertToLong()) {
-                throw new SafetensorsException(file, t + ": data_offsets " + offsets
+            if (!(offsets.get(i) instanceof BigInteger o) || o.signum() < 0 || o.compareTo(LONG_MAX) > 0) {
+                throw new SafetensorsException(file, t + ": data_offsets " + Json.show(offsets)
                         + " must hold two non-negative integers below 2^63");
             }
             be[i] = o.longValue();
@@ -230,9 +194,9 @@ final class HeaderParser {
             throw new SafetensorsException(file, t + ": data_offsets [" + begin + ", " + end
                     + "] run past the end of the data buffer (" + dataLength + " bytes)");
         }
-        long bits = numel * dtype.bits();   // numel <= 2^31-1, bits <= 64: no overflow
+        long bits = count * dtype.bits();   // count <= 2^31-1, bits <= 64: no overflow
         if (bits % 8 != 0) {
-            throw new SafetensorsException(file, t + ": " + numel + " elements of " + dtype + " (" + dtype.bits()
+            throw new SafetensorsException(file, t + ": " + count + " elements of " + dtype + " (" + dtype.bits()
                     + " bits each) do not fill whole bytes");
         }
         long needed = bits / 8;

@@ -1,7 +1,5 @@
 package dev.attn4j.io.safetensors;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.attn4j.tensor.NDArray;
 
 import java.io.IOException;
@@ -84,30 +82,30 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         if (size > MAX_INDEX_BYTES) {
             throw new SafetensorsException(index, "index file is " + size + " bytes, more than the limit of " + MAX_INDEX_BYTES);
         }
-        JsonNode root;
+        Object root;
         try {
-            root = HeaderParser.JSON.readTree(Files.readAllBytes(index));
-        } catch (JsonProcessingException e) {
-            throw new SafetensorsException(index, HeaderParser.jsonProblem("index", e), e);
+            root = Json.parse(Files.readAllBytes(index));
+        } catch (Json.JsonException e) {
+            throw new SafetensorsException(index, "index " + e.getMessage());
         }
-        if (root == null || !root.isObject()) throw new SafetensorsException(index, "index is not a JSON object");
-        JsonNode weightMap = root.get("weight_map");
+        if (!(root instanceof Map<?, ?> fields)) throw new SafetensorsException(index, "index is not a JSON object");
+        Object weightMap = fields.get("weight_map");
         if (weightMap == null) throw new SafetensorsException(index, "index has no \"weight_map\"");
-        if (!weightMap.isObject()) {
+        if (!(weightMap instanceof Map<?, ?> wm)) {
             throw new SafetensorsException(index, "\"weight_map\" must be an object {tensor name: shard file}, is "
-                    + weightMap.getNodeType());
+                    + Json.typeOf(weightMap));
         }
-        Map<String, String> metadata = indexMetadata(index, root.get("metadata"));
+        Map<String, String> metadata = indexMetadata(index, fields.get("metadata"));
 
         Path dir = index.toAbsolutePath().getParent();
         Map<String, String> shardOf = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
-            JsonNode v = e.getValue();
-            if (!v.isTextual()) {
-                throw new SafetensorsException(index, "weight_map entry for tensor " + HeaderParser.quote(e.getKey())
-                        + " must be a shard file name, is " + v);
+        for (Map.Entry<?, ?> e : wm.entrySet()) {
+            String tensor = (String) e.getKey();
+            if (!(e.getValue() instanceof String shard)) {
+                throw new SafetensorsException(index, "weight_map entry for tensor " + HeaderParser.quote(tensor)
+                        + " must be a shard file name, is " + Json.show(e.getValue()));
             }
-            shardOf.put(e.getKey(), v.textValue());
+            shardOf.put(tensor, shard);
         }
 
         Map<String, SafetensorsFile> opened = new LinkedHashMap<>();
@@ -160,13 +158,15 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> indexMetadata(Path index, JsonNode node) throws SafetensorsException {
-        if (node == null || node.isNull()) return Map.of();
-        if (!node.isObject()) throw new SafetensorsException(index, "\"metadata\" must be an object, is " + node.getNodeType());
+    private static Map<String, String> indexMetadata(Path index, Object node) throws SafetensorsException {
+        if (node == null || node == Json.NULL) return Map.of();
+        if (!(node instanceof Map<?, ?> m)) {
+            throw new SafetensorsException(index, "\"metadata\" must be an object, is " + Json.typeOf(node));
+        }
         Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            JsonNode v = e.getValue();
-            out.put(e.getKey(), v.isTextual() ? v.textValue() : v.toString());
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            Object v = e.getValue();
+            out.put((String) e.getKey(), v instanceof String s ? s : Json.show(v));
         }
         return Collections.unmodifiableMap(out);
     }

@@ -107,7 +107,7 @@ public final class SafetensorsWriter {
                                  SafetensorsDType dtype) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long offset = 0;
-        try (JsonGenerator g = HeaderParser.JSON.getFactory().createGenerator(out)) {
+        try (JsonGenerator g = Json.FACTORY.createGenerator(out)) {
             g.writeStartObject();
             if (!metadata.isEmpty()) {
                 g.writeObjectFieldStart(HeaderParser.METADATA_KEY);
