@@ -220,6 +220,11 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return shardOf(name).get(name);
     }
 
+    /** See {@link SafetensorsFile#getCopy}. */
+    public NDArray getCopy(String name) throws SafetensorsException {
+        return shardOf(name).getCopy(name);
+    }
+
     /** See {@link SafetensorsFile#getLongs}. */
     public long[] getLongs(String name) throws SafetensorsException {
         return shardOf(name).getLongs(name);

@@ -32,6 +32,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path file;
@@ -181,6 +182,22 @@ public final class SafetensorsFile implements AutoCloseable {
             }
         }
         return NDArray.of(out, shape);
+    }
+
+    /**
+     * Tensor {@code name} as a new, writable, contiguous heap F32 array (what the fast kernels
+     * want), whatever its dtype; F32 data is bulk-copied out of the mapping. Stays valid after
+     * {@link #close()}.
+     *
+     * @throws SafetensorsException as {@link #get}
+     */
+    public NDArray getCopy(String name) throws SafetensorsException {
+        TensorInfo t = info(name);
+        if (t.dtype() != SafetensorsDType.F32) return get(name);
+        int n = (int) t.numel();
+        float[] out = new float[n];
+        MemorySegment.copy(mapped, F32_LE, dataStart + t.begin(), out, 0, n);
+        return NDArray.of(out, t.shape());
     }
 
     /**

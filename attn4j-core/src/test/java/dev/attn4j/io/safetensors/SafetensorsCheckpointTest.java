@@ -62,6 +62,7 @@ class SafetensorsCheckpointTest {
                 for (Map.Entry<String, NDArray> e : all.entrySet()) {
                     assertThat(c.get(e.getKey()).toFloatArray()).as("seed %d %s", seed, e.getKey())
                             .containsExactly(e.getValue().toFloatArray());
+                    assertThat(c.getCopy(e.getKey()).toFloatArray()).containsExactly(e.getValue().toFloatArray());
                     assertThat(c.info(e.getKey()).shape()).containsExactly(e.getValue().shape().toArray());
                 }
                 assertThat(c.shardOf("layer.2.0.weight").path().getFileName().toString())

@@ -58,6 +58,10 @@ class SafetensorsFileTest {
                 float expected = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getFloat();
                 assertThat(w.getFloat(r, c)).as("seed %d element [%d, %d]", seed, r, c).isEqualTo(expected);
             }
+            NDArray copy = f.getCopy("embeddings.word_embeddings.weight");
+            assertThat(copy.isDenseHeapF32()).isTrue();
+            assertThat(copy.shape()).isEqualTo(w.shape());
+            assertThat(copy.toFloatArray()).isEqualTo(w.toFloatArray());
             double sumAbs = 0;
             for (String n : f.names()) {
                 NDArray a = f.get(n);
@@ -79,8 +83,10 @@ class SafetensorsFileTest {
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", StBytes.floats(1, 2)));
         SafetensorsFile f = SafetensorsFile.open(p);
         NDArray view = f.get("a");
+        NDArray copy = f.getCopy("a");
         assertThat(view.getFloat(1)).isEqualTo(2f);
         f.close();
+        assertThat(copy.toFloatArray()).containsExactly(1f, 2f);
         f.close();   // idempotent
         assertThat(f.isClosed()).isTrue();
         assertThatThrownBy(() -> view.getFloat(0)).isInstanceOf(IllegalStateException.class);
