@@ -191,6 +191,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return names;
     }
 
+    /** Whether the checkpoint has a tensor of that name. */
     public boolean contains(String name) {
         return byTensor.containsKey(name);
     }

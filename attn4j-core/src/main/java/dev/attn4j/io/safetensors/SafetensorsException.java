@@ -17,6 +17,7 @@ public class SafetensorsException extends IOException {
         this.file = file;
     }
 
+    /** As {@link #SafetensorsException(Path, String)}, keeping the underlying cause. */
     public SafetensorsException(Path file, String problem, Throwable cause) {
         super(file + ": " + problem, cause);
         this.file = file;

@@ -19,6 +19,7 @@ public record TensorInfo(String name, SafetensorsDType dtype, int[] shape, long 
         return shape.clone();
     }
 
+    /** Number of dimensions (0 for a scalar). */
     public int rank() {
         return shape.length;
     }
