@@ -286,6 +286,11 @@ public final class NDArray {
             System.arraycopy(s.floatArray(), s.offset, floatArray(), offset, n);
             return;
         }
+        if (isDenseHeapF32() && s.storage instanceof Storage.Segment seg && s.isContiguous()) {
+            // bulk copy out of (possibly memory-mapped) little-endian memory
+            MemorySegment.copy(seg.segment(), Storage.Segment.F32_LE, (long) s.offset * 4, floatArray(), offset, n);
+            return;
+        }
         ElementCursor dst = new ElementCursor(this);
         ElementCursor from = new ElementCursor(s);
         if (dtype() == DType.F32 && s.dtype() == DType.F32) {
