@@ -159,6 +159,7 @@ class SafetensorsFuzzTest {
                 if (q < 0) q = h.indexOf("\"dtype\":\"");
                 if (q < 0) return h;
                 int s = q + 9, e = h.indexOf('"', s);
+                if (e < 0) return h; // an earlier edit removed the closing quote
                 String old = h.substring(s, e);
                 String dt = rng.nextBoolean() ? DTYPES[rng.nextInt(DTYPES.length)] : sameSize(rng, old);
                 how.append("dtype at ").append(s).append(" -> ").append(dt).append("; ");
@@ -186,6 +187,7 @@ class SafetensorsFuzzTest {
                 if (q < 0) q = h.indexOf("\"data_offsets\":[");
                 if (q < 0) return h;
                 int s = q + 16, e = h.indexOf(']', s);
+                if (e < 0) return h; // an earlier edit removed the closing bracket
                 String repl = rng.nextInt(1000) + "," + rng.nextInt(1000);
                 how.append("offsets at ").append(s).append(" -> ").append(repl).append("; ");
                 return h.substring(0, s) + repl + h.substring(e);
