@@ -59,7 +59,8 @@ class RotaryEmbeddingTest {
         for (int i = 0; i < b; i++) for (int p = 0; p < t; p++) ids[i * t + p] = off + p;
         assertThat(rope.apply(Tensor.of(q), NDArray.of(ids, b, t)).data().toFloatArray()).isEqualTo(r.q().data().toFloatArray());
         // inv_freq = 1 / base^(2i/d)
-        assertThat(rope.invFreq().getDouble(1)).isCloseTo(1 / Math.pow(base, 2.0 / d), offset(1e-15));
+        int last = d / 2 - 1;
+        assertThat(rope.invFreq().getDouble(last)).isCloseTo(1 / Math.pow(base, 2.0 * last / d), offset(1e-15));
     }
 
     @Test
