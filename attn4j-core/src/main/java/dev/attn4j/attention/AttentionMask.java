@@ -231,6 +231,43 @@ public final class AttentionMask {
         return new AttentionMask(out);
     }
 
+    /**
+     * nn.MultiheadAttention's attn_mask conventions: a 2-D part is (L, S) (broadcast over batch
+     * and heads), a 3-D part (N * num_heads, L, S) becomes [N, H, L, S].
+     */
+    AttentionMask splitBatchHeads(int n, int heads, int queries, int keys) {
+        List<Part> out = new ArrayList<>();
+        for (Part p : parts) {
+            if (p instanceof Dense d) {
+                NDArray b = d.bias;
+                String expected = "expected (L, S) = (" + queries + ", " + keys + ") or (N * num_heads, L, S) = ("
+                        + n * heads + ", " + queries + ", " + keys + ")";
+                if (b.rank() == 2 && b.shape().broadcastableTo(Shape.of(queries, keys))) {
+                    out.add(d);
+                } else if (b.rank() == 3 && b.dim(0) == n * heads && b.shape().numel(1, 3) > 0
+                        && Shape.of(b.dim(1), b.dim(2)).broadcastableTo(Shape.of(queries, keys))) {
+                    out.add(new Dense(b.reshape(n, heads, b.dim(1), b.dim(2))));      // [N, H, L, S]
+                } else {
+                    throw new IllegalArgumentException("attn_mask of shape " + b.shape() + " does not fit: " + expected);
+                }
+            } else {
+                out.add(p);
+            }
+        }
+        return new AttentionMask(out);
+    }
+
+    /** An unbatched key padding mask [S] as [1, S]. */
+    AttentionMask unsqueezeUnbatched(int keys) {
+        List<Part> out = new ArrayList<>();
+        for (Part p : parts) {
+            if (p instanceof Dense d && d.bias.rank() == 1 && d.bias.dim(0) == keys) out.add(new Dense(d.bias.reshape(1, keys)));
+            else throw new IllegalArgumentException("key_padding_mask for unbatched input must have shape [" + keys + "], got "
+                    + (p instanceof Dense d ? d.bias.shape().toString() : "a causal mask"));
+        }
+        return new AttentionMask(out);
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("AttentionMask[");
