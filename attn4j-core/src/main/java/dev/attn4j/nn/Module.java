@@ -25,19 +25,26 @@ public abstract class Module {
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
-    /** Registers a trainable parameter initialised with {@code value}; returns it. */
+    /**
+     * Registers a trainable parameter initialised with {@code value} (converted to
+     * {@link DefaultDType#get()} when its dtype differs); returns it.
+     */
     protected final Tensor parameter(String name, NDArray value) {
         checkName(name);
-        Tensor p = Tensor.param(value);
+        Tensor p = Tensor.param(DefaultDType.convert(value));
         parameters.put(name, p);
         return p;
     }
 
-    /** Registers a non-trainable tensor that is part of the state dict (e.g. running statistics). */
+    /**
+     * Registers a non-trainable tensor that is part of the state dict (e.g. running statistics),
+     * converted to {@link DefaultDType#get()} when its dtype differs; returns the stored array.
+     */
     protected final NDArray buffer(String name, NDArray value) {
         checkName(name);
-        buffers.put(name, value);
-        return value;
+        NDArray stored = DefaultDType.convert(value);
+        buffers.put(name, stored);
+        return stored;
     }
 
     /** Registers a child module; its entries appear under {@code name.}. */

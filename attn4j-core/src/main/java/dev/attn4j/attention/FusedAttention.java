@@ -1,0 +1,338 @@
+package dev.attn4j.attention;
+
+import dev.attn4j.autograd.CustomOp;
+import dev.attn4j.kernels.Parallel;
+import dev.attn4j.tensor.DType;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Shape;
+import dev.attn4j.tensor.Storage;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Memory-efficient attention (FlashAttention-style) as a differentiable op: for each block of
+ * queries the keys are visited tile by tile with an online softmax (running max and sum per row),
+ * so the L x S score matrix never exists; memory is O(L * Ev) for the output plus per-thread
+ * tiles and one log-sum-exp per query row. The backward recomputes score tiles from the saved
+ * log-sum-exp: one pass over key blocks for dK and dV, one over query blocks for dQ (race-free,
+ * no atomics). Work is split over (batch*heads, query block) and (batch*kv-heads, key block).
+ *
+ * <p>Inputs are already expanded to their batch shapes: q [batch..., L, E], k [kvBatch..., S, E],
+ * v [kvBatch..., S, Ev] where kvBatch equals batch except the last dimension (heads), which may
+ * divide it (grouped-query attention: query head h reads kv head h / (Hq / Hkv)). Dense masks are
+ * additive arrays broadcastable to [batch..., L, S], read in place through their strides.
+ */
+final class FusedAttention implements CustomOp {
+    static final int DEFAULT_BLOCK_Q = 64;
+    static final int DEFAULT_BLOCK_K = 128;
+
+    private final double scale;
+    private final boolean causal;
+    private final boolean causalBottomRight;
+    private final List<NDArray> biases;
+    private final int blockQ;
+    private final int blockK;
+
+    FusedAttention(double scale, boolean causal, boolean causalBottomRight, List<NDArray> biases, int blockQ, int blockK) {
+        if (blockQ < 1 || blockK < 1) throw new IllegalArgumentException("block sizes must be positive: " + blockQ + ", " + blockK);
+        this.scale = scale;
+        this.causal = causal;
+        this.causalBottomRight = causalBottomRight;
+        this.biases = List.copyOf(biases);
+        this.blockQ = blockQ;
+        this.blockK = blockK;
+    }
+
+    // ================================================================ layout
+
+    /** One operand: its heap array, element offset of each batch entry's matrix, and row stride (last stride 1). */
+    private record Operand(Object data, int[] offs, int rowStride) {
+    }
+
+    /** One additive mask: array, per-query-batch offsets, row and column strides (0 when broadcast). */
+    private record Bias(Object data, int[] offs, int rowStride, int colStride) {
+    }
+
+    private static Object heapArray(NDArray x) {
+        return x.storage() instanceof Storage.Floats f ? f.array() : ((Storage.Doubles) x.storage()).array();
+    }
+
+    /** Element offsets of each matrix of x (batch dims = all but the last two), in row-major batch order. */
+    private static int[] batchOffsets(NDArray x) {
+        int br = x.rank() - 2;
+        int n = x.shape().numel(0, br);
+        int[] offs = new int[n];
+        int[] dims = x.shape().toArray(), strides = x.strides();
+        for (int b = 0; b < n; b++) {
+            int rem = b, off = x.offset();
+            for (int d = br - 1; d >= 0; d--) {
+                off += (rem % dims[d]) * strides[d];
+                rem /= dims[d];
+            }
+            offs[b] = off;
+        }
+        return offs;
+    }
+
+    /** A heap view with unit last stride and row stride >= columns, copying only when needed. */
+    static NDArray kernelLayout(NDArray x) {
+        int rows = x.dim(-2), cols = x.dim(-1);
+        boolean heap = x.storage() instanceof Storage.Floats || x.storage() instanceof Storage.Doubles;
+        boolean lastOk = cols <= 1 || x.stride(-1) == 1;
+        boolean rowsOk = rows <= 1 || x.stride(-2) >= cols;
+        return heap && lastOk && rowsOk ? x : x.contiguous();
+    }
+
+    private static Operand operand(NDArray x) {
+        NDArray y = kernelLayout(x);
+        int rowStride = y.dim(-2) <= 1 ? Math.max(1, y.dim(-1)) : y.stride(-2);
+        return new Operand(heapArray(y), batchOffsets(y), rowStride);
+    }
+
+    /** Everything the loops need, derived from the (expanded) inputs. */
+    private final class Plan {
+        final TileOps ops;
+        final Operand q, k, v;
+        final List<Bias> bias = new ArrayList<>();
+        final int nq, hq, hkv, group, L, S, E, Ev, causalOffset;
+
+        Plan(NDArray qa, NDArray ka, NDArray va) {
+            DType dt = qa.dtype();
+            if (ka.dtype() != dt || va.dtype() != dt) {
+                throw new IllegalArgumentException("fused attention: dtypes differ: q " + dt + ", k " + ka.dtype() + ", v " + va.dtype());
+            }
+            int r = qa.rank();
+            if (r < 2 || ka.rank() != r || va.rank() != r) {
+                throw new IllegalArgumentException("fused attention: q, k, v must have the same rank >= 2, got " + qa.shape()
+                        + ", " + ka.shape() + ", " + va.shape());
+            }
+            L = qa.dim(-2);
+            E = qa.dim(-1);
+            S = ka.dim(-2);
+            Ev = va.dim(-1);
+            hq = r > 2 ? qa.dim(-3) : 1;
+            hkv = r > 2 ? ka.dim(-3) : 1;
+            for (int d = 0; d < r - 3; d++) {
+                if (qa.dim(d) != ka.dim(d) || qa.dim(d) != va.dim(d)) {
+                    throw new IllegalArgumentException("fused attention: batch dimensions differ: " + qa.shape() + ", " + ka.shape()
+                            + ", " + va.shape());
+                }
+            }
+            if (ka.dim(-1) != E || va.dim(-2) != S || (r > 2 && va.dim(-3) != hkv) || hkv == 0 || hq % hkv != 0) {
+                throw new IllegalArgumentException("fused attention: shapes do not fit: q " + qa.shape() + ", k " + ka.shape()
+                        + ", v " + va.shape());
+            }
+            group = hq / hkv;
+            ops = TileOps.of(dt);
+            q = operand(qa);
+            k = operand(ka);
+            v = operand(va);
+            nq = q.offs.length;
+            causalOffset = causalBottomRight ? S - L : 0;
+            int[] scoreDims = qa.shape().toArray();
+            scoreDims[r - 1] = S;
+            Shape scores = Shape.of(scoreDims);
+            for (NDArray b : biases) {
+                if (!b.shape().broadcastableTo(scores)) {
+                    throw new IllegalArgumentException("attention mask of shape " + b.shape() + " cannot be broadcast to the scores "
+                            + scores);
+                }
+                NDArray e = b.dtype() == dt && !(b.storage() instanceof Storage.Segment) ? b : b.to(dt);
+                e = e.expand(scoreDims);                                       // [batch..., L, S] view, strides 0 where broadcast
+                bias.add(new Bias(heapArray(e), batchOffsets(e), e.stride(-2), e.stride(-1)));
+            }
+        }
+
+        int kvIndex(int n) {
+            return (n / hq) * hkv + (n % hq) / group;
+        }
+
+        /** Index one past the last key that row i may see. */
+        int keyEnd(int i) {
+            return causal ? Math.max(0, Math.min(S, i + causalOffset + 1)) : S;
+        }
+
+        /** s[r * bk + c] = scale * q[i0 + r] . k[kb + c] + masks, for bq x bk. */
+        void scores(int n, int i0, int bq, int kb, int bk, Object s) {
+            int nkv = kvIndex(n);
+            ops.gemm(false, true, bq, bk, E, scale, q.data, q.offs[n] + i0 * q.rowStride, q.rowStride,
+                    k.data, k.offs[nkv] + kb * k.rowStride, k.rowStride, 0, s, 0, bk);             // [bq, bk]
+            for (Bias b : bias) {
+                for (int rr = 0; rr < bq; rr++) {
+                    ops.addStrided(s, rr * bk, bk, b.data, b.offs[n] + (i0 + rr) * b.rowStride + kb * b.colStride, b.colStride);
+                }
+            }
+            if (causal) {
+                for (int rr = 0; rr < bq; rr++) {
+                    int firstBlocked = Math.max(0, keyEnd(i0 + rr) - kb);
+                    if (firstBlocked < bk) ops.fill(s, rr * bk + firstBlocked, bk - firstBlocked, Double.NEGATIVE_INFINITY);
+                }
+            }
+        }
+
+        /** p = exp(s - lse) per row; rows with lse = -inf (nothing visible) become 0. */
+        void probabilities(Object s, int bq, int bk, double[] lse, int lseOff) {
+            for (int rr = 0; rr < bq; rr++) {
+                double l = lse[lseOff + rr];
+                if (l == Double.NEGATIVE_INFINITY) ops.fill(s, rr * bk, bk, 0);
+                else ops.expShiftSum(s, rr * bk, bk, l);
+            }
+        }
+    }
+
+    /** Runs body(task, scratch) for tasks 0..n-1, interleaved over the threads (balances causal work). */
+    private interface TaskBody {
+        void run(int task, Object[] scratch);
+    }
+
+    private static void forTasks(int tasks, TileOps ops, int[] scratchSizes, TaskBody body) {
+        if (tasks == 0) return;
+        int workers = Math.min(Parallel.threads(), tasks);
+        Parallel.forRange(workers, 1, (from, to) -> {
+            Object[] scratch = new Object[scratchSizes.length];
+            for (int i = 0; i < scratch.length; i++) scratch[i] = ops.alloc(scratchSizes[i]);
+            for (int w = from; w < to; w++) {
+                for (int t = w; t < tasks; t += workers) body.run(t, scratch);
+            }
+        });
+    }
+
+    // ================================================================ forward
+
+    /** Output [batch..., L, Ev] and the log-sum-exp per query row [batch..., L] (F64; -inf where nothing is visible). */
+    record Result(NDArray out, NDArray lse) {
+    }
+
+    Result run(NDArray qa, NDArray ka, NDArray va) {
+        Plan p = new Plan(qa, ka, va);
+        int[] outDims = qa.shape().toArray();
+        outDims[outDims.length - 1] = p.Ev;
+        NDArray out = NDArray.zeros(qa.dtype(), Shape.of(outDims));
+        Object o = heapArray(out);
+        double[] lse = new double[p.nq * p.L];
+        int qBlocks = (p.L + blockQ - 1) / blockQ;
+        TileOps ops = p.ops;
+        int bqMax = Math.min(blockQ, Math.max(p.L, 1)), bkMax = Math.min(blockK, Math.max(p.S, 1));
+        forTasks(p.nq * qBlocks, ops, new int[] {bqMax * bkMax, bqMax * p.Ev}, (task, scratch) -> {
+            Object s = scratch[0], acc = scratch[1];
+            int n = task / qBlocks, i0 = (task % qBlocks) * blockQ, bq = Math.min(blockQ, p.L - i0);
+            int nkv = p.kvIndex(n);
+            double[] m = new double[bq], l = new double[bq];
+            Arrays.fill(m, Double.NEGATIVE_INFINITY);
+            ops.fill(acc, 0, bq * p.Ev, 0);
+            int keyEnd = p.keyEnd(i0 + bq - 1);
+            for (int kb = 0; kb < keyEnd; kb += blockK) {
+                int bk = Math.min(blockK, keyEnd - kb);
+                p.scores(n, i0, bq, kb, bk, s);                                   // [bq, bk]
+                for (int rr = 0; rr < bq; rr++) {
+                    double mNew = Math.max(m[rr], ops.max(s, rr * bk, bk));
+                    if (mNew == Double.NEGATIVE_INFINITY) {                        // nothing visible yet in this row
+                        ops.fill(s, rr * bk, bk, 0);
+                        continue;
+                    }
+                    double corr = Math.exp(m[rr] - mNew);                          // 0 when m was -inf
+                    double rowSum = ops.expShiftSum(s, rr * bk, bk, mNew);         // p = exp(s - mNew)
+                    l[rr] = l[rr] * corr + rowSum;
+                    if (corr != 1) ops.scale(acc, rr * p.Ev, p.Ev, corr);
+                    m[rr] = mNew;
+                }
+                ops.gemm(false, false, bq, p.Ev, bk, 1, s, 0, bk, p.v.data, p.v.offs[nkv] + kb * p.v.rowStride,
+                        p.v.rowStride, 1, acc, 0, p.Ev);                             // acc [bq, Ev] += P V
+            }
+            int outOff = (n * p.L + i0) * p.Ev;
+            for (int rr = 0; rr < bq; rr++) {
+                if (m[rr] == Double.NEGATIVE_INFINITY) {                           // every key masked: output 0
+                    lse[n * p.L + i0 + rr] = Double.NEGATIVE_INFINITY;
+                } else {
+                    ops.scaleInto(acc, rr * p.Ev, o, outOff + rr * p.Ev, p.Ev, 1 / l[rr]);
+                    lse[n * p.L + i0 + rr] = m[rr] + Math.log(l[rr]);
+                }
+            }
+        });
+        int[] lseDims = Arrays.copyOf(outDims, outDims.length - 1);
+        return new Result(out, NDArray.of(lse, lseDims));
+    }
+
+    @Override
+    public NDArray forward(Context ctx, NDArray... in) {
+        Result r = run(in[0], in[1], in[2]);
+        ctx.save(in[0], in[1], in[2], r.out, r.lse);
+        return r.out;
+    }
+
+    // ================================================================ backward
+
+    @Override
+    public NDArray[] backward(Context ctx, NDArray gradOutput) {
+        NDArray qa = ctx.saved(0), ka = ctx.saved(1), va = ctx.saved(2), out = ctx.saved(3);
+        double[] lse = ctx.saved(4).doubleArray();
+        Plan p = new Plan(qa, ka, va);
+        TileOps ops = p.ops;
+        NDArray g = gradOutput.dtype() == qa.dtype() ? gradOutput.contiguous() : gradOutput.to(qa.dtype());
+        Object dO = heapArray(g), o = heapArray(out);
+        int dOBase = g.offset();
+        // D_i = dO_i . O_i (the softmax backward's row term)
+        double[] dRow = new double[p.nq * p.L];
+        for (int i = 0; i < dRow.length; i++) dRow[i] = ops.dot(dO, dOBase + i * p.Ev, o, i * p.Ev, p.Ev);
+
+        boolean needQ = ctx.needsInputGrad(0), needK = ctx.needsInputGrad(1), needV = ctx.needsInputGrad(2);
+        NDArray dq = needQ ? NDArray.zeros(qa.dtype(), qa.shape()) : null;
+        NDArray dk = needK || needV ? NDArray.zeros(ka.dtype(), ka.shape()) : null;
+        NDArray dv = needK || needV ? NDArray.zeros(va.dtype(), va.shape()) : null;
+        int bqMax = Math.min(blockQ, Math.max(p.L, 1)), bkMax = Math.min(blockK, Math.max(p.S, 1));
+        int[] scratch = {bqMax * bkMax, bqMax * bkMax};
+
+        if (dk != null) {
+            // pass A: per (kv batch entry, key block) accumulate dK and dV over the group's query heads and query blocks
+            Object dkA = heapArray(dk), dvA = heapArray(dv);
+            int kBlocks = (p.S + blockK - 1) / blockK;
+            int nkvTotal = p.k.offs.length;
+            forTasks(nkvTotal * kBlocks, ops, scratch, (task, sc) -> {
+                Object s = sc[0], dp = sc[1];
+                int nkv = task / kBlocks, kb = (task % kBlocks) * blockK, bk = Math.min(blockK, p.S - kb);
+                int dkOff = (nkv * p.S + kb) * p.E, dvOff = (nkv * p.S + kb) * p.Ev;
+                int firstQuery = causal ? Math.max(0, kb - p.causalOffset) : 0;   // rows before it see none of these keys
+                for (int gi = 0; gi < p.group; gi++) {
+                    int n = (nkv / p.hkv) * p.hq + (nkv % p.hkv) * p.group + gi;
+                    for (int i0 = (firstQuery / blockQ) * blockQ; i0 < p.L; i0 += blockQ) {
+                        int bq = Math.min(blockQ, p.L - i0);
+                        p.scores(n, i0, bq, kb, bk, s);                                    // [bq, bk]
+                        p.probabilities(s, bq, bk, lse, n * p.L + i0);                     // P [bq, bk]
+                        int dORow = dOBase + (n * p.L + i0) * p.Ev;
+                        ops.gemm(true, false, bk, p.Ev, bq, 1, s, 0, bk, dO, dORow, p.Ev, 1, dvA, dvOff, p.Ev); // dV += P^T dO
+                        ops.gemm(false, true, bq, bk, p.Ev, 1, dO, dORow, p.Ev, p.v.data, p.v.offs[nkv] + kb * p.v.rowStride,
+                                p.v.rowStride, 0, dp, 0, bk);                              // dP = dO V^T [bq, bk]
+                        for (int rr = 0; rr < bq; rr++) ops.softmaxGradRow(s, dp, rr * bk, bk, dRow[n * p.L + i0 + rr]);
+                        ops.gemm(true, false, bk, p.E, bq, scale, dp, 0, bk, p.q.data, p.q.offs[n] + i0 * p.q.rowStride,
+                                p.q.rowStride, 1, dkA, dkOff, p.E);                        // dK += scale dS^T Q
+                    }
+                }
+            });
+        }
+        if (dq != null) {
+            // pass B: per (query batch entry, query block) accumulate dQ over the visible key blocks
+            Object dqA = heapArray(dq);
+            int qBlocks = (p.L + blockQ - 1) / blockQ;
+            forTasks(p.nq * qBlocks, ops, scratch, (task, sc) -> {
+                Object s = sc[0], dp = sc[1];
+                int n = task / qBlocks, i0 = (task % qBlocks) * blockQ, bq = Math.min(blockQ, p.L - i0);
+                int nkv = p.kvIndex(n);
+                int dORow = dOBase + (n * p.L + i0) * p.Ev;
+                int keyEnd = p.keyEnd(i0 + bq - 1);
+                for (int kb = 0; kb < keyEnd; kb += blockK) {
+                    int bk = Math.min(blockK, keyEnd - kb);
+                    p.scores(n, i0, bq, kb, bk, s);
+                    p.probabilities(s, bq, bk, lse, n * p.L + i0);                         // P [bq, bk]
+                    ops.gemm(false, true, bq, bk, p.Ev, 1, dO, dORow, p.Ev, p.v.data, p.v.offs[nkv] + kb * p.v.rowStride,
+                            p.v.rowStride, 0, dp, 0, bk);                                  // dP = dO V^T
+                    for (int rr = 0; rr < bq; rr++) ops.softmaxGradRow(s, dp, rr * bk, bk, dRow[n * p.L + i0 + rr]);
+                    ops.gemm(false, false, bq, p.E, bk, scale, dp, 0, bk, p.k.data, p.k.offs[nkv] + kb * p.k.rowStride,
+                            p.k.rowStride, 1, dqA, (n * p.L + i0) * p.E, p.E);             // dQ += scale dS K
+                }
+            });
+        }
+        return new NDArray[] {dq, needK ? dk : null, needV ? dv : null};
+    }
+}
