@@ -56,6 +56,9 @@ public final class HubDownloader implements AutoCloseable {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int MAX_REDIRECTS = 10;
+    /** File locks guard against other processes; this guards threads of this JVM (FileLock cannot). */
+    private static final java.util.concurrent.ConcurrentHashMap<Path, Object> IN_PROCESS_LOCKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final HubCache cache;
     private final URI endpoint;
@@ -277,11 +280,13 @@ public final class HubDownloader implements AutoCloseable {
                 Path lockFile = cache.lockPath(id, meta.etag);
                 Files.createDirectories(lockFile.getParent());
                 Files.createDirectories(blob.getParent());
-                try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE);
-                     FileLock ignored = lockChannel.lock()) {
-                    if (!Files.isRegularFile(blob)) {
-                        downloadBlob(id, file, meta, blob);
+                synchronized (IN_PROCESS_LOCKS.computeIfAbsent(lockFile.toAbsolutePath(), k -> new Object())) {
+                    try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE);
+                         FileLock ignored = lockChannel.lock()) {
+                        if (!Files.isRegularFile(blob)) {
+                            downloadBlob(id, file, meta, blob);
+                        }
                     }
                 }
             }

@@ -205,6 +205,18 @@ class HubDownloaderTest {
     }
 
     @Test
+    void concurrentDownloadsOfTheSameModelFetchEachBlobOnce() throws Exception {
+        try (HubDownloader dl = downloader().build();
+             var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var a = pool.submit(() -> fetchAll(dl));
+            var b = pool.submit(() -> fetchAll(dl));
+            assertThat(a.get().dir()).isEqualTo(b.get().dir());
+            assertThat(a.get().dir().resolve("model.safetensors")).hasBinaryContent(weights.content());
+        }
+        assertThat(hub.seen).as("seed %d", seed).filteredOn(r -> r.server().equals("cdn")).hasSize(1);
+    }
+
+    @Test
     void checksumMismatchIsDetectedAndNothingIsKept() throws Exception {
         hub.corrupt(weights);
         try (HubDownloader dl = downloader().build()) {
