@@ -403,13 +403,13 @@ public final class HubDownloader implements AutoCloseable {
             boolean stalled = dog.stop();
             bar.finish("failed");
             String why = stalled ? "no data for " + readTimeout.toMillis() + " ms" : e.toString();
-            throw new HubException(url + ": download of " + file + " interrupted after " + got + " of "
+            throw new HubConnectionException(url + ": download of " + file + " interrupted after " + got + " of "
                     + (total < 0 ? "?" : String.valueOf(total)) + " bytes (" + why + "); the partial file "
                     + partial + " is kept and the next attempt resumes it", e);
         }
         if (dog.stop()) {
             bar.finish("failed");
-            throw new HubException(url + ": download of " + file + " stalled (no data for "
+            throw new HubConnectionException(url + ": download of " + file + " stalled (no data for "
                     + readTimeout.toMillis() + " ms); the partial file " + partial + " is kept");
         }
         bar.finish(null);
@@ -482,7 +482,7 @@ public final class HubDownloader implements AutoCloseable {
         try {
             return http.send(req, handler);
         } catch (HttpTimeoutException e) {
-            throw new HubException(uri + ": no answer within " + req.timeout().map(Duration::toMillis).orElse(0L)
+            throw new HubConnectionException(uri + ": no answer within " + req.timeout().map(Duration::toMillis).orElse(0L)
                     + " ms", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -490,7 +490,7 @@ public final class HubDownloader implements AutoCloseable {
         } catch (InterruptedIOException e) {
             throw new HubException(uri + ": interrupted: " + e, e);
         } catch (IOException e) {
-            throw new HubException(uri + ": request failed: " + e, e);
+            throw new HubConnectionException(uri + ": request failed: " + e, e);
         }
     }
 

@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  * it is; anything else is read as a Hub id ({@code org/name[@revision]}) and served from the
  * cache when the snapshot there is complete (no network request at all), else downloaded.
  * With {@code HF_HUB_OFFLINE=1} only the cache is used, and an incomplete snapshot is an error
- * that lists what is missing.
+ * that lists what is missing. When the Hub cannot be reached, a cached snapshot that has the
+ * required files and weights is used (with a warning on stderr), as huggingface_hub does.
  * <p>
  * A snapshot is complete when it has every required file, safetensors weights
  * ({@code model.safetensors}, or {@code model.safetensors.index.json} and all its shards) when
@@ -144,22 +145,34 @@ public final class ModelSource {
                     + cache.root() + ": " + String.join("; ", missing));
         }
         try (HubDownloader dl = downloaders.get()) {
-            HubSnapshot s = dl.download(id, required, optional);
-            if (weights) {
-                ModelId at = id.withRevision(s.commit());
-                HubSnapshot w = dl.download(at, List.of(), List.of(ModelDirectory.WEIGHTS));
-                if (!w.files().contains(ModelDirectory.WEIGHTS)) {
-                    HubSnapshot idx = dl.download(at, List.of(), List.of(ModelDirectory.WEIGHTS_INDEX));
-                    if (!idx.files().contains(ModelDirectory.WEIGHTS_INDEX)) {
-                        throw new HubException(id + " (commit " + s.commit() + ") has neither "
-                                + ModelDirectory.WEIGHTS + " nor " + ModelDirectory.WEIGHTS_INDEX
-                                + "; only safetensors weights are supported");
-                    }
-                    dl.download(at, ModelDirectory.of(s.dir()).shardNames(), List.of());
-                }
+            return download(dl, id);
+        } catch (HubConnectionException e) {
+            // network trouble: like huggingface_hub, fall back to a cached snapshot that has what is required
+            Optional<Path> usable = cachedSnapshot(cache, id, false, new ArrayList<>());
+            if (usable.isEmpty()) {
+                throw e;
             }
-            return ModelDirectory.of(s.dir());
+            System.err.println("attn4j: " + e.getMessage() + "; using the cached snapshot " + usable.get());
+            return ModelDirectory.of(usable.get());
         }
+    }
+
+    private ModelDirectory download(HubDownloader dl, ModelId id) throws IOException {
+        HubSnapshot s = dl.download(id, required, optional);
+        if (weights) {
+            ModelId at = id.withRevision(s.commit());
+            HubSnapshot w = dl.download(at, List.of(), List.of(ModelDirectory.WEIGHTS));
+            if (!w.files().contains(ModelDirectory.WEIGHTS)) {
+                HubSnapshot idx = dl.download(at, List.of(), List.of(ModelDirectory.WEIGHTS_INDEX));
+                if (!idx.files().contains(ModelDirectory.WEIGHTS_INDEX)) {
+                    throw new HubException(id + " (commit " + s.commit() + ") has neither "
+                            + ModelDirectory.WEIGHTS + " nor " + ModelDirectory.WEIGHTS_INDEX
+                            + "; only safetensors weights are supported");
+                }
+                dl.download(at, ModelDirectory.of(s.dir()).shardNames(), List.of());
+            }
+        }
+        return ModelDirectory.of(s.dir());
     }
 
     /**

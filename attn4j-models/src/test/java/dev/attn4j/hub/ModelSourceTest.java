@@ -135,6 +135,31 @@ class ModelSourceTest {
     }
 
     @Test
+    void unreachableHubFallsBackToAUsableCachedSnapshotOnly() throws Exception {
+        HubCache cache = new HubCache(tmp.resolve("hf-home/hub"));
+        ModelId id = ModelId.parse("acme/mini");
+        Map<String, String> down = new HashMap<>(env);
+        int port;
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        down.put("HF_ENDPOINT", "http://127.0.0.1:" + port);
+        assertThatThrownBy(() -> ModelSource.fromEnvironment(down).resolve("acme/mini"))
+                .isInstanceOf(HubConnectionException.class)
+                .hasMessageContaining("http://127.0.0.1:" + port + "/acme/mini/resolve/main/config.json");
+        try (HubDownloader dl = HubDownloader.builder().cache(cache).endpoint(hub.endpoint()).build()) {
+            dl.download(id, List.of("config.json", "model.safetensors"), List.of());
+        }
+        // optional files were never looked up, so online this is a miss; unreachable, it is good enough
+        ModelDirectory d = ModelSource.fromEnvironment(down).resolve("acme/mini");
+        assertThat(d.path()).isEqualTo(cache.snapshotDir(id, commit));
+        // but an HTTP error from a reachable Hub is not papered over
+        hub.gate("acme/mini", "tok");
+        assertThatThrownBy(() -> ModelSource.fromEnvironment(env).resolve("acme/mini"))
+                .isInstanceOf(HubHttpException.class).hasMessageContaining("HTTP 401");
+    }
+
+    @Test
     void localDirectoryIsUsedAsItIs() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("my-model"));
         Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 3}");
