@@ -1,0 +1,477 @@
+package dev.attn4j.kernels.simd;
+
+import dev.attn4j.kernels.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM in the BLIS/GotoBLAS structure, on the Vector API.
+ *
+ * <pre>
+ * for jc in n step NC:                  B block  [KC, NC] packed once per (jc, pc), lives in L3/L2
+ *   for pc in k step KC:
+ *     pack B[pc:+KC, jc:+NC] into NR-wide panels (kc rows of NR floats each, zero padded)
+ *     for ic in m step MC:              A block  [MC, KC] packed, lives in L2
+ *       pack alpha * A[ic:+MC, pc:+KC] into MR-tall panels (kc columns of MR floats each)
+ *       for jr in nc step NR:           one B panel [KC, NR] stays in L1 across the ir loop
+ *         for ir in mc step MR:
+ *           micro-kernel: C[MR, NR] (+)= Apanel[MR, kc] * Bpanel[kc, NR]
+ * </pre>
+ *
+ * The micro-kernel keeps an MR x NR = 8 x 48 tile of C in 24 vector registers (AVX-512 has 32;
+ * the other 8 hold three B vectors and the broadcast of A) and does 24 FMAs per 3 vector loads
+ * and 8 broadcasts, so it is bound by the two FMA ports rather than by loads. Packing turns every
+ * transpose combination into the same unit-stride panels, so all four run at the same speed.
+ * Edge tiles run the same kernel on the zero-padded panels into a scratch tile, then copy the
+ * valid part. Threads split the rows (or the columns, when n > m) of C into one slab per thread;
+ * each thread packs its own panels into buffers it keeps between calls.
+ */
+final class SimdGemm {
+    private static final VectorSpecies<Float> S = SimdKernels.S;
+    private static final int L = SimdKernels.L;
+    /** Rows of the register tile (broadcast A values). */
+    static final int MR = 8;
+    /** Columns of the register tile: three vectors. */
+    static final int NR = 3 * L;
+    /**
+     * Depth of a packed block: a B panel is KC * NR * 4 bytes and must stay in L1 (48 KiB here)
+     * next to the streaming A panel.
+     */
+    static final int KC = Integer.getInteger("attn4j.gemm.kc", 128);
+    /** Rows of a packed A block (MC * KC * 4 bytes, kept in the 2 MiB L2). */
+    static final int MC = roundUp(Integer.getInteger("attn4j.gemm.mc", 384), MR);
+    /** Columns of a packed B block. */
+    static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 3072), NR);
+    /** Below this many multiply-adds the direct (unpacked) loops win. */
+    static final long SMALL_WORK = 32L * 32 * 32;
+    /** Multiply-adds per thread below which another thread costs more than it saves. */
+    static final long WORK_PER_THREAD = 1L << 20;
+
+    private SimdGemm() {
+    }
+
+    /** Per-thread packing buffers, grown on demand and reused across calls. */
+    private static final class Buffers {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        float[] row = new float[0];
+        float[] acc = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] a(int n) {
+            if (a.length < n) a = new float[n];
+            return a;
+        }
+
+        float[] b(int n) {
+            if (b.length < n) b = new float[n];
+            return b;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    static int roundUp(int x, int to) {
+        return (x + to - 1) / to * to;
+    }
+
+    /** C = alpha op(A) op(B) + beta C; arguments already checked. */
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc, boolean threaded) {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f) {
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        long work = (long) m * n * k;
+        if (m < 4 || n < L || work < SMALL_WORK) {
+            direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        int threads = threaded ? (int) Math.min(Parallel.threads(), Math.max(1, work / WORK_PER_THREAD)) : 1;
+        if (threads <= 1) {
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        if (m >= n) {
+            // Row slabs: each thread packs all of B (O(k n), small next to its m/threads * n * k).
+            int chunk = roundUp((m + threads - 1) / threads, MR);
+            int parts = (m + chunk - 1) / chunk;
+            Parallel.forRange(parts, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int i0 = t * chunk, rows = Math.min(chunk, m - i0);
+                    blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc);
+                }
+            });
+        } else {
+            int chunk = roundUp((n + threads - 1) / threads, NR);
+            int parts = (n + chunk - 1) / chunk;
+            Parallel.forRange(parts, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int j0 = t * chunk, cols = Math.min(chunk, n - j0);
+                    blocked(transA, transB, m, cols, k, alpha, a, aOff, lda,
+                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc);
+                }
+            });
+        }
+    }
+
+    /** Batched GEMM; arguments already checked. */
+    static void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
+                          float beta, float[] c, int cOff, int strideC, int ldc) {
+        if (batch == 0 || m == 0 || n == 0) return;
+        long work = (long) m * n * k;
+        int threads = Parallel.threads();
+        // Small matrices (attention scores: [T, 32] x [32, T]) split badly inside; whole matrices
+        // per thread need no coordination. Big ones, or too few to share out evenly, split inside.
+        boolean perMatrix = threads > 1 && batch >= threads && work < (1L << 24)
+                && (batch % threads == 0 || batch >= 4 * threads);
+        if (perMatrix) {
+            Parallel.forRange(batch, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                            beta, c, cOff + i * strideC, ldc, false);
+                }
+            });
+        } else {
+            for (int i = 0; i < batch; i++) {
+                gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                        beta, c, cOff + i * strideC, ldc, true);
+            }
+        }
+    }
+
+    /** C = beta C, for k = 0 or alpha = 0; beta = 0 writes zeros without reading C. */
+    private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, row, row + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) c[row + j] *= beta;
+            }
+        }
+    }
+
+    /**
+     * Unpacked loops for small or thin problems, where packing would cost as much as the
+     * multiply: one row of C at a time, as axpys over rows of B (B not transposed) or as dot
+     * products with rows of B (B transposed).
+     */
+    private static void direct(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                               float beta, float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        if (buf.row.length < k) buf.row = new float[k];
+        if (buf.acc.length < n) buf.acc = new float[n];
+        float[] row = buf.row, acc = buf.acc;
+        for (int i = 0; i < m; i++) {
+            // row = op(A)[i, :]   [k]
+            if (transA) {
+                for (int p = 0; p < k; p++) row[p] = a[aOff + p * lda + i];
+            } else {
+                System.arraycopy(a, aOff + i * lda, row, 0, k);
+            }
+            if (transB) {
+                // acc[j] = row . B^T[j, :]   [n]
+                for (int j = 0; j < n; j++) acc[j] = dot(row, b, bOff + j * ldb, k);
+            } else {
+                // acc = sum_p row[p] * B[p, :]   [n]
+                java.util.Arrays.fill(acc, 0, n, 0f);
+                for (int p = 0; p < k; p++) axpy(row[p], b, bOff + p * ldb, acc, n);
+            }
+            int cr = cOff + i * ldc;
+            int j = 0;
+            FloatVector av = FloatVector.broadcast(S, alpha);
+            int ub = S.loopBound(n);
+            if (beta == 0f) {
+                for (; j < ub; j += L) FloatVector.fromArray(S, acc, j).mul(av).intoArray(c, cr + j);
+                for (; j < n; j++) c[cr + j] = alpha * acc[j];
+            } else {
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                for (; j < ub; j += L) {
+                    FloatVector.fromArray(S, acc, j).mul(av).add(FloatVector.fromArray(S, c, cr + j).mul(bv)).intoArray(c, cr + j);
+                }
+                for (; j < n; j++) c[cr + j] = alpha * acc[j] + beta * c[cr + j];
+            }
+        }
+    }
+
+    private static float dot(float[] x, float[] y, int yOff, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        int i = 0;
+        int ub2 = n - 2 * L + 1;
+        for (; i < ub2; i += 2 * L) {
+            s0 = FloatVector.fromArray(S, x, i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
+            s1 = FloatVector.fromArray(S, x, i + L).fma(FloatVector.fromArray(S, y, yOff + i + L), s1);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
+        float s = s0.add(s1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < n; i++) s += x[i] * y[yOff + i];
+        return s;
+    }
+
+    /** acc[0:n] += s * x[xOff : xOff + n]. */
+    private static void axpy(float s, float[] x, int xOff, float[] acc, int n) {
+        if (s == 0f) return;
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int j = 0;
+        int ub = S.loopBound(n);
+        for (; j < ub; j += L) FloatVector.fromArray(S, x, xOff + j).fma(sv, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+        for (; j < n; j++) acc[j] += s * x[xOff + j];
+    }
+
+    /** The packed algorithm on one slab of C, on the calling thread. */
+    static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                        float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                        float beta, float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        int kcMax = Math.min(KC, k);
+        float[] ap = buf.a(Math.min(MC, roundUp(m, MR)) * kcMax);
+        float[] bp = buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
+        float[] tile = buf.tile;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                // The first depth block applies beta; later ones add to what it wrote.
+                float betaHere = pc == 0 ? beta : 1f;
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, ap);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        int bIdx = jr * kc;                      // panel jr / NR: [kc, NR]
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int aIdx = ir * kc;                  // panel ir / MR: [kc, MR]
+                            int cIdx = cOff + (ic + ir) * ldc + jc + jr;
+                            if (mr == MR && nr == NR) {
+                                kernel(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc, betaHere);
+                            } else {
+                                kernel(kc, ap, aIdx, bp, bIdx, tile, 0, NR, 0f);
+                                mergeTile(tile, mr, nr, c, cIdx, ldc, betaHere);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** C[0:mr, 0:nr] = tile + beta C (beta = 0: C not read). */
+    private static void mergeTile(float[] tile, int mr, int nr, float[] c, int cIdx, int ldc, float beta) {
+        for (int i = 0; i < mr; i++) {
+            int cr = cIdx + i * ldc, tr = i * NR;
+            if (beta == 0f) {
+                System.arraycopy(tile, tr, c, cr, nr);
+            } else {
+                for (int j = 0; j < nr; j++) c[cr + j] = tile[tr + j] + beta * c[cr + j];
+            }
+        }
+    }
+
+    /**
+     * Packs op(B)[pc:pc+kc, jc:jc+nc] into ceil(nc / NR) panels of [kc, NR], panel j0 / NR at
+     * j0 * kc, zero padding the columns past nc.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int j0 = 0; j0 < nc; j0 += NR) {
+            int w = Math.min(NR, nc - j0);
+            int dst = j0 * kc;
+            if (!transB) {
+                // B row-major [k, n]: each panel row is a contiguous run of B.
+                int src = bOff + pc * ldb + jc + j0;
+                if (w == NR) {
+                    for (int p = 0; p < kc; p++, src += ldb) {
+                        int d = dst + p * NR;
+                        FloatVector.fromArray(S, b, src).intoArray(bp, d);
+                        FloatVector.fromArray(S, b, src + L).intoArray(bp, d + L);
+                        FloatVector.fromArray(S, b, src + 2 * L).intoArray(bp, d + 2 * L);
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++, src += ldb) {
+                        int d = dst + p * NR;
+                        System.arraycopy(b, src, bp, d, w);
+                        java.util.Arrays.fill(bp, d + w, d + NR, 0f);
+                    }
+                }
+            } else {
+                // B stored [n, k]: column jj of the panel is a contiguous run of row jc+j0+jj.
+                for (int jj = 0; jj < w; jj++) {
+                    int src = bOff + (jc + j0 + jj) * ldb + pc;
+                    for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = b[src + p];
+                }
+                if (w < NR) {
+                    for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + w, dst + p * NR + NR, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into ceil(mc / MR) panels of [kc, MR], panel i0 / MR
+     * at i0 * kc, zero padding the rows past mc. Folding alpha in here costs nothing extra.
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
+                      float[] ap) {
+        for (int i0 = 0; i0 < mc; i0 += MR) {
+            int h = Math.min(MR, mc - i0);
+            int dst = i0 * kc;
+            if (transA) {
+                // A stored [k, m]: the MR values of one panel column are contiguous.
+                int src = aOff + pc * lda + ic + i0;
+                for (int p = 0; p < kc; p++, src += lda) {
+                    int d = dst + p * MR;
+                    for (int ii = 0; ii < h; ii++) ap[d + ii] = alpha * a[src + ii];
+                    for (int ii = h; ii < MR; ii++) ap[d + ii] = 0f;
+                }
+            } else {
+                // A row-major [m, k]: read MR rows in step, write MR-wide columns.
+                for (int ii = 0; ii < h; ii++) {
+                    int src = aOff + (ic + i0 + ii) * lda + pc;
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = alpha * a[src + p];
+                }
+                for (int ii = h; ii < MR; ii++) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * C[8, 3L] at c[ci], row stride ldc, (+)= A panel [kc, 8] * B panel [kc, 3L]. The 24
+     * accumulators are locals so C2 keeps them in registers (no spills: checked by measuring).
+     */
+    static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00;
+        FloatVector c50 = c00, c51 = c00, c52 = c00;
+        FloatVector c60 = c00, c61 = c00, c62 = c00;
+        FloatVector c70 = c00, c71 = c00, c72 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        // Epilogue written out (not a helper): a call that C2 declines to inline would box all 24 vectors.
+        if (beta == 0f) {
+            c00.intoArray(c, ci);
+            c01.intoArray(c, ci + L);
+            c02.intoArray(c, ci + 2 * L);
+            c10.intoArray(c, ci + ldc);
+            c11.intoArray(c, ci + ldc + L);
+            c12.intoArray(c, ci + ldc + 2 * L);
+            c20.intoArray(c, ci + 2 * ldc);
+            c21.intoArray(c, ci + 2 * ldc + L);
+            c22.intoArray(c, ci + 2 * ldc + 2 * L);
+            c30.intoArray(c, ci + 3 * ldc);
+            c31.intoArray(c, ci + 3 * ldc + L);
+            c32.intoArray(c, ci + 3 * ldc + 2 * L);
+            c40.intoArray(c, ci + 4 * ldc);
+            c41.intoArray(c, ci + 4 * ldc + L);
+            c42.intoArray(c, ci + 4 * ldc + 2 * L);
+            c50.intoArray(c, ci + 5 * ldc);
+            c51.intoArray(c, ci + 5 * ldc + L);
+            c52.intoArray(c, ci + 5 * ldc + 2 * L);
+            c60.intoArray(c, ci + 6 * ldc);
+            c61.intoArray(c, ci + 6 * ldc + L);
+            c62.intoArray(c, ci + 6 * ldc + 2 * L);
+            c70.intoArray(c, ci + 7 * ldc);
+            c71.intoArray(c, ci + 7 * ldc + L);
+            c72.intoArray(c, ci + 7 * ldc + 2 * L);
+        } else if (beta == 1f) {
+            c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+            c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
+            c02.add(FloatVector.fromArray(S, c, ci + 2 * L)).intoArray(c, ci + 2 * L);
+            c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(FloatVector.fromArray(S, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+            c12.add(FloatVector.fromArray(S, c, ci + ldc + 2 * L)).intoArray(c, ci + ldc + 2 * L);
+            c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+            c22.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L)).intoArray(c, ci + 2 * ldc + 2 * L);
+            c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+            c32.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L)).intoArray(c, ci + 3 * ldc + 2 * L);
+            c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+            c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+            c42.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L)).intoArray(c, ci + 4 * ldc + 2 * L);
+            c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+            c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+            c52.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L)).intoArray(c, ci + 5 * ldc + 2 * L);
+            c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+            c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
+            c62.add(FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L)).intoArray(c, ci + 6 * ldc + 2 * L);
+            c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+            c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
+            c72.add(FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L)).intoArray(c, ci + 7 * ldc + 2 * L);
+        } else {
+            FloatVector bv = FloatVector.broadcast(S, beta);
+            FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).fma(bv, c01).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).fma(bv, c02).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+            FloatVector.fromArray(S, c, ci + ldc + L).fma(bv, c11).intoArray(c, ci + ldc + L);
+            FloatVector.fromArray(S, c, ci + ldc + 2 * L).fma(bv, c12).intoArray(c, ci + ldc + 2 * L);
+            FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+            FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(bv, c21).intoArray(c, ci + 2 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L).fma(bv, c22).intoArray(c, ci + 2 * ldc + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+            FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(bv, c31).intoArray(c, ci + 3 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L).fma(bv, c32).intoArray(c, ci + 3 * ldc + 2 * L);
+            FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+            FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(bv, c41).intoArray(c, ci + 4 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L).fma(bv, c42).intoArray(c, ci + 4 * ldc + 2 * L);
+            FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+            FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L).fma(bv, c52).intoArray(c, ci + 5 * ldc + 2 * L);
+            FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+            FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L).fma(bv, c62).intoArray(c, ci + 6 * ldc + 2 * L);
+            FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
+            FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
+            FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L).fma(bv, c72).intoArray(c, ci + 7 * ldc + 2 * L);
+        }
+    }
+}
