@@ -47,6 +47,9 @@ final class SimdGemm {
     /** Multiply-adds per thread below which another thread costs more than it saves. */
     static final long WORK_PER_THREAD = 1L << 20;
 
+    /** Largest B (in floats, padded) packed once and shared by all threads: 64 MiB. */
+    static final long MAX_SHARED_PACKED_B = 16L << 20;
+
     private SimdGemm() {
     }
 
@@ -56,6 +59,7 @@ final class SimdGemm {
         float[] b = new float[0];
         float[] row = new float[0];
         float[] acc = new float[0];
+        float[] shared = new float[0];
         final float[] tile = new float[MR * NR];
 
         float[] a(int n) {
@@ -91,18 +95,38 @@ final class SimdGemm {
         }
         int threads = threaded ? (int) Math.min(Parallel.threads(), Math.max(1, work / WORK_PER_THREAD)) : 1;
         if (threads <= 1) {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
             return;
         }
-        if (m >= n) {
-            // Row slabs: each thread packs all of B (O(k n), small next to its m/threads * n * k).
+        long packedSize = (long) k * packedWidth(n);
+        if (m >= n && packedSize <= MAX_SHARED_PACKED_B) {
+            // Row slabs over one copy of B packed by all threads together: packing B per thread
+            // would cost each thread k n copies (up to 14% of a 1024^3 product on 2 threads).
+            Buffers buf = BUFFERS.get();
+            if (buf.shared.length < packedSize) buf.shared = new float[(int) packedSize];
+            float[] packed = buf.shared;
+            int units = transB ? n : k;
+            Parallel.forRange(units, Math.max(16, units / (4 * threads)), (from, to) ->
+                    packAllB(transB, b, bOff, ldb, k, n, packed, from, to));
+            if (transB) zeroPackedPadding(k, n, packed);
             int chunk = roundUp((m + threads - 1) / threads, MR);
             int parts = (m + chunk - 1) / chunk;
             Parallel.forRange(parts, 1, (from, to) -> {
                 for (int t = from; t < to; t++) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
-                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc);
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed);
+                }
+            });
+        } else if (m >= n) {
+            // Row slabs, each thread packing all of B itself.
+            int chunk = roundUp((m + threads - 1) / threads, MR);
+            int parts = (m + chunk - 1) / chunk;
+            Parallel.forRange(parts, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int i0 = t * chunk, rows = Math.min(chunk, m - i0);
+                    blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null);
                 }
             });
         } else {
@@ -112,7 +136,7 @@ final class SimdGemm {
                 for (int t = from; t < to; t++) {
                     int j0 = t * chunk, cols = Math.min(chunk, n - j0);
                     blocked(transA, transB, m, cols, k, alpha, a, aOff, lda,
-                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc);
+                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc, null);
                 }
             });
         }
@@ -228,17 +252,22 @@ final class SimdGemm {
     /** The packed algorithm on one slab of C, on the calling thread. */
     static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                        float beta, float[] c, int cOff, int ldc) {
+                        float beta, float[] c, int cOff, int ldc, float[] packedB) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
         float[] ap = buf.a(Math.min(MC, roundUp(m, MR)) * kcMax);
-        float[] bp = buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
+        float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
         float[] tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                int bBase = 0;
+                if (packedB == null) {
+                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                } else {
+                    bBase = packedBlockOffset(k, jc, pc, nc);
+                }
                 // The first depth block applies beta; later ones add to what it wrote.
                 float betaHere = pc == 0 ? beta : 1f;
                 for (int ic = 0; ic < m; ic += MC) {
@@ -246,15 +275,17 @@ final class SimdGemm {
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, ap);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
-                        int bIdx = jr * kc;                      // panel jr / NR: [kc, NR]
+                        int bIdx = bBase + jr * kc;              // panel jr / NR: [kc, NR]
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             int aIdx = ir * kc;                  // panel ir / MR: [kc, MR]
                             int cIdx = cOff + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                kernel(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc, betaHere);
+                                if (betaHere == 0f) kernelSet(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc);
+                                else if (betaHere == 1f) kernelAdd(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc);
+                                else kernelBeta(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc, betaHere);
                             } else {
-                                kernel(kc, ap, aIdx, bp, bIdx, tile, 0, NR, 0f);
+                                kernelSet(kc, ap, aIdx, bp, bIdx, tile, 0, NR);
                                 mergeTile(tile, mr, nr, c, cIdx, ldc, betaHere);
                             }
                         }
@@ -276,43 +307,111 @@ final class SimdGemm {
         }
     }
 
+    /** Columns of all of B once packed: each NC block rounded up to whole panels. */
+    static int packedWidth(int n) {
+        return n / NC * NC + roundUp(n % NC, NR);
+    }
+
+    /**
+     * Where block (jc, pc) of the fully packed B starts. Blocks run jc-major; each is [kc, ncPad]
+     * as {@link #packB} lays it out, and every block before column jc is a full NC wide.
+     */
+    static int packedBlockOffset(int k, int jc, int pc, int nc) {
+        return jc * k + pc * roundUp(nc, NR);
+    }
+
+    /**
+     * Packs rows [from, to) of op(B) (B not transposed: read row by row) or its columns [from, to)
+     * (B transposed: each column is a contiguous run of the storage) into the fully packed layout.
+     */
+    static void packAllB(boolean transB, float[] b, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
+        if (!transB) {
+            for (int p = from; p < to; p++) {
+                int pc = p / KC * KC, kc = Math.min(KC, k - pc), row = p - pc;
+                int src = bOff + p * ldb;
+                for (int jc = 0; jc < n; jc += NC) {
+                    int nc = Math.min(NC, n - jc), full = nc / NR * NR, w = nc - full;
+                    int base = packedBlockOffset(k, jc, pc, nc) + row * NR;
+                    for (int j0 = 0; j0 < full; j0 += NR) {
+                        int d = base + j0 * kc, s0 = src + jc + j0;
+                        FloatVector.fromArray(S, b, s0).intoArray(dst, d);
+                        FloatVector.fromArray(S, b, s0 + L).intoArray(dst, d + L);
+                        FloatVector.fromArray(S, b, s0 + 2 * L).intoArray(dst, d + 2 * L);
+                    }
+                    if (w > 0) {
+                        int d = base + full * kc;
+                        System.arraycopy(b, src + jc + full, dst, d, w);
+                        java.util.Arrays.fill(dst, d + w, d + NR, 0f);
+                    }
+                }
+            }
+        } else {
+            for (int j = from; j < to; j++) {
+                int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
+                int lane = jj % NR, panel = jj / NR;
+                int src = bOff + j * ldb;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
+                    for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + pc + p];
+                }
+            }
+        }
+    }
+
+    /** Zeroes the padding columns of the last partial panel of a fully packed transposed B. */
+    static void zeroPackedPadding(int k, int n, float[] dst) {
+        int jc = (n - 1) / NC * NC, nc = n - jc, w = nc % NR;
+        if (w == 0) return;
+        int panel = nc / NR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc;
+            for (int p = 0; p < kc; p++) java.util.Arrays.fill(dst, d + p * NR + w, d + p * NR + NR, 0f);
+        }
+    }
+
     /**
      * Packs op(B)[pc:pc+kc, jc:jc+nc] into ceil(nc / NR) panels of [kc, NR], panel j0 / NR at
      * j0 * kc, zero padding the columns past nc.
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
-        for (int j0 = 0; j0 < nc; j0 += NR) {
-            int w = Math.min(NR, nc - j0);
-            int dst = j0 * kc;
-            if (!transB) {
-                // B row-major [k, n]: each panel row is a contiguous run of B.
-                int src = bOff + pc * ldb + jc + j0;
-                if (w == NR) {
-                    for (int p = 0; p < kc; p++, src += ldb) {
-                        int d = dst + p * NR;
-                        FloatVector.fromArray(S, b, src).intoArray(bp, d);
-                        FloatVector.fromArray(S, b, src + L).intoArray(bp, d + L);
-                        FloatVector.fromArray(S, b, src + 2 * L).intoArray(bp, d + 2 * L);
-                    }
-                } else {
-                    for (int p = 0; p < kc; p++, src += ldb) {
-                        int d = dst + p * NR;
-                        System.arraycopy(b, src, bp, d, w);
-                        java.util.Arrays.fill(bp, d + w, d + NR, 0f);
-                    }
+        int full = nc / NR * NR, w = nc - full;
+        if (!transB) {
+            // B row-major [k, n]. Walk B row by row, so reads are sequential; going panel by panel
+            // instead reads kc rows with a stride of ldb, which for ldb = 1024 maps every row to the
+            // same L1 sets and ran 5x slower.
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (pc + p) * ldb + jc;
+                for (int j0 = 0; j0 < full; j0 += NR) {
+                    int d = j0 * kc + p * NR;
+                    FloatVector.fromArray(S, b, src + j0).intoArray(bp, d);
+                    FloatVector.fromArray(S, b, src + j0 + L).intoArray(bp, d + L);
+                    FloatVector.fromArray(S, b, src + j0 + 2 * L).intoArray(bp, d + 2 * L);
                 }
-            } else {
-                // B stored [n, k]: column jj of the panel is a contiguous run of row jc+j0+jj.
-                for (int jj = 0; jj < w; jj++) {
+                if (w > 0) {
+                    int d = full * kc + p * NR;
+                    System.arraycopy(b, src + full, bp, d, w);
+                    java.util.Arrays.fill(bp, d + w, d + NR, 0f);
+                }
+            }
+        } else {
+            // B stored [n, k]: column jj of a panel is a contiguous run of row jc+j0+jj of the
+            // storage. (Gathering panel rows instead was 2x slower: 48 rows ldb apart thrash L1.)
+            for (int j0 = 0; j0 < nc; j0 += NR) {
+                int cols = Math.min(NR, nc - j0), dst = j0 * kc;
+                for (int jj = 0; jj < cols; jj++) {
                     int src = bOff + (jc + j0 + jj) * ldb + pc;
                     for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = b[src + p];
                 }
-                if (w < NR) {
-                    for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + w, dst + p * NR + NR, 0f);
+                if (cols < NR) {
+                    for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + cols, dst + p * NR + NR, 0f);
                 }
             }
         }
     }
+
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
 
     /**
      * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into ceil(mc / MR) panels of [kc, MR], panel i0 / MR
@@ -320,19 +419,33 @@ final class SimdGemm {
      */
     static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
                       float[] ap) {
+        int[] rowOffsets = new int[MR];
+        for (int ii = 0; ii < MR; ii++) rowOffsets[ii] = ii * lda;
         for (int i0 = 0; i0 < mc; i0 += MR) {
             int h = Math.min(MR, mc - i0);
             int dst = i0 * kc;
             if (transA) {
-                // A stored [k, m]: the MR values of one panel column are contiguous.
+                // A stored [k, m]: the MR values of one panel column are contiguous: one 8-float copy.
                 int src = aOff + pc * lda + ic + i0;
-                for (int p = 0; p < kc; p++, src += lda) {
-                    int d = dst + p * MR;
-                    for (int ii = 0; ii < h; ii++) ap[d + ii] = alpha * a[src + ii];
-                    for (int ii = h; ii < MR; ii++) ap[d + ii] = 0f;
+                if (h == MR) {
+                    for (int p = 0; p < kc; p++, src += lda) {
+                        FloatVector.fromArray(S8, a, src).mul(alpha).intoArray(ap, dst + p * MR);
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++, src += lda) {
+                        int d = dst + p * MR;
+                        for (int ii = 0; ii < h; ii++) ap[d + ii] = alpha * a[src + ii];
+                        for (int ii = h; ii < MR; ii++) ap[d + ii] = 0f;
+                    }
+                }
+            } else if (h == MR) {
+                // A row-major [m, k]: a panel column is A[i0:i0+8, p], 8 values lda apart: one
+                // gather per column. Scalar transposing ran at ~3 cycles per element, 8% of a GEMM.
+                int src = aOff + (ic + i0) * lda + pc;
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S8, a, src + p, rowOffsets, 0).mul(alpha).intoArray(ap, dst + p * MR);
                 }
             } else {
-                // A row-major [m, k]: read MR rows in step, write MR-wide columns.
                 for (int ii = 0; ii < h; ii++) {
                     int src = aOff + (ic + i0 + ii) * lda + pc;
                     for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = alpha * a[src + p];
@@ -344,19 +457,25 @@ final class SimdGemm {
         }
     }
 
-    /**
-     * C[8, 3L] at c[ci], row stride ldc, (+)= A panel [kc, 8] * B panel [kc, 3L]. The 24
-     * accumulators are locals so C2 keeps them in registers (no spills: checked by measuring).
+    /*
+     * Micro-kernels: C[MR, NR] at c[ci] (row stride ldc) from the A panel [kc, MR] at ap[ai] and
+     * the B panel [kc, NR] at bp[bi]. The MR * NR / L accumulators are separate locals so C2 keeps
+     * them in registers. One method per beta mode rather than a branch in the epilogue: with all
+     * three epilogues in one method C2 hit its inlining node limit, left Vector API calls out of
+     * line and boxed every vector (50x slower, depending on the order it saw the branches).
      */
-    static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00;
-        FloatVector c40 = c00, c41 = c00, c42 = c00;
-        FloatVector c50 = c00, c51 = c00, c52 = c00;
-        FloatVector c60 = c00, c61 = c00, c62 = c00;
-        FloatVector c70 = c00, c71 = c00, c72 = c00;
+    // ---- generated by scripts/gen-gemm-kernels.py 8 3: do not edit by hand ----
+    /** C tile = A panel * B panel (C not read). */
+    static void kernelSet(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00, c60 = c00;
+        FloatVector c61 = c00, c62 = c00, c70 = c00;
+        FloatVector c71 = c00, c72 = c00;
         for (int p = 0; p < kc; p++) {
             int bo = bi + p * NR, ao = ai + p * MR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
@@ -395,83 +514,181 @@ final class SimdGemm {
             c71 = av.fma(b1, c71);
             c72 = av.fma(b2, c72);
         }
-        // Epilogue written out (not a helper): a call that C2 declines to inline would box all 24 vectors.
-        if (beta == 0f) {
-            c00.intoArray(c, ci);
-            c01.intoArray(c, ci + L);
-            c02.intoArray(c, ci + 2 * L);
-            c10.intoArray(c, ci + ldc);
-            c11.intoArray(c, ci + ldc + L);
-            c12.intoArray(c, ci + ldc + 2 * L);
-            c20.intoArray(c, ci + 2 * ldc);
-            c21.intoArray(c, ci + 2 * ldc + L);
-            c22.intoArray(c, ci + 2 * ldc + 2 * L);
-            c30.intoArray(c, ci + 3 * ldc);
-            c31.intoArray(c, ci + 3 * ldc + L);
-            c32.intoArray(c, ci + 3 * ldc + 2 * L);
-            c40.intoArray(c, ci + 4 * ldc);
-            c41.intoArray(c, ci + 4 * ldc + L);
-            c42.intoArray(c, ci + 4 * ldc + 2 * L);
-            c50.intoArray(c, ci + 5 * ldc);
-            c51.intoArray(c, ci + 5 * ldc + L);
-            c52.intoArray(c, ci + 5 * ldc + 2 * L);
-            c60.intoArray(c, ci + 6 * ldc);
-            c61.intoArray(c, ci + 6 * ldc + L);
-            c62.intoArray(c, ci + 6 * ldc + 2 * L);
-            c70.intoArray(c, ci + 7 * ldc);
-            c71.intoArray(c, ci + 7 * ldc + L);
-            c72.intoArray(c, ci + 7 * ldc + 2 * L);
-        } else if (beta == 1f) {
-            c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
-            c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
-            c02.add(FloatVector.fromArray(S, c, ci + 2 * L)).intoArray(c, ci + 2 * L);
-            c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
-            c11.add(FloatVector.fromArray(S, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
-            c12.add(FloatVector.fromArray(S, c, ci + ldc + 2 * L)).intoArray(c, ci + ldc + 2 * L);
-            c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
-            c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
-            c22.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L)).intoArray(c, ci + 2 * ldc + 2 * L);
-            c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
-            c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
-            c32.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L)).intoArray(c, ci + 3 * ldc + 2 * L);
-            c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
-            c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
-            c42.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L)).intoArray(c, ci + 4 * ldc + 2 * L);
-            c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
-            c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
-            c52.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L)).intoArray(c, ci + 5 * ldc + 2 * L);
-            c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
-            c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
-            c62.add(FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L)).intoArray(c, ci + 6 * ldc + 2 * L);
-            c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
-            c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
-            c72.add(FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L)).intoArray(c, ci + 7 * ldc + 2 * L);
-        } else {
-            FloatVector bv = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
-            FloatVector.fromArray(S, c, ci + L).fma(bv, c01).intoArray(c, ci + L);
-            FloatVector.fromArray(S, c, ci + 2 * L).fma(bv, c02).intoArray(c, ci + 2 * L);
-            FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
-            FloatVector.fromArray(S, c, ci + ldc + L).fma(bv, c11).intoArray(c, ci + ldc + L);
-            FloatVector.fromArray(S, c, ci + ldc + 2 * L).fma(bv, c12).intoArray(c, ci + ldc + 2 * L);
-            FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
-            FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(bv, c21).intoArray(c, ci + 2 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L).fma(bv, c22).intoArray(c, ci + 2 * ldc + 2 * L);
-            FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
-            FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(bv, c31).intoArray(c, ci + 3 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L).fma(bv, c32).intoArray(c, ci + 3 * ldc + 2 * L);
-            FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
-            FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(bv, c41).intoArray(c, ci + 4 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L).fma(bv, c42).intoArray(c, ci + 4 * ldc + 2 * L);
-            FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
-            FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L).fma(bv, c52).intoArray(c, ci + 5 * ldc + 2 * L);
-            FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
-            FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L).fma(bv, c62).intoArray(c, ci + 6 * ldc + 2 * L);
-            FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
-            FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
-            FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L).fma(bv, c72).intoArray(c, ci + 7 * ldc + 2 * L);
-        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c42.intoArray(c, ci + 4 * ldc + 2 * L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c52.intoArray(c, ci + 5 * ldc + 2 * L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c62.intoArray(c, ci + 6 * ldc + 2 * L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
+        c72.intoArray(c, ci + 7 * ldc + 2 * L);
     }
+
+    /** C tile += A panel * B panel. */
+    static void kernelAdd(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00, c60 = c00;
+        FloatVector c61 = c00, c62 = c00, c70 = c00;
+        FloatVector c71 = c00, c72 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+        c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
+        c02.add(FloatVector.fromArray(S, c, ci + 2 * L)).intoArray(c, ci + 2 * L);
+        c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+        c11.add(FloatVector.fromArray(S, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+        c12.add(FloatVector.fromArray(S, c, ci + ldc + 2 * L)).intoArray(c, ci + ldc + 2 * L);
+        c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+        c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+        c22.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L)).intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+        c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+        c32.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L)).intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+        c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+        c42.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L)).intoArray(c, ci + 4 * ldc + 2 * L);
+        c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+        c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+        c52.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L)).intoArray(c, ci + 5 * ldc + 2 * L);
+        c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+        c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
+        c62.add(FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L)).intoArray(c, ci + 6 * ldc + 2 * L);
+        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+        c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
+        c72.add(FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L)).intoArray(c, ci + 7 * ldc + 2 * L);
+    }
+
+    /** C tile = A panel * B panel + beta * C tile. */
+    static void kernelBeta(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00, c60 = c00;
+        FloatVector c61 = c00, c62 = c00, c70 = c00;
+        FloatVector c71 = c00, c72 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).fma(bv, c01).intoArray(c, ci + L);
+        FloatVector.fromArray(S, c, ci + 2 * L).fma(bv, c02).intoArray(c, ci + 2 * L);
+        FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + ldc + L).fma(bv, c11).intoArray(c, ci + ldc + L);
+        FloatVector.fromArray(S, c, ci + ldc + 2 * L).fma(bv, c12).intoArray(c, ci + ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(bv, c21).intoArray(c, ci + 2 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L).fma(bv, c22).intoArray(c, ci + 2 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(bv, c31).intoArray(c, ci + 3 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L).fma(bv, c32).intoArray(c, ci + 3 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(bv, c41).intoArray(c, ci + 4 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L).fma(bv, c42).intoArray(c, ci + 4 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L).fma(bv, c52).intoArray(c, ci + 5 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L).fma(bv, c62).intoArray(c, ci + 6 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L).fma(bv, c72).intoArray(c, ci + 7 * ldc + 2 * L);
+    }
+    // ---- end of generated code ----
 }
