@@ -20,11 +20,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GemmTest {
     static final List<Kernels> IMPLS = List.of(new SimdKernels(), Kernels.scalar());
-    /** m, n, k: single elements, edge tiles around 8 x 48, blocks crossing KC/MC, the direct path. */
+    /** m, n, k: single elements, edge tiles around 8 x 48 (and 1- or 2-vector right edges), blocks crossing KC and NC, the direct path. */
     static final int[][] SHAPES = {
             {1, 1, 1}, {3, 17, 33}, {17, 3, 65}, {33, 65, 3}, {65, 127, 17}, {127, 33, 130}, {130, 130, 130},
             {8, 48, 128}, {16, 96, 256}, {9, 49, 129}, {2, 50, 7}, {5, 7, 9}, {20, 20, 20}, {1, 300, 40},
-            {300, 1, 40}, {4, 16, 600}, {400, 97, 150}, {64, 130, 300}, {8, 3100, 16},
+            {300, 1, 40}, {4, 16, 600}, {400, 97, 150}, {64, 130, 300}, {8, 3100, 16}, {16, 64, 40}, {24, 80, 33},
+            {40, 256, 32}, {16, 100, 500},
     };
     static final float PAD = 12345.5f;
 
@@ -121,6 +122,7 @@ class GemmTest {
         for (int t = 0; t < 4; t++) {
             check(kern, (t & 1) != 0, (t & 2) != 0, 203, 147, 261, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 61, 419, 200, randomAlpha(), randomBeta(), false);
+            check(kern, (t & 1) != 0, (t & 2) != 0, 96, 50, 800, randomAlpha(), randomBeta(), false);
         }
     }
 

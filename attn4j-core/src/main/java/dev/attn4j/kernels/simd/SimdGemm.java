@@ -8,23 +8,28 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM in the BLIS/GotoBLAS structure, on the Vector API.
  *
  * <pre>
- * for jc in n step NC:                  B block  [KC, NC] packed once per (jc, pc), lives in L3/L2
+ * for jc in n step NC:
  *   for pc in k step KC:
- *     pack B[pc:+KC, jc:+NC] into NR-wide panels (kc rows of NR floats each, zero padded)
- *     for ic in m step MC:              A block  [MC, KC] packed, lives in L2
- *       pack alpha * A[ic:+MC, pc:+KC] into MR-tall panels (kc columns of MR floats each)
- *       for jr in nc step NR:           one B panel [KC, NR] stays in L1 across the ir loop
- *         for ir in mc step MR:
- *           micro-kernel: C[MR, NR] (+)= Apanel[MR, kc] * Bpanel[kc, NR]
+ *     pack B[pc:+KC, jc:+NC] into NR-wide panels [kc, NR]     (block: 1.2 MB, stays in L2)
+ *     for ir in m step MR:
+ *       pack alpha * A[ir:+MR, pc:+KC] into one panel [kc, MR] (12 KB, stays in L1)
+ *       for jr in nc step NR:
+ *         micro-kernel: C[MR, NR] (+)= Apanel * Bpanel[jr]     (B panel streams from L2)
  * </pre>
  *
  * The micro-kernel keeps an MR x NR = 8 x 48 tile of C in 24 vector registers (AVX-512 has 32;
  * the other 8 hold three B vectors and the broadcast of A) and does 24 FMAs per 3 vector loads
- * and 8 broadcasts, so it is bound by the two FMA ports rather than by loads. Packing turns every
- * transpose combination into the same unit-stride panels, so all four run at the same speed.
- * Edge tiles run the same kernel on the zero-padded panels into a scratch tile, then copy the
- * valid part. Threads split the rows (or the columns, when n > m) of C into one slab per thread;
- * each thread packs its own panels into buffers it keeps between calls.
+ * and 8 broadcasts, so it is bound by the two FMA ports rather than by loads. The loop order is
+ * BLIS's with the roles of A and B swapped, because here the broadcast operand is A: its small
+ * panel stays in L1 and the wide B panels stream from L2. That allows a deep KC (fewer passes
+ * over C); the BLIS order with the 8 x 48 kernel would need the [kc, 48] B panel in L1, i.e.
+ * KC <= 128, and measured slower on [4096, 1536] x [1536, 384].
+ *
+ * <p>Packing turns every transpose combination into the same unit-stride panels, so all four
+ * run at the same speed. Edge tiles run the same kernel on the zero-padded panels into a scratch
+ * tile, then copy the valid part. With several threads, B is packed once by all of them together,
+ * then each thread takes a slab of rows of C (or of columns, when n > m); the buffers are kept
+ * per thread between calls.
  */
 final class SimdGemm {
     private static final VectorSpecies<Float> S = SimdKernels.S;
@@ -33,15 +38,10 @@ final class SimdGemm {
     static final int MR = 8;
     /** Columns of the register tile: three vectors. */
     static final int NR = 3 * L;
-    /**
-     * Depth of a packed block: a B panel is KC * NR * 4 bytes and must stay in L1 (48 KiB here)
-     * next to the streaming A panel.
-     */
-    static final int KC = Integer.getInteger("attn4j.gemm.kc", 128);
-    /** Rows of a packed A block (MC * KC * 4 bytes, kept in the 2 MiB L2). */
-    static final int MC = roundUp(Integer.getInteger("attn4j.gemm.mc", 384), MR);
-    /** Columns of a packed B block. */
-    static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 3072), NR);
+    /** Depth of a packed block: fewer passes over C the deeper; KC * NC * 4 bytes of B must fit L2. */
+    static final int KC = Integer.getInteger("attn4j.gemm.kc", 384);
+    /** Columns of a packed B block (384 x 768 floats: 1.2 MB of the 2 MB L2). */
+    static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 768), NR);
     /** Below this many multiply-adds the direct (unpacked) loops win. */
     static final long SMALL_WORK = 32L * 32 * 32;
     /** Multiply-adds per thread below which another thread costs more than it saves. */
@@ -249,13 +249,16 @@ final class SimdGemm {
         for (; j < n; j++) acc[j] += s * x[xOff + j];
     }
 
-    /** The packed algorithm on one slab of C, on the calling thread. */
+    /**
+     * The packed algorithm on one slab of C, on the calling thread. {@code packedB}: all of B
+     * already packed by {@link #packAllB} (shared between threads), or null to pack block by block.
+     */
     static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                         float beta, float[] c, int cOff, int ldc, float[] packedB) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
-        float[] ap = buf.a(Math.min(MC, roundUp(m, MR)) * kcMax);
+        float[] ap = buf.a(MR * kcMax);
         float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
         float[] tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
@@ -270,29 +273,51 @@ final class SimdGemm {
                 }
                 // The first depth block applies beta; later ones add to what it wrote.
                 float betaHere = pc == 0 ? beta : 1f;
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, ap);
+                for (int ir = 0; ir < m; ir += MR) {
+                    int mr = Math.min(MR, m - ir);
+                    // One A panel [kc, MR] (12 KiB at kc = 384) stays in L1 while the B panels of
+                    // the block stream past it from L2.
+                    packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
-                        int bIdx = bBase + jr * kc;              // panel jr / NR: [kc, NR]
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            int aIdx = ir * kc;                  // panel ir / MR: [kc, MR]
-                            int cIdx = cOff + (ic + ir) * ldc + jc + jr;
-                            if (mr == MR && nr == NR) {
-                                if (betaHere == 0f) kernelSet(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc);
-                                else if (betaHere == 1f) kernelAdd(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc);
-                                else kernelBeta(kc, ap, aIdx, bp, bIdx, c, cIdx, ldc, betaHere);
-                            } else {
-                                kernelSet(kc, ap, aIdx, bp, bIdx, tile, 0, NR);
-                                mergeTile(tile, mr, nr, c, cIdx, ldc, betaHere);
-                            }
+                        int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]
+                        int cIdx = cOff + ir * ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            if (betaHere == 0f) kernelSet(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+                            else if (betaHere == 1f) kernelAdd(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+                            else kernelBeta(kc, ap, 0, bp, bIdx, c, cIdx, ldc, betaHere);
+                        } else {
+                            edgeTile(kc, ap, bp, bIdx, mr, nr, c, cIdx, ldc, betaHere, tile);
                         }
                     }
                 }
             }
         }
+    }
+
+    /**
+     * A tile narrower than NR or shorter than MR. Right edges that are whole vectors (n = 256 leaves
+     * 16 columns) go straight to C through the 2- or 1-vector kernels; anything else runs the
+     * narrowest kernel that covers it into the scratch tile and copies the valid part.
+     */
+    private static void edgeTile(int kc, float[] ap, float[] bp, int bIdx, int mr, int nr,
+                                 float[] c, int cIdx, int ldc, float beta, float[] tile) {
+        if (mr == MR && nr == 2 * L) {
+            if (beta == 0f) kernelSet2(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else if (beta == 1f) kernelAdd2(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else kernelBeta2(kc, ap, 0, bp, bIdx, c, cIdx, ldc, beta);
+            return;
+        }
+        if (mr == MR && nr == L) {
+            if (beta == 0f) kernelSet1(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else if (beta == 1f) kernelAdd1(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else kernelBeta1(kc, ap, 0, bp, bIdx, c, cIdx, ldc, beta);
+            return;
+        }
+        if (nr <= L) kernelSet1(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        else if (nr <= 2 * L) kernelSet2(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        else kernelSet(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        mergeTile(tile, mr, nr, c, cIdx, ldc, beta);
     }
 
     /** C[0:mr, 0:nr] = tile + beta C (beta = 0: C not read). */
@@ -464,8 +489,8 @@ final class SimdGemm {
      * three epilogues in one method C2 hit its inlining node limit, left Vector API calls out of
      * line and boxed every vector (50x slower, depending on the order it saw the branches).
      */
-    // ---- generated by scripts/gen-gemm-kernels.py 8 3: do not edit by hand ----
-    /** C tile = A panel * B panel (C not read). */
+    // ---- generated by scripts/gen-gemm-kernels.py 8: do not edit by hand ----
+    /** C[MR, NR] = A panel * B panel (C not read). */
     static void kernelSet(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00, c02 = c00, c10 = c00;
@@ -540,7 +565,7 @@ final class SimdGemm {
         c72.intoArray(c, ci + 7 * ldc + 2 * L);
     }
 
-    /** C tile += A panel * B panel. */
+    /** C[MR, NR] += A panel * B panel. */
     static void kernelAdd(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00, c02 = c00, c10 = c00;
@@ -615,7 +640,7 @@ final class SimdGemm {
         c72.add(FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L)).intoArray(c, ci + 7 * ldc + 2 * L);
     }
 
-    /** C tile = A panel * B panel + beta * C tile. */
+    /** C[MR, NR] = A panel * B panel + beta * C. */
     static void kernelBeta(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00, c02 = c00, c10 = c00;
@@ -689,6 +714,302 @@ final class SimdGemm {
         FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
         FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
         FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L).fma(bv, c72).intoArray(c, ci + 7 * ldc + 2 * L);
+    }
+
+    /** C[MR, 2 * L] = A panel * B panel (C not read). */
+    static void kernelSet2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00;
+        FloatVector c11 = c00, c20 = c00;
+        FloatVector c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00;
+        FloatVector c51 = c00, c60 = c00;
+        FloatVector c61 = c00, c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[MR, 2 * L] += A panel * B panel. */
+    static void kernelAdd2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00;
+        FloatVector c11 = c00, c20 = c00;
+        FloatVector c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00;
+        FloatVector c51 = c00, c60 = c00;
+        FloatVector c61 = c00, c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+        c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
+        c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+        c11.add(FloatVector.fromArray(S, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+        c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+        c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+        c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+        c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+        c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+        c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+        c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+        c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+        c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+        c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
+        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+        c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[MR, 2 * L] = A panel * B panel + beta * C. */
+    static void kernelBeta2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00;
+        FloatVector c11 = c00, c20 = c00;
+        FloatVector c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00;
+        FloatVector c51 = c00, c60 = c00;
+        FloatVector c61 = c00, c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).fma(bv, c01).intoArray(c, ci + L);
+        FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + ldc + L).fma(bv, c11).intoArray(c, ci + ldc + L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(bv, c21).intoArray(c, ci + 2 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(bv, c31).intoArray(c, ci + 3 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(bv, c41).intoArray(c, ci + 4 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[MR, 1 * L] = A panel * B panel (C not read). */
+    static void kernelSet1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = c00;
+        FloatVector c20 = c00;
+        FloatVector c30 = c00;
+        FloatVector c40 = c00;
+        FloatVector c50 = c00;
+        FloatVector c60 = c00;
+        FloatVector c70 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+        }
+        c00.intoArray(c, ci);
+        c10.intoArray(c, ci + ldc);
+        c20.intoArray(c, ci + 2 * ldc);
+        c30.intoArray(c, ci + 3 * ldc);
+        c40.intoArray(c, ci + 4 * ldc);
+        c50.intoArray(c, ci + 5 * ldc);
+        c60.intoArray(c, ci + 6 * ldc);
+        c70.intoArray(c, ci + 7 * ldc);
+    }
+
+    /** C[MR, 1 * L] += A panel * B panel. */
+    static void kernelAdd1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = c00;
+        FloatVector c20 = c00;
+        FloatVector c30 = c00;
+        FloatVector c40 = c00;
+        FloatVector c50 = c00;
+        FloatVector c60 = c00;
+        FloatVector c70 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+        }
+        c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+        c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+        c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+        c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+        c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+        c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+        c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+    }
+
+    /** C[MR, 1 * L] = A panel * B panel + beta * C. */
+    static void kernelBeta1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = c00;
+        FloatVector c20 = c00;
+        FloatVector c30 = c00;
+        FloatVector c40 = c00;
+        FloatVector c50 = c00;
+        FloatVector c60 = c00;
+        FloatVector c70 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+        }
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
     }
     // ---- end of generated code ----
 }
