@@ -139,27 +139,13 @@ public final class SimdKernels implements Kernels {
             case SQRT -> {
                 for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).sqrt().intoArray(y, yOff + i);
             }
-            case RELU -> {
-                for (; i < ub; i += L) relu(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
-            }
-            case GELU_ERF -> {
-                for (; i < ub; i += L) geluErf(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
-            }
-            case GELU_TANH -> {
-                for (; i < ub; i += L) geluTanh(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
-            }
-            case SILU -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yOff + i);
-                }
-            }
-            case SIGMOID -> {
-                for (; i < ub; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                    FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yOff + i);
-                }
-            }
+            case RELU -> i = reluLoop(x, xOff, y, yOff, ub);
+            // The longer bodies get their own loop methods: in one big switch C2 can run out of
+            // inlining budget, and a Vector API call left out of line boxes every vector.
+            case GELU_ERF -> i = geluErfLoop(x, xOff, y, yOff, ub);
+            case GELU_TANH -> i = geluTanhLoop(x, xOff, y, yOff, ub);
+            case SILU -> i = siluLoop(x, xOff, y, yOff, ub);
+            case SIGMOID -> i = sigmoidLoop(x, xOff, y, yOff, ub);
             case ABS -> {
                 for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).abs().intoArray(y, yOff + i);
             }
@@ -176,10 +162,46 @@ public final class SimdKernels implements Kernels {
         for (; i < n; i++) y[yOff + i] = ScalarKernels.apply(op, x[xOff + i]);
     }
 
-    /** x > 0 ? x : 0, as the reference: NaN and -0 give +0. */
-    private static FloatVector relu(FloatVector v) {
-        VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
-        return FloatVector.zero(S).blend(v, pos);
+    private static int geluErfLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        for (; i < ub; i += L) geluErf(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        return i;
+    }
+
+    private static int geluTanhLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        for (; i < ub; i += L) geluTanh(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        return i;
+    }
+
+    private static int siluLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yOff + i);
+        }
+        return i;
+    }
+
+    private static int sigmoidLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            one.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yOff + i);
+        }
+        return i;
+    }
+
+    /** x > 0 ? x : 0, as the reference: NaN and -0 give +0 (so not max(x, 0), which keeps NaN). */
+    private static int reluLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            zero.blend(v, v.compare(VectorOperators.GT, zero)).intoArray(y, yOff + i);
+        }
+        return i;
     }
 
     /**
