@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code attn4j bench gemm}: times C = A B (or a strided batch of them) with the kernels in use.
- * Warms up, then times several runs; each run repeats the product enough times to last about
+ * Warms up (2 s by default: the packing loops and micro-kernels must reach C2, and a 1 s warm-up
+ * sometimes timed C1 code), then times several runs; each run repeats the product enough times to last about
  * {@code --min-run-ms}. One human line per run goes to stderr; the last stdout line is a JSON
  * object with the best run's GFLOP/s (2 m n k flops per product).
  */
@@ -32,7 +33,7 @@ public final class BenchGemmCommand implements Runnable {
     boolean transB;
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs (default: ${DEFAULT-VALUE}).")
     int runs;
-    @Option(names = "--warmup-ms", defaultValue = "1000", description = "Warm-up time in ms (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-ms", defaultValue = "2000", description = "Warm-up time in ms (default: ${DEFAULT-VALUE}).")
     long warmupMs;
     @Option(names = "--min-run-ms", defaultValue = "200", description = "Minimum length of one timed run in ms (default: ${DEFAULT-VALUE}).")
     long minRunMs;

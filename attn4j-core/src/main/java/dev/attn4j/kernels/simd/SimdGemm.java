@@ -44,6 +44,8 @@ final class SimdGemm {
     static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 768), NR);
     /** Below this many multiply-adds the direct (unpacked) loops win. */
     static final long SMALL_WORK = 32L * 32 * 32;
+    /** Smallest row slab a thread takes at a time in the shared-B path. */
+    static final int ROWS_PER_SLAB = 64;
     /** Multiply-adds per thread below which another thread costs more than it saves. */
     static final long WORK_PER_THREAD = 1L << 20;
 
@@ -109,10 +111,13 @@ final class SimdGemm {
             Parallel.forRange(units, Math.max(16, units / (4 * threads)), (from, to) ->
                     packAllB(transB, b, bOff, ldb, k, n, packed, from, to));
             if (transB) zeroPackedPadding(k, n, packed);
-            int chunk = roundUp((m + threads - 1) / threads, MR);
+            // Several slabs per thread, handed out as threads ask for them: a thread slowed by
+            // other processes on its core then takes fewer, instead of holding up the whole call.
+            int chunk = roundUp(Math.max(ROWS_PER_SLAB, (m + 4 * threads - 1) / (4 * threads)), MR);
             int parts = (m + chunk - 1) / chunk;
-            Parallel.forRange(parts, 1, (from, to) -> {
-                for (int t = from; t < to; t++) {
+            var next = new java.util.concurrent.atomic.AtomicInteger();
+            Parallel.forRange(Math.min(threads, parts), 1, (from, to) -> {
+                for (int t; (t = next.getAndIncrement()) < parts; ) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
                             b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed);
@@ -150,12 +155,13 @@ final class SimdGemm {
         long work = (long) m * n * k;
         int threads = Parallel.threads();
         // Small matrices (attention scores: [T, 32] x [32, T]) split badly inside; whole matrices
-        // per thread need no coordination. Big ones, or too few to share out evenly, split inside.
-        boolean perMatrix = threads > 1 && batch >= threads && work < (1L << 24)
-                && (batch % threads == 0 || batch >= 4 * threads);
+        // per thread need no coordination. Big ones (256^3 and up), or fewer than threads, split inside.
+        boolean perMatrix = threads > 1 && batch >= threads && work < (1L << 24);
         if (perMatrix) {
-            Parallel.forRange(batch, 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
+            // Entries handed out one at a time (dynamic balance, as for row slabs in gemm).
+            var next = new java.util.concurrent.atomic.AtomicInteger();
+            Parallel.forRange(threads, 1, (from, to) -> {
+                for (int i; (i = next.getAndIncrement()) < batch; ) {
                     gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
                             beta, c, cOff + i * strideC, ldc, false);
                 }
@@ -351,25 +357,10 @@ final class SimdGemm {
      */
     static void packAllB(boolean transB, float[] b, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
         if (!transB) {
-            for (int p = from; p < to; p++) {
-                int pc = p / KC * KC, kc = Math.min(KC, k - pc), row = p - pc;
-                int src = bOff + p * ldb;
-                for (int jc = 0; jc < n; jc += NC) {
-                    int nc = Math.min(NC, n - jc), full = nc / NR * NR, w = nc - full;
-                    int base = packedBlockOffset(k, jc, pc, nc) + row * NR;
-                    for (int j0 = 0; j0 < full; j0 += NR) {
-                        int d = base + j0 * kc, s0 = src + jc + j0;
-                        FloatVector.fromArray(S, b, s0).intoArray(dst, d);
-                        FloatVector.fromArray(S, b, s0 + L).intoArray(dst, d + L);
-                        FloatVector.fromArray(S, b, s0 + 2 * L).intoArray(dst, d + 2 * L);
-                    }
-                    if (w > 0) {
-                        int d = base + full * kc;
-                        System.arraycopy(b, src + jc + full, dst, d, w);
-                        java.util.Arrays.fill(dst, d + w, d + NR, 0f);
-                    }
-                }
-            }
+            // One call per row: a method invoked this often reaches C2 within a few GEMMs, while
+            // a long loop inside one rarely-called method sat in C1 (Vector API ops not
+            // intrinsified there) for seconds.
+            for (int p = from; p < to; p++) packRowOfB(b, bOff + p * ldb, k, n, p, dst);
         } else {
             for (int j = from; j < to; j++) {
                 int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
@@ -380,6 +371,26 @@ final class SimdGemm {
                     int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + pc + p];
                 }
+            }
+        }
+    }
+
+    /** Packs row p of B (not transposed, starting at b[src]) into every block of the fully packed layout. */
+    private static void packRowOfB(float[] b, int src, int k, int n, int p, float[] dst) {
+        int pc = p / KC * KC, kc = Math.min(KC, k - pc), row = p - pc;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc), full = nc / NR * NR, w = nc - full;
+            int base = packedBlockOffset(k, jc, pc, nc) + row * NR;
+            for (int j0 = 0; j0 < full; j0 += NR) {
+                int d = base + j0 * kc, s0 = src + jc + j0;
+                FloatVector.fromArray(S, b, s0).intoArray(dst, d);
+                FloatVector.fromArray(S, b, s0 + L).intoArray(dst, d + L);
+                FloatVector.fromArray(S, b, s0 + 2 * L).intoArray(dst, d + 2 * L);
+            }
+            if (w > 0) {
+                int d = base + full * kc;
+                System.arraycopy(b, src + jc + full, dst, d, w);
+                java.util.Arrays.fill(dst, d + w, d + NR, 0f);
             }
         }
     }
@@ -406,20 +417,7 @@ final class SimdGemm {
             // B row-major [k, n]. Walk B row by row, so reads are sequential; going panel by panel
             // instead reads kc rows with a stride of ldb, which for ldb = 1024 maps every row to the
             // same L1 sets and ran 5x slower.
-            for (int p = 0; p < kc; p++) {
-                int src = bOff + (pc + p) * ldb + jc;
-                for (int j0 = 0; j0 < full; j0 += NR) {
-                    int d = j0 * kc + p * NR;
-                    FloatVector.fromArray(S, b, src + j0).intoArray(bp, d);
-                    FloatVector.fromArray(S, b, src + j0 + L).intoArray(bp, d + L);
-                    FloatVector.fromArray(S, b, src + j0 + 2 * L).intoArray(bp, d + 2 * L);
-                }
-                if (w > 0) {
-                    int d = full * kc + p * NR;
-                    System.arraycopy(b, src + full, bp, d, w);
-                    java.util.Arrays.fill(bp, d + w, d + NR, 0f);
-                }
-            }
+            for (int p = 0; p < kc; p++) packRowOfBlock(b, bOff + (pc + p) * ldb + jc, full, w, kc, p, bp);
         } else {
             // B stored [n, k]: column jj of a panel is a contiguous run of row jc+j0+jj of the
             // storage. (Gathering panel rows instead was 2x slower: 48 rows ldb apart thrash L1.)
@@ -433,6 +431,21 @@ final class SimdGemm {
                     for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + cols, dst + p * NR + NR, 0f);
                 }
             }
+        }
+    }
+
+    /** Row p of one B block: nc = full + w columns from b[src] into the panels of bp (a call per row: see packAllB). */
+    private static void packRowOfBlock(float[] b, int src, int full, int w, int kc, int p, float[] bp) {
+        for (int j0 = 0; j0 < full; j0 += NR) {
+            int d = j0 * kc + p * NR;
+            FloatVector.fromArray(S, b, src + j0).intoArray(bp, d);
+            FloatVector.fromArray(S, b, src + j0 + L).intoArray(bp, d + L);
+            FloatVector.fromArray(S, b, src + j0 + 2 * L).intoArray(bp, d + 2 * L);
+        }
+        if (w > 0) {
+            int d = full * kc + p * NR;
+            System.arraycopy(b, src + full, bp, d, w);
+            java.util.Arrays.fill(bp, d + w, d + NR, 0f);
         }
     }
 
