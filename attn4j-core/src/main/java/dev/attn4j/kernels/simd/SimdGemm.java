@@ -63,6 +63,17 @@ final class SimdGemm {
         float[] acc = new float[0];
         float[] shared = new float[0];
         final float[] tile = new float[MR * NR];
+        /** Gather offsets {0, lda, ..., 7 lda} for packing A, for the lda in {@link #gatherLd}. */
+        final int[] gather = new int[MR];
+        int gatherLd = -1;
+
+        int[] gather(int lda) {
+            if (gatherLd != lda) {
+                for (int ii = 0; ii < MR; ii++) gather[ii] = ii * lda;
+                gatherLd = lda;
+            }
+            return gather;
+        }
 
         float[] a(int n) {
             if (a.length < n) a = new float[n];
@@ -267,6 +278,7 @@ final class SimdGemm {
         float[] ap = buf.a(MR * kcMax);
         float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
         float[] tile = buf.tile;
+        int[] gather = buf.gather(lda);   // {0, lda, ..., 7 lda}: A rows of one panel
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -283,7 +295,7 @@ final class SimdGemm {
                     int mr = Math.min(MR, m - ir);
                     // One A panel [kc, MR] (12 KiB at kc = 384) stays in L1 while the B panels of
                     // the block stream past it from L2.
-                    packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap);
+                    packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]
@@ -456,9 +468,7 @@ final class SimdGemm {
      * at i0 * kc, zero padding the rows past mc. Folding alpha in here costs nothing extra.
      */
     static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
-                      float[] ap) {
-        int[] rowOffsets = new int[MR];
-        for (int ii = 0; ii < MR; ii++) rowOffsets[ii] = ii * lda;
+                      float[] ap, int[] rowOffsets) {
         for (int i0 = 0; i0 < mc; i0 += MR) {
             int h = Math.min(MR, mc - i0);
             int dst = i0 * kc;
