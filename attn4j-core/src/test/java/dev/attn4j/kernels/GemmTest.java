@@ -118,11 +118,13 @@ class GemmTest {
     void bigEnoughToSplitOverThreads() {
         Parallel.setThreads(2);
         Kernels kern = new SimdKernels();
-        // Row split with shared packed B (m >= n), column split (n > m), with edge tiles.
+        // Row split with shared packed B (m >= n), column split (n > m), with edge tiles; the
+        // direct path split by columns (m = 2).
         for (int t = 0; t < 4; t++) {
             check(kern, (t & 1) != 0, (t & 2) != 0, 203, 147, 261, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 61, 419, 200, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 96, 50, 800, randomAlpha(), randomBeta(), false);
+            check(kern, (t & 1) != 0, (t & 2) != 0, 2, 1000, 700, randomAlpha(), randomBeta(), false);
         }
     }
 

@@ -102,11 +102,24 @@ final class SimdGemm {
             return;
         }
         long work = (long) m * n * k;
+        int threads = threaded ? (int) Math.min(Parallel.threads(), Math.max(1, work / WORK_PER_THREAD)) : 1;
         if (m < 4 || n < L || work < SMALL_WORK) {
-            direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            if (threads > 1 && n >= threads * 4 * L) {
+                // Matrix-vector shapes (decoding: m = 1, large n k): columns of C split over threads.
+                int chunk = roundUp((n + threads - 1) / threads, L);
+                int parts = (n + chunk - 1) / chunk;
+                Parallel.forRange(parts, 1, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int j0 = t * chunk, cols = Math.min(chunk, n - j0);
+                        direct(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bOff + (transB ? j0 * ldb : j0), ldb,
+                                beta, c, cOff + j0, ldc);
+                    }
+                });
+            } else {
+                direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            }
             return;
         }
-        int threads = threaded ? (int) Math.min(Parallel.threads(), Math.max(1, work / WORK_PER_THREAD)) : 1;
         if (threads <= 1) {
             blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
             return;
