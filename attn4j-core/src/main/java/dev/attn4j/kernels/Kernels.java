@@ -30,13 +30,21 @@ public interface Kernels {
               float beta, float[] c, int cOff, int ldc);
 
     /**
-     * {@code batch} independent GEMMs: entry i uses A at {@code aOff + i * strideA}, B at
-     * {@code bOff + i * strideB} and C at {@code cOff + i * strideC}; a stride of 0 means that
-     * operand is shared by all entries. Other arguments as in {@link #gemm}.
+     * Strided batched GEMM: for i in [0, batch), {@link #gemm} on the matrices starting at
+     * {@code aOff + i * strideA}, {@code bOff + i * strideB}, {@code cOff + i * strideC}. A stride
+     * of 0 for A or B uses the same matrix for every batch entry (broadcast); strideC must not
+     * make two outputs overlap. The default runs the entries one after another.
      */
-    void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                   float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
-                   float beta, float[] c, int cOff, int strideC, int ldc);
+    default void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
+                           float beta, float[] c, int cOff, int strideC, int ldc) {
+        KernelChecks.checkGemmBatch(batch, transA, transB, m, n, k, a, aOff, strideA, lda,
+                b, bOff, strideB, ldb, c, cOff, strideC, ldc);
+        for (int i = 0; i < batch; i++) {
+            gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                    beta, c, cOff + i * strideC, ldc);
+        }
+    }
 
     /** Sum of a[i] * b[i]. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);

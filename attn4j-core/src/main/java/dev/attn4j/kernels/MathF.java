@@ -30,6 +30,17 @@ public final class MathF {
         return Math.copySign(1.0 - erfcLarge(ax), x);
     }
 
+    /**
+     * The complementary error function 1 - erf(x), without the cancellation of computing it as
+     * 1 - erf(x) for large x (relative accuracy about 1e-15 for x >= 2.5).
+     */
+    public static double erfc(double x) {
+        if (Double.isNaN(x)) return x;
+        if (x < 2.5) return 1.0 - erf(x);
+        if (x >= 27.0) return 0.0;
+        return erfcLarge(x);
+    }
+
     /** erfc(x) for x >= 2.5 by the Laplace continued fraction, evaluated backwards. */
     private static double erfcLarge(double x) {
         // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))

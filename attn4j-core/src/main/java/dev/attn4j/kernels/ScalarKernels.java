@@ -20,6 +20,8 @@ public final class ScalarKernels implements Kernels {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float beta, float[] c, int cOff, int ldc) {
+        KernelChecks.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) return;
         // Rows of C are independent: split them over threads. i-p-j order streams rows of B.
         Parallel.forRange(m, Math.max(1, (int) (65536L / Math.max(1L, (long) n * k))), (from, to) -> {
             float[] row = new float[n];
@@ -47,10 +49,15 @@ public final class ScalarKernels implements Kernels {
     public void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
                           float beta, float[] c, int cOff, int strideC, int ldc) {
-        for (int i = 0; i < batch; i++) {
-            gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
-                    beta, c, cOff + i * strideC, ldc);
-        }
+        KernelChecks.checkGemmBatch(batch, transA, transB, m, n, k, a, aOff, strideA, lda,
+                b, bOff, strideB, ldb, c, cOff, strideC, ldc);
+        // One matrix per task; gemm inside a pool task runs on that task's thread.
+        Parallel.forRange(batch, 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                        beta, c, cOff + i * strideC, ldc);
+            }
+        });
     }
 
     @Override
@@ -97,8 +104,10 @@ public final class ScalarKernels implements Kernels {
             case TANH -> (float) Math.tanh(x);
             case SQRT -> (float) Math.sqrt(x);
             case RELU -> x > 0f ? x : 0f;
-            case GELU_ERF -> (float) (0.5 * x * (1.0 + MathF.erf(x / Math.sqrt(2.0))));
-            case GELU_TANH -> (float) (0.5 * x * (1.0 + Math.tanh(MathF.SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
+            // 1 + erf(x/sqrt2) cancels for x << 0; erfc(-x/sqrt2) is the same value without it.
+            case GELU_ERF -> (float) (0.5 * x * MathF.erfc(-x / Math.sqrt(2.0)));
+            // 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)); the first form cancels for x << 0 (x = -7: 2% off).
+            case GELU_TANH -> (float) (x / (1.0 + Math.exp(-2.0 * MathF.SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
             case SILU -> (float) (x / (1.0 + Math.exp(-x)));
             case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-x)));
             case ABS -> Math.abs(x);

@@ -1,0 +1,106 @@
+package dev.attn4j.cli;
+
+import dev.attn4j.kernels.Kernels;
+import dev.attn4j.kernels.Parallel;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code attn4j bench gemm}: times C = A B (or a strided batch of them) with the kernels in use.
+ * Warms up (2 s by default: the packing loops and micro-kernels must reach C2, and a 1 s warm-up
+ * sometimes timed C1 code), then times several runs; each run repeats the product enough times to last about
+ * {@code --min-run-ms}. One human line per run goes to stderr; the last stdout line is a JSON
+ * object with the best run's GFLOP/s (2 m n k flops per product).
+ */
+@Command(name = "gemm", mixinStandardHelpOptions = true,
+        description = "GEMM throughput: C[m,n] = op(A)[m,k] op(B)[k,n], optionally batched.")
+public final class BenchGemmCommand implements Runnable {
+    @Option(names = "--m", required = true, description = "Rows of C.")
+    int m;
+    @Option(names = "--n", required = true, description = "Columns of C.")
+    int n;
+    @Option(names = "--k", required = true, description = "Inner dimension.")
+    int k;
+    @Option(names = "--threads", description = "Kernel threads (default: available processors).")
+    Integer threads;
+    @Option(names = "--batch", defaultValue = "1", description = "Matrices per batched call (default: ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--trans-a", description = "A is stored transposed, [k, m].")
+    boolean transA;
+    @Option(names = "--trans-b", description = "B is stored transposed, [n, k].")
+    boolean transB;
+    @Option(names = "--runs", defaultValue = "5", description = "Timed runs (default: ${DEFAULT-VALUE}).")
+    int runs;
+    @Option(names = "--warmup-ms", defaultValue = "2000", description = "Warm-up time in ms (default: ${DEFAULT-VALUE}).")
+    long warmupMs;
+    @Option(names = "--min-run-ms", defaultValue = "200", description = "Minimum length of one timed run in ms (default: ${DEFAULT-VALUE}).")
+    long minRunMs;
+
+    @Override
+    public void run() {
+        if (m < 1 || n < 1 || k < 1) {
+            throw new IllegalArgumentException("--m, --n and --k must be >= 1, got m=" + m + ", n=" + n + ", k=" + k);
+        }
+        if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        if (runs < 1) throw new IllegalArgumentException("--runs must be >= 1, got " + runs);
+        if (warmupMs < 0 || minRunMs < 0) throw new IllegalArgumentException("--warmup-ms and --min-run-ms must be >= 0");
+        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
+        long aSize = (long) m * k, bSize = (long) k * n, cSize = (long) m * n;
+        if (aSize * batch > Integer.MAX_VALUE - 8 || bSize * batch > Integer.MAX_VALUE - 8
+                || cSize * batch > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("matrices too large for one Java array: batch=" + batch
+                    + ", m=" + m + ", n=" + n + ", k=" + k);
+        }
+        Parallel.setThreads(t);
+        Kernels kernels = Kernels.get();
+        var rnd = new SplittableRandom(42);
+        float[] a = randoms(rnd, (int) (aSize * batch));
+        float[] b = randoms(rnd, (int) (bSize * batch));
+        float[] c = new float[(int) (cSize * batch)];
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        Runnable op = batch == 1
+                ? () -> kernels.gemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n)
+                : () -> kernels.gemmBatch(batch, transA, transB, m, n, k, 1f, a, 0, (int) aSize, lda,
+                        b, 0, (int) bSize, ldb, 0f, c, 0, (int) cSize, n);
+        double flops = 2.0 * m * n * k * batch;
+
+        long warmEnd = System.nanoTime() + warmupMs * 1_000_000L;
+        int warmCalls = 0;
+        long warmStart = System.nanoTime();
+        do {
+            op.run();
+            warmCalls++;
+        } while (warmCalls < 3 || System.nanoTime() < warmEnd);
+        double secPerCall = (System.nanoTime() - warmStart) / 1e9 / warmCalls;
+        int reps = (int) Math.max(1, Math.min(1_000_000, Math.ceil(minRunMs / 1e3 / secPerCall)));
+
+        String what = String.format(Locale.ROOT, "gemm%s m=%d n=%d k=%d%s%s threads=%d kernels=%s",
+                batch > 1 ? " batch=" + batch : "", m, n, k, transA ? " transA" : "", transB ? " transB" : "",
+                t, kernels.name());
+        double best = 0;
+        for (int r = 0; r < runs; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) op.run();
+            double sec = (System.nanoTime() - t0) / 1e9;
+            double gflops = flops * reps / sec / 1e9;
+            best = Math.max(best, gflops);
+            System.err.printf(Locale.ROOT, "%s run %d: %d calls in %.3f s, %.3f ms/call, %.2f GFLOP/s%n",
+                    what, r + 1, reps, sec, sec * 1e3 / reps, gflops);
+        }
+        StringBuilder json = new StringBuilder();
+        json.append(String.format(Locale.ROOT, "{\"op\":\"gemm\",\"m\":%d,\"n\":%d,\"k\":%d,\"threads\":%d", m, n, k, t));
+        if (batch > 1) json.append(",\"batch\":").append(batch);
+        json.append(String.format(Locale.ROOT, ",\"gflops\":%.3f}", best));
+        System.out.println(json);
+        System.out.flush();
+    }
+
+    private static float[] randoms(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return x;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.attn4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.attn4j.kernels.Parallel;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code attn4j bench gemm} on tiny sizes: exit code, human lines on stderr, JSON last on stdout. */
+class BenchGemmCommandTest {
+    static final Pattern JSON = Pattern.compile(
+            "\\{\"op\":\"gemm\",\"m\":(\\d+),\"n\":(\\d+),\"k\":(\\d+),\"threads\":(\\d+)(,\"batch\":(\\d+))?,\"gflops\":([0-9.]+)}");
+
+    final int threadsBefore = Parallel.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(threadsBefore);
+    }
+
+    record Run(int exit, String out, String err) {
+        String lastLine() {
+            String[] lines = out.strip().split("\\R");
+            return lines[lines.length - 1];
+        }
+    }
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int exit = Main.run(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static final String[] QUICK = {"--warmup-ms", "0", "--min-run-ms", "1", "--runs", "3"};
+
+    static String[] args(String... more) {
+        String[] all = new String[more.length + QUICK.length];
+        System.arraycopy(more, 0, all, 0, more.length);
+        System.arraycopy(QUICK, 0, all, more.length, QUICK.length);
+        return all;
+    }
+
+    @Test
+    void printsOneJsonObjectLast() {
+        Run r = run(args("bench", "gemm", "--m", "17", "--n", "33", "--k", "9", "--threads", "2"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        Matcher m = JSON.matcher(r.lastLine());
+        assertThat(m.matches()).as("last line: " + r.lastLine()).isTrue();
+        assertThat(m.group(1)).isEqualTo("17");
+        assertThat(m.group(2)).isEqualTo("33");
+        assertThat(m.group(3)).isEqualTo("9");
+        assertThat(m.group(4)).isEqualTo("2");
+        assertThat(m.group(5)).as("no batch key for batch 1").isNull();
+        assertThat(Double.parseDouble(m.group(7))).isPositive();
+        assertThat(r.err().lines().filter(l -> l.contains(" run ")).count()).isEqualTo(3);
+    }
+
+    @Test
+    void batchedAndTransposed() {
+        Run r = run(args("bench", "gemm", "--m", "8", "--n", "16", "--k", "4", "--batch", "3", "--trans-a", "--trans-b"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        Matcher m = JSON.matcher(r.lastLine());
+        assertThat(m.matches()).as("last line: " + r.lastLine()).isTrue();
+        assertThat(m.group(6)).isEqualTo("3");
+        assertThat(Integer.parseInt(m.group(4))).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(r.err()).contains("transA").contains("transB");
+    }
+
+    @Test
+    void badSizesExitWithAMessage() {
+        Run r = run(args("bench", "gemm", "--m", "0", "--n", "4", "--k", "4"));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--m");
+        Run missing = run("bench", "gemm", "--m", "4");
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--n");
+    }
+}

@@ -1,0 +1,65 @@
+package dev.attn4j.kernels;
+
+/**
+ * Argument checks shared by the {@link Kernels} implementations, so that bad dimensions give an
+ * {@link IllegalArgumentException} naming the operand instead of an index error deep in a loop.
+ * They cost O(1) per call.
+ */
+public final class KernelChecks {
+    private KernelChecks() {
+    }
+
+    /** Checks the arguments of {@link Kernels#gemm}. */
+    public static void checkGemm(boolean transA, boolean transB, int m, int n, int k,
+                                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                 float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm: negative size m=" + m + ", n=" + n + ", k=" + k);
+        }
+        // op(A) is [m, k]: stored [m, k] or, transposed, [k, m].
+        checkMatrix("A", a, aOff, transA ? k : m, transA ? m : k, lda);
+        checkMatrix("B", b, bOff, transB ? n : k, transB ? k : n, ldb);
+        checkMatrix("C", c, cOff, m, n, ldc);
+    }
+
+    /** Checks the arguments of {@link Kernels#gemmBatch}. */
+    public static void checkGemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k,
+                                      float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB,
+                                      int ldb, float[] c, int cOff, int strideC, int ldc) {
+        if (batch < 0) throw new IllegalArgumentException("gemmBatch: negative batch " + batch);
+        if (strideA < 0 || strideB < 0 || strideC < 0) {
+            throw new IllegalArgumentException("gemmBatch: negative stride (strideA=" + strideA
+                    + ", strideB=" + strideB + ", strideC=" + strideC + ")");
+        }
+        if (batch == 0) return;
+        if (batch > 1 && strideC < (long) (m - 1) * ldc + n && m > 0 && n > 0) {
+            throw new IllegalArgumentException("gemmBatch: strideC " + strideC
+                    + " makes outputs overlap (C is [" + m + ", " + n + "] with ldc " + ldc + ")");
+        }
+        long last = batch - 1L;
+        if (aOff + last * strideA > Integer.MAX_VALUE || bOff + last * strideB > Integer.MAX_VALUE
+                || cOff + last * strideC > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("gemmBatch: batch " + batch + " with these strides overflows int offsets");
+        }
+        // The first and the last entry bound every other one.
+        checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        checkGemm(transA, transB, m, n, k, a, (int) (aOff + last * strideA), lda,
+                b, (int) (bOff + last * strideB), ldb, c, (int) (cOff + last * strideC), ldc);
+    }
+
+    /** A [rows, cols] row-major matrix at {@code off} with leading dimension {@code ld}. */
+    static void checkMatrix(String name, float[] x, int off, int rows, int cols, int ld) {
+        if (x == null) throw new IllegalArgumentException("gemm: " + name + " is null");
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld
+                    + ", less than its row length " + cols);
+        }
+        if (off < 0) throw new IllegalArgumentException("gemm: negative offset " + off + " for " + name);
+        if (rows == 0 || cols == 0) return;
+        long end = off + (long) (rows - 1) * ld + cols;
+        if (end > x.length) {
+            throw new IllegalArgumentException("gemm: " + name + " [" + rows + ", " + cols + "] with leading dimension "
+                    + ld + " at offset " + off + " needs " + end + " elements, array has " + x.length);
+        }
+    }
+}

@@ -1,0 +1,1051 @@
+package dev.attn4j.kernels.simd;
+
+import dev.attn4j.kernels.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM in the BLIS/GotoBLAS structure, on the Vector API.
+ *
+ * <pre>
+ * for jc in n step NC:
+ *   for pc in k step KC:
+ *     pack B[pc:+KC, jc:+NC] into NR-wide panels [kc, NR]     (block: 1.2 MB, stays in L2)
+ *     for ir in m step MR:
+ *       pack alpha * A[ir:+MR, pc:+KC] into one panel [kc, MR] (12 KB, stays in L1)
+ *       for jr in nc step NR:
+ *         micro-kernel: C[MR, NR] (+)= Apanel * Bpanel[jr]     (B panel streams from L2)
+ * </pre>
+ *
+ * The micro-kernel keeps an MR x NR = 8 x 48 tile of C in 24 vector registers (AVX-512 has 32;
+ * the other 8 hold three B vectors and the broadcast of A) and does 24 FMAs per 3 vector loads
+ * and 8 broadcasts, so it is bound by the two FMA ports rather than by loads. The loop order is
+ * BLIS's with the roles of A and B swapped, because here the broadcast operand is A: its small
+ * panel stays in L1 and the wide B panels stream from L2. That allows a deep KC (fewer passes
+ * over C); the BLIS order with the 8 x 48 kernel would need the [kc, 48] B panel in L1, i.e.
+ * KC <= 128, and measured slower on [4096, 1536] x [1536, 384].
+ *
+ * <p>Packing turns every transpose combination into the same unit-stride panels, so all four
+ * run at the same speed. Edge tiles run the same kernel on the zero-padded panels into a scratch
+ * tile, then copy the valid part. With several threads, B is packed once by all of them together,
+ * then each thread takes a slab of rows of C (or of columns, when n > m); the buffers are kept
+ * per thread between calls.
+ */
+final class SimdGemm {
+    private static final VectorSpecies<Float> S = SimdKernels.S;
+    private static final int L = SimdKernels.L;
+    /** Rows of the register tile (broadcast A values). */
+    static final int MR = 8;
+    /** Columns of the register tile: three vectors. */
+    static final int NR = 3 * L;
+    /** Depth of a packed block: fewer passes over C the deeper; KC * NC * 4 bytes of B must fit L2. */
+    static final int KC = Integer.getInteger("attn4j.gemm.kc", 384);
+    /** Columns of a packed B block (384 x 768 floats: 1.2 MB of the 2 MB L2). */
+    static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 768), NR);
+    /** Below this many multiply-adds the direct (unpacked) loops win. */
+    static final long SMALL_WORK = 32L * 32 * 32;
+    /** Smallest row slab a thread takes at a time in the shared-B path. */
+    static final int ROWS_PER_SLAB = 64;
+    /** Multiply-adds per thread below which another thread costs more than it saves. */
+    static final long WORK_PER_THREAD = 1L << 20;
+
+    /** Largest B (in floats, padded) packed once and shared by all threads: 64 MiB. */
+    static final long MAX_SHARED_PACKED_B = 16L << 20;
+
+    private SimdGemm() {
+    }
+
+    /** Per-thread packing buffers, grown on demand and reused across calls. */
+    private static final class Buffers {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        float[] row = new float[0];
+        float[] acc = new float[0];
+        float[] shared = new float[0];
+        final float[] tile = new float[MR * NR];
+        /** Gather offsets {0, lda, ..., 7 lda} for packing A, for the lda in {@link #gatherLd}. */
+        final int[] gather = new int[MR];
+        int gatherLd = -1;
+
+        int[] gather(int lda) {
+            if (gatherLd != lda) {
+                for (int ii = 0; ii < MR; ii++) gather[ii] = ii * lda;
+                gatherLd = lda;
+            }
+            return gather;
+        }
+
+        float[] a(int n) {
+            if (a.length < n) a = new float[n];
+            return a;
+        }
+
+        float[] b(int n) {
+            if (b.length < n) b = new float[n];
+            return b;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    static int roundUp(int x, int to) {
+        return (x + to - 1) / to * to;
+    }
+
+    /** C = alpha op(A) op(B) + beta C; arguments already checked. */
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc, boolean threaded) {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f) {
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        long work = (long) m * n * k;
+        int threads = threaded ? (int) Math.min(Parallel.threads(), Math.max(1, work / WORK_PER_THREAD)) : 1;
+        if (m < 4 || n < L || work < SMALL_WORK) {
+            if (threads > 1 && n >= threads * 4 * L) {
+                // Matrix-vector shapes (decoding: m = 1, large n k): columns of C split over threads.
+                int chunk = roundUp((n + threads - 1) / threads, L);
+                int parts = (n + chunk - 1) / chunk;
+                Parallel.forRange(parts, 1, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int j0 = t * chunk, cols = Math.min(chunk, n - j0);
+                        direct(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bOff + (transB ? j0 * ldb : j0), ldb,
+                                beta, c, cOff + j0, ldc);
+                    }
+                });
+            } else {
+                direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            }
+            return;
+        }
+        if (threads <= 1) {
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
+            return;
+        }
+        long packedSize = (long) k * packedWidth(n);
+        if (m >= n && packedSize <= MAX_SHARED_PACKED_B) {
+            // Row slabs over one copy of B packed by all threads together: packing B per thread
+            // would cost each thread k n copies (up to 14% of a 1024^3 product on 2 threads).
+            Buffers buf = BUFFERS.get();
+            if (buf.shared.length < packedSize) buf.shared = new float[(int) packedSize];
+            float[] packed = buf.shared;
+            int units = transB ? n : k;
+            Parallel.forRange(units, Math.max(16, units / (4 * threads)), (from, to) ->
+                    packAllB(transB, b, bOff, ldb, k, n, packed, from, to));
+            if (transB) zeroPackedPadding(k, n, packed);
+            // Several slabs per thread, handed out as threads ask for them: a thread slowed by
+            // other processes on its core then takes fewer, instead of holding up the whole call.
+            int chunk = roundUp(Math.max(ROWS_PER_SLAB, (m + 4 * threads - 1) / (4 * threads)), MR);
+            int parts = (m + chunk - 1) / chunk;
+            var next = new java.util.concurrent.atomic.AtomicInteger();
+            Parallel.forRange(Math.min(threads, parts), 1, (from, to) -> {
+                for (int t; (t = next.getAndIncrement()) < parts; ) {
+                    int i0 = t * chunk, rows = Math.min(chunk, m - i0);
+                    blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed);
+                }
+            });
+        } else if (m >= n) {
+            // Row slabs, each thread packing all of B itself.
+            int chunk = roundUp((m + threads - 1) / threads, MR);
+            int parts = (m + chunk - 1) / chunk;
+            Parallel.forRange(parts, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int i0 = t * chunk, rows = Math.min(chunk, m - i0);
+                    blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null);
+                }
+            });
+        } else {
+            int chunk = roundUp((n + threads - 1) / threads, NR);
+            int parts = (n + chunk - 1) / chunk;
+            Parallel.forRange(parts, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int j0 = t * chunk, cols = Math.min(chunk, n - j0);
+                    blocked(transA, transB, m, cols, k, alpha, a, aOff, lda,
+                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc, null);
+                }
+            });
+        }
+    }
+
+    /** Batched GEMM; arguments already checked. */
+    static void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
+                          float beta, float[] c, int cOff, int strideC, int ldc) {
+        if (batch == 0 || m == 0 || n == 0) return;
+        long work = (long) m * n * k;
+        int threads = Parallel.threads();
+        // Small matrices (attention scores: [T, 32] x [32, T]) split badly inside; whole matrices
+        // per thread need no coordination. Big ones (256^3 and up), or fewer than threads, split inside.
+        boolean perMatrix = threads > 1 && batch >= threads && work < (1L << 24);
+        if (perMatrix) {
+            // Entries handed out one at a time (dynamic balance, as for row slabs in gemm).
+            var next = new java.util.concurrent.atomic.AtomicInteger();
+            Parallel.forRange(threads, 1, (from, to) -> {
+                for (int i; (i = next.getAndIncrement()) < batch; ) {
+                    gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                            beta, c, cOff + i * strideC, ldc, false);
+                }
+            });
+        } else {
+            for (int i = 0; i < batch; i++) {
+                gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                        beta, c, cOff + i * strideC, ldc, true);
+            }
+        }
+    }
+
+    /** C = beta C, for k = 0 or alpha = 0; beta = 0 writes zeros without reading C. */
+    private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, row, row + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) c[row + j] *= beta;
+            }
+        }
+    }
+
+    /**
+     * Unpacked loops for small or thin problems, where packing would cost as much as the
+     * multiply: one row of C at a time, as axpys over rows of B (B not transposed) or as dot
+     * products with rows of B (B transposed).
+     */
+    private static void direct(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                               float beta, float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        if (buf.row.length < k) buf.row = new float[k];
+        if (buf.acc.length < n) buf.acc = new float[n];
+        float[] row = buf.row, acc = buf.acc;
+        for (int i = 0; i < m; i++) {
+            // row = op(A)[i, :]   [k]
+            if (transA) {
+                for (int p = 0; p < k; p++) row[p] = a[aOff + p * lda + i];
+            } else {
+                System.arraycopy(a, aOff + i * lda, row, 0, k);
+            }
+            if (transB) {
+                // acc[j] = row . B^T[j, :]   [n]
+                for (int j = 0; j < n; j++) acc[j] = dot(row, b, bOff + j * ldb, k);
+            } else {
+                // acc = sum_p row[p] * B[p, :]   [n]
+                java.util.Arrays.fill(acc, 0, n, 0f);
+                for (int p = 0; p < k; p++) axpy(row[p], b, bOff + p * ldb, acc, n);
+            }
+            int cr = cOff + i * ldc;
+            int j = 0;
+            FloatVector av = FloatVector.broadcast(S, alpha);
+            int ub = S.loopBound(n);
+            if (beta == 0f) {
+                for (; j < ub; j += L) FloatVector.fromArray(S, acc, j).mul(av).intoArray(c, cr + j);
+                for (; j < n; j++) c[cr + j] = alpha * acc[j];
+            } else {
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                for (; j < ub; j += L) {
+                    FloatVector.fromArray(S, acc, j).mul(av).add(FloatVector.fromArray(S, c, cr + j).mul(bv)).intoArray(c, cr + j);
+                }
+                for (; j < n; j++) c[cr + j] = alpha * acc[j] + beta * c[cr + j];
+            }
+        }
+    }
+
+    private static float dot(float[] x, float[] y, int yOff, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        int i = 0;
+        int ub2 = n - 2 * L + 1;
+        for (; i < ub2; i += 2 * L) {
+            s0 = FloatVector.fromArray(S, x, i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
+            s1 = FloatVector.fromArray(S, x, i + L).fma(FloatVector.fromArray(S, y, yOff + i + L), s1);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
+        float s = s0.add(s1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < n; i++) s += x[i] * y[yOff + i];
+        return s;
+    }
+
+    /** acc[0:n] += s * x[xOff : xOff + n]. */
+    private static void axpy(float s, float[] x, int xOff, float[] acc, int n) {
+        if (s == 0f) return;
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int j = 0;
+        int ub = S.loopBound(n);
+        for (; j < ub; j += L) FloatVector.fromArray(S, x, xOff + j).fma(sv, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+        for (; j < n; j++) acc[j] += s * x[xOff + j];
+    }
+
+    /**
+     * The packed algorithm on one slab of C, on the calling thread. {@code packedB}: all of B
+     * already packed by {@link #packAllB} (shared between threads), or null to pack block by block.
+     */
+    static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                        float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                        float beta, float[] c, int cOff, int ldc, float[] packedB) {
+        Buffers buf = BUFFERS.get();
+        int kcMax = Math.min(KC, k);
+        float[] ap = buf.a(MR * kcMax);
+        float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
+        float[] tile = buf.tile;
+        int[] gather = buf.gather(lda);   // {0, lda, ..., 7 lda}: A rows of one panel
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                int bBase = 0;
+                if (packedB == null) {
+                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                } else {
+                    bBase = packedBlockOffset(k, jc, pc, nc);
+                }
+                // The first depth block applies beta; later ones add to what it wrote.
+                float betaHere = pc == 0 ? beta : 1f;
+                for (int ir = 0; ir < m; ir += MR) {
+                    int mr = Math.min(MR, m - ir);
+                    // One A panel [kc, MR] (12 KiB at kc = 384) stays in L1 while the B panels of
+                    // the block stream past it from L2.
+                    packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]
+                        int cIdx = cOff + ir * ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            if (betaHere == 0f) kernelSet(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+                            else if (betaHere == 1f) kernelAdd(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+                            else kernelBeta(kc, ap, 0, bp, bIdx, c, cIdx, ldc, betaHere);
+                        } else {
+                            edgeTile(kc, ap, bp, bIdx, mr, nr, c, cIdx, ldc, betaHere, tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A tile narrower than NR or shorter than MR. Right edges that are whole vectors (n = 256 leaves
+     * 16 columns) go straight to C through the 2- or 1-vector kernels; anything else runs the
+     * narrowest kernel that covers it into the scratch tile and copies the valid part.
+     */
+    private static void edgeTile(int kc, float[] ap, float[] bp, int bIdx, int mr, int nr,
+                                 float[] c, int cIdx, int ldc, float beta, float[] tile) {
+        if (mr == MR && nr == 2 * L) {
+            if (beta == 0f) kernelSet2(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else if (beta == 1f) kernelAdd2(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else kernelBeta2(kc, ap, 0, bp, bIdx, c, cIdx, ldc, beta);
+            return;
+        }
+        if (mr == MR && nr == L) {
+            if (beta == 0f) kernelSet1(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else if (beta == 1f) kernelAdd1(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
+            else kernelBeta1(kc, ap, 0, bp, bIdx, c, cIdx, ldc, beta);
+            return;
+        }
+        if (nr <= L) kernelSet1(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        else if (nr <= 2 * L) kernelSet2(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        else kernelSet(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        mergeTile(tile, mr, nr, c, cIdx, ldc, beta);
+    }
+
+    /** C[0:mr, 0:nr] = tile + beta C (beta = 0: C not read). */
+    private static void mergeTile(float[] tile, int mr, int nr, float[] c, int cIdx, int ldc, float beta) {
+        for (int i = 0; i < mr; i++) {
+            int cr = cIdx + i * ldc, tr = i * NR;
+            if (beta == 0f) {
+                System.arraycopy(tile, tr, c, cr, nr);
+            } else {
+                for (int j = 0; j < nr; j++) c[cr + j] = tile[tr + j] + beta * c[cr + j];
+            }
+        }
+    }
+
+    /** Columns of all of B once packed: each NC block rounded up to whole panels. */
+    static int packedWidth(int n) {
+        return n / NC * NC + roundUp(n % NC, NR);
+    }
+
+    /**
+     * Where block (jc, pc) of the fully packed B starts. Blocks run jc-major; each is [kc, ncPad]
+     * as {@link #packB} lays it out, and every block before column jc is a full NC wide.
+     */
+    static int packedBlockOffset(int k, int jc, int pc, int nc) {
+        return jc * k + pc * roundUp(nc, NR);
+    }
+
+    /**
+     * Packs rows [from, to) of op(B) (B not transposed: read row by row) or its columns [from, to)
+     * (B transposed: each column is a contiguous run of the storage) into the fully packed layout.
+     */
+    static void packAllB(boolean transB, float[] b, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
+        if (!transB) {
+            // One call per row: a method invoked this often reaches C2 within a few GEMMs, while
+            // a long loop inside one rarely-called method sat in C1 (Vector API ops not
+            // intrinsified there) for seconds.
+            for (int p = from; p < to; p++) packRowOfB(b, bOff + p * ldb, k, n, p, dst);
+        } else {
+            for (int j = from; j < to; j++) {
+                int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
+                int lane = jj % NR, panel = jj / NR;
+                int src = bOff + j * ldb;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
+                    for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + pc + p];
+                }
+            }
+        }
+    }
+
+    /** Packs row p of B (not transposed, starting at b[src]) into every block of the fully packed layout. */
+    private static void packRowOfB(float[] b, int src, int k, int n, int p, float[] dst) {
+        int pc = p / KC * KC, kc = Math.min(KC, k - pc), row = p - pc;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc), full = nc / NR * NR, w = nc - full;
+            int base = packedBlockOffset(k, jc, pc, nc) + row * NR;
+            for (int j0 = 0; j0 < full; j0 += NR) {
+                int d = base + j0 * kc, s0 = src + jc + j0;
+                FloatVector.fromArray(S, b, s0).intoArray(dst, d);
+                FloatVector.fromArray(S, b, s0 + L).intoArray(dst, d + L);
+                FloatVector.fromArray(S, b, s0 + 2 * L).intoArray(dst, d + 2 * L);
+            }
+            if (w > 0) {
+                int d = base + full * kc;
+                System.arraycopy(b, src + jc + full, dst, d, w);
+                java.util.Arrays.fill(dst, d + w, d + NR, 0f);
+            }
+        }
+    }
+
+    /** Zeroes the padding columns of the last partial panel of a fully packed transposed B. */
+    static void zeroPackedPadding(int k, int n, float[] dst) {
+        int jc = (n - 1) / NC * NC, nc = n - jc, w = nc % NR;
+        if (w == 0) return;
+        int panel = nc / NR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc;
+            for (int p = 0; p < kc; p++) java.util.Arrays.fill(dst, d + p * NR + w, d + p * NR + NR, 0f);
+        }
+    }
+
+    /**
+     * Packs op(B)[pc:pc+kc, jc:jc+nc] into ceil(nc / NR) panels of [kc, NR], panel j0 / NR at
+     * j0 * kc, zero padding the columns past nc.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        int full = nc / NR * NR, w = nc - full;
+        if (!transB) {
+            // B row-major [k, n]. Walk B row by row, so reads are sequential; going panel by panel
+            // instead reads kc rows with a stride of ldb, which for ldb = 1024 maps every row to the
+            // same L1 sets and ran 5x slower.
+            for (int p = 0; p < kc; p++) packRowOfBlock(b, bOff + (pc + p) * ldb + jc, full, w, kc, p, bp);
+        } else {
+            // B stored [n, k]: column jj of a panel is a contiguous run of row jc+j0+jj of the
+            // storage. (Gathering panel rows instead was 2x slower: 48 rows ldb apart thrash L1.)
+            for (int j0 = 0; j0 < nc; j0 += NR) {
+                int cols = Math.min(NR, nc - j0), dst = j0 * kc;
+                for (int jj = 0; jj < cols; jj++) {
+                    int src = bOff + (jc + j0 + jj) * ldb + pc;
+                    for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = b[src + p];
+                }
+                if (cols < NR) {
+                    for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + cols, dst + p * NR + NR, 0f);
+                }
+            }
+        }
+    }
+
+    /** Row p of one B block: nc = full + w columns from b[src] into the panels of bp (a call per row: see packAllB). */
+    private static void packRowOfBlock(float[] b, int src, int full, int w, int kc, int p, float[] bp) {
+        for (int j0 = 0; j0 < full; j0 += NR) {
+            int d = j0 * kc + p * NR;
+            FloatVector.fromArray(S, b, src + j0).intoArray(bp, d);
+            FloatVector.fromArray(S, b, src + j0 + L).intoArray(bp, d + L);
+            FloatVector.fromArray(S, b, src + j0 + 2 * L).intoArray(bp, d + 2 * L);
+        }
+        if (w > 0) {
+            int d = full * kc + p * NR;
+            System.arraycopy(b, src + full, bp, d, w);
+            java.util.Arrays.fill(bp, d + w, d + NR, 0f);
+        }
+    }
+
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+
+    /**
+     * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into ceil(mc / MR) panels of [kc, MR], panel i0 / MR
+     * at i0 * kc, zero padding the rows past mc. Folding alpha in here costs nothing extra.
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
+                      float[] ap, int[] rowOffsets) {
+        for (int i0 = 0; i0 < mc; i0 += MR) {
+            int h = Math.min(MR, mc - i0);
+            int dst = i0 * kc;
+            if (transA) {
+                // A stored [k, m]: the MR values of one panel column are contiguous: one 8-float copy.
+                int src = aOff + pc * lda + ic + i0;
+                if (h == MR) {
+                    for (int p = 0; p < kc; p++, src += lda) {
+                        FloatVector.fromArray(S8, a, src).mul(alpha).intoArray(ap, dst + p * MR);
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++, src += lda) {
+                        int d = dst + p * MR;
+                        for (int ii = 0; ii < h; ii++) ap[d + ii] = alpha * a[src + ii];
+                        for (int ii = h; ii < MR; ii++) ap[d + ii] = 0f;
+                    }
+                }
+            } else if (h == MR) {
+                // A row-major [m, k]: a panel column is A[i0:i0+8, p], 8 values lda apart: one
+                // gather per column. Scalar transposing ran at ~3 cycles per element, 8% of a GEMM.
+                int src = aOff + (ic + i0) * lda + pc;
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S8, a, src + p, rowOffsets, 0).mul(alpha).intoArray(ap, dst + p * MR);
+                }
+            } else {
+                for (int ii = 0; ii < h; ii++) {
+                    int src = aOff + (ic + i0 + ii) * lda + pc;
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = alpha * a[src + p];
+                }
+                for (int ii = h; ii < MR; ii++) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = 0f;
+                }
+            }
+        }
+    }
+
+    /*
+     * Micro-kernels: C[MR, NR] at c[ci] (row stride ldc) from the A panel [kc, MR] at ap[ai] and
+     * the B panel [kc, NR] at bp[bi]. The MR * NR / L accumulators are separate locals so C2 keeps
+     * them in registers. One method per beta mode rather than a branch in the epilogue: with all
+     * three epilogues in one method C2 hit its inlining node limit, left Vector API calls out of
+     * line and boxed every vector (50x slower, depending on the order it saw the branches).
+     */
+    // ---- generated by scripts/gen-gemm-kernels.py 8: do not edit by hand ----
+    /** C[MR, NR] = A panel * B panel (C not read). */
+    static void kernelSet(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00, c60 = c00;
+        FloatVector c61 = c00, c62 = c00, c70 = c00;
+        FloatVector c71 = c00, c72 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c42.intoArray(c, ci + 4 * ldc + 2 * L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c52.intoArray(c, ci + 5 * ldc + 2 * L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c62.intoArray(c, ci + 6 * ldc + 2 * L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
+        c72.intoArray(c, ci + 7 * ldc + 2 * L);
+    }
+
+    /** C[MR, NR] += A panel * B panel. */
+    static void kernelAdd(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00, c60 = c00;
+        FloatVector c61 = c00, c62 = c00, c70 = c00;
+        FloatVector c71 = c00, c72 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+        c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
+        c02.add(FloatVector.fromArray(S, c, ci + 2 * L)).intoArray(c, ci + 2 * L);
+        c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+        c11.add(FloatVector.fromArray(S, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+        c12.add(FloatVector.fromArray(S, c, ci + ldc + 2 * L)).intoArray(c, ci + ldc + 2 * L);
+        c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+        c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+        c22.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L)).intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+        c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+        c32.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L)).intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+        c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+        c42.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L)).intoArray(c, ci + 4 * ldc + 2 * L);
+        c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+        c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+        c52.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L)).intoArray(c, ci + 5 * ldc + 2 * L);
+        c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+        c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
+        c62.add(FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L)).intoArray(c, ci + 6 * ldc + 2 * L);
+        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+        c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
+        c72.add(FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L)).intoArray(c, ci + 7 * ldc + 2 * L);
+    }
+
+    /** C[MR, NR] = A panel * B panel + beta * C. */
+    static void kernelBeta(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00, c60 = c00;
+        FloatVector c61 = c00, c62 = c00, c70 = c00;
+        FloatVector c71 = c00, c72 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            c62 = av.fma(b2, c62);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            c72 = av.fma(b2, c72);
+        }
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).fma(bv, c01).intoArray(c, ci + L);
+        FloatVector.fromArray(S, c, ci + 2 * L).fma(bv, c02).intoArray(c, ci + 2 * L);
+        FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + ldc + L).fma(bv, c11).intoArray(c, ci + ldc + L);
+        FloatVector.fromArray(S, c, ci + ldc + 2 * L).fma(bv, c12).intoArray(c, ci + ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(bv, c21).intoArray(c, ci + 2 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + 2 * L).fma(bv, c22).intoArray(c, ci + 2 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(bv, c31).intoArray(c, ci + 3 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + 2 * L).fma(bv, c32).intoArray(c, ci + 3 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(bv, c41).intoArray(c, ci + 4 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + 2 * L).fma(bv, c42).intoArray(c, ci + 4 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + 2 * L).fma(bv, c52).intoArray(c, ci + 5 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L).fma(bv, c62).intoArray(c, ci + 6 * ldc + 2 * L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L).fma(bv, c72).intoArray(c, ci + 7 * ldc + 2 * L);
+    }
+
+    /** C[MR, 2 * L] = A panel * B panel (C not read). */
+    static void kernelSet2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00;
+        FloatVector c11 = c00, c20 = c00;
+        FloatVector c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00;
+        FloatVector c51 = c00, c60 = c00;
+        FloatVector c61 = c00, c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[MR, 2 * L] += A panel * B panel. */
+    static void kernelAdd2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00;
+        FloatVector c11 = c00, c20 = c00;
+        FloatVector c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00;
+        FloatVector c51 = c00, c60 = c00;
+        FloatVector c61 = c00, c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+        c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
+        c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+        c11.add(FloatVector.fromArray(S, c, ci + ldc + L)).intoArray(c, ci + ldc + L);
+        c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+        c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L)).intoArray(c, ci + 2 * ldc + L);
+        c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+        c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L)).intoArray(c, ci + 3 * ldc + L);
+        c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+        c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L)).intoArray(c, ci + 4 * ldc + L);
+        c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+        c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
+        c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+        c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
+        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+        c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[MR, 2 * L] = A panel * B panel + beta * C. */
+    static void kernelBeta2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00;
+        FloatVector c11 = c00, c20 = c00;
+        FloatVector c21 = c00, c30 = c00;
+        FloatVector c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00;
+        FloatVector c51 = c00, c60 = c00;
+        FloatVector c61 = c00, c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + L).fma(bv, c01).intoArray(c, ci + L);
+        FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + ldc + L).fma(bv, c11).intoArray(c, ci + ldc + L);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc + L).fma(bv, c21).intoArray(c, ci + 2 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc + L).fma(bv, c31).intoArray(c, ci + 3 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc + L).fma(bv, c41).intoArray(c, ci + 4 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[MR, 1 * L] = A panel * B panel (C not read). */
+    static void kernelSet1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = c00;
+        FloatVector c20 = c00;
+        FloatVector c30 = c00;
+        FloatVector c40 = c00;
+        FloatVector c50 = c00;
+        FloatVector c60 = c00;
+        FloatVector c70 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+        }
+        c00.intoArray(c, ci);
+        c10.intoArray(c, ci + ldc);
+        c20.intoArray(c, ci + 2 * ldc);
+        c30.intoArray(c, ci + 3 * ldc);
+        c40.intoArray(c, ci + 4 * ldc);
+        c50.intoArray(c, ci + 5 * ldc);
+        c60.intoArray(c, ci + 6 * ldc);
+        c70.intoArray(c, ci + 7 * ldc);
+    }
+
+    /** C[MR, 1 * L] += A panel * B panel. */
+    static void kernelAdd1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = c00;
+        FloatVector c20 = c00;
+        FloatVector c30 = c00;
+        FloatVector c40 = c00;
+        FloatVector c50 = c00;
+        FloatVector c60 = c00;
+        FloatVector c70 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+        }
+        c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
+        c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
+        c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+        c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+        c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+        c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+        c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
+        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
+    }
+
+    /** C[MR, 1 * L] = A panel * B panel + beta * C. */
+    static void kernelBeta1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float beta) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = c00;
+        FloatVector c20 = c00;
+        FloatVector c30 = c00;
+        FloatVector c40 = c00;
+        FloatVector c50 = c00;
+        FloatVector c60 = c00;
+        FloatVector c70 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            av = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = av.fma(b0, c60);
+            av = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = av.fma(b0, c70);
+        }
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+        FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+        FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+        FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+        FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+        FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
+    }
+    // ---- end of generated code ----
+}

@@ -1,0 +1,412 @@
+package dev.attn4j.kernels.simd;
+
+import dev.attn4j.kernels.BinaryOp;
+import dev.attn4j.kernels.KernelChecks;
+import dev.attn4j.kernels.Kernels;
+import dev.attn4j.kernels.ScalarKernels;
+import dev.attn4j.kernels.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Kernels} on the Vector API (jdk.incubator.vector) with the preferred species (16 floats
+ * with AVX-512). Loops run a vector body up to {@code loopBound} and finish the tail with the
+ * scalar reference definitions of {@link ScalarKernels}. GEMM is in {@link SimdGemm}.
+ *
+ * <p>Every operator below is a compile-time constant at its use: the Vector API only intrinsifies
+ * {@code lanewise(op)} when C2 sees a constant op, so each op gets its own loop rather than a
+ * shared loop taking the op as a parameter.
+ */
+public final class SimdKernels implements Kernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+
+    /** Loaded reflectively by the kernel provider. */
+    public SimdKernels() {
+    }
+
+    @Override
+    public String name() {
+        return "simd-" + S.vectorBitSize();
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        KernelChecks.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        SimdGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, true);
+    }
+
+    @Override
+    public void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
+                          float beta, float[] c, int cOff, int strideC, int ldc) {
+        KernelChecks.checkGemmBatch(batch, transA, transB, m, n, k, a, aOff, strideA, lda,
+                b, bOff, strideB, ldb, c, cOff, strideC, ldc);
+        SimdGemm.gemmBatch(batch, transA, transB, m, n, k, alpha, a, aOff, strideA, lda,
+                b, bOff, strideB, ldb, beta, c, cOff, strideC, ldc);
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        // Four accumulators hide the 4-cycle FMA latency; one would run at a quarter of the speed.
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        int ub4 = n - 4 * L + 1;
+        for (; i < ub4; i += 4 * L) {
+            s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
+            s1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), s1);
+            s2 = FloatVector.fromArray(S, a, aOff + i + 2 * L).fma(FloatVector.fromArray(S, b, bOff + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(S, a, aOff + i + 3 * L).fma(FloatVector.fromArray(S, b, bOff + i + 3 * L), s3);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) {
+            s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
+        }
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public float sum(float[] x, int off, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        int ub4 = n - 4 * L + 1;
+        for (; i < ub4; i += 4 * L) {
+            s0 = s0.add(FloatVector.fromArray(S, x, off + i));
+            s1 = s1.add(FloatVector.fromArray(S, x, off + i + L));
+            s2 = s2.add(FloatVector.fromArray(S, x, off + i + 2 * L));
+            s3 = s3.add(FloatVector.fromArray(S, x, off + i + 3 * L));
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) s0 = s0.add(FloatVector.fromArray(S, x, off + i));
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    @Override
+    public float max(float[] x, int off, int n) {
+        // lanewise MAX has Math.max semantics, so a NaN anywhere makes the result NaN.
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        int i = 0;
+        int ub4 = n - 4 * L + 1;
+        for (; i < ub4; i += 4 * L) {
+            m0 = m0.max(FloatVector.fromArray(S, x, off + i));
+            m1 = m1.max(FloatVector.fromArray(S, x, off + i + L));
+            m2 = m2.max(FloatVector.fromArray(S, x, off + i + 2 * L));
+            m3 = m3.max(FloatVector.fromArray(S, x, off + i + 3 * L));
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) m0 = m0.max(FloatVector.fromArray(S, x, off + i));
+        float m = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int ub = S.loopBound(n);
+        switch (op) {
+            case NEG -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).neg().intoArray(y, yOff + i);
+            }
+            case EXP -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.EXP).intoArray(y, yOff + i);
+            }
+            case LOG -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.LOG).intoArray(y, yOff + i);
+            }
+            case TANH -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.TANH).intoArray(y, yOff + i);
+            }
+            case SQRT -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).sqrt().intoArray(y, yOff + i);
+            }
+            case RELU -> i = reluLoop(x, xOff, y, yOff, ub);
+            // The longer bodies get their own loop methods: in one big switch C2 can run out of
+            // inlining budget, and a Vector API call left out of line boxes every vector.
+            case GELU_ERF -> i = geluErfLoop(x, xOff, y, yOff, ub);
+            case GELU_TANH -> i = geluTanhLoop(x, xOff, y, yOff, ub);
+            case SILU -> i = siluLoop(x, xOff, y, yOff, ub);
+            case SIGMOID -> i = sigmoidLoop(x, xOff, y, yOff, ub);
+            case ABS -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).abs().intoArray(y, yOff + i);
+            }
+            case SQUARE -> {
+                for (; i < ub; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+                    v.mul(v).intoArray(y, yOff + i);
+                }
+            }
+            case RECIPROCAL -> {
+                for (; i < ub; i += L) FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] = ScalarKernels.apply(op, x[xOff + i]);
+    }
+
+    private static int geluErfLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        for (; i < ub; i += L) geluErf(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        return i;
+    }
+
+    private static int geluTanhLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        for (; i < ub; i += L) geluTanh(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        return i;
+    }
+
+    private static int siluLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yOff + i);
+        }
+        return i;
+    }
+
+    private static int sigmoidLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            one.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yOff + i);
+        }
+        return i;
+    }
+
+    /** x > 0 ? x : 0, as the reference: NaN and -0 give +0 (so not max(x, 0), which keeps NaN). */
+    private static int reluLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            zero.blend(v, v.compare(VectorOperators.GT, zero)).intoArray(y, yOff + i);
+        }
+        return i;
+    }
+
+    /**
+     * GELU, tanh form. 0.5 x (1 + tanh(u)) equals x * sigmoid(2u) = x / (1 + exp(-2u)); the second
+     * form has no cancellation for x << 0 where 1 + tanh(u) loses all digits in float.
+     */
+    static FloatVector geluTanh(FloatVector x) {
+        // u = sqrt(2/pi) * (x + 0.044715 x^3) = sqrt(2/pi) * x * (1 + 0.044715 x^2)
+        FloatVector u2 = x.mul(x).fma(0.044715f * 2f * (float) GELU_C, 2f * (float) GELU_C).mul(x);  // 2u
+        return x.div(u2.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    private static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+
+    // 1/sqrt(2) split into a float and the float nearest to the rest, to recover the rounding of |x|/sqrt(2).
+    private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
+    private static final float INV_SQRT2_LO = (float) (1.0 / Math.sqrt(2.0) - INV_SQRT2);
+    private static final float TWO_OVER_SQRT_PI = (float) (2.0 / Math.sqrt(Math.PI));
+    /*
+     * erfcx(z) = exp(z^2) erfc(z) on z in [0, 10.6] as a degree-10 polynomial in t = 1 / (1 + z/2),
+     * fitted (iteratively reweighted least squares towards minimax relative error) to scipy's erfcx;
+     * relative error 7e-9 in exact arithmetic, about 3e-7 evaluated in float. erfcx is smooth and
+     * bounded on [0, inf) and t maps that to (0, 1], which is why the fit is short.
+     */
+    private static final float[] ERFCX = {
+            7.363224540e-06f, 2.818741202e-01f, 2.849701643e-01f, 2.253828794e-01f, 2.777059972e-01f,
+            -2.329158038e-01f, 6.525235772e-01f, -9.319108129e-01f, 6.165336370e-01f, -2.002253532e-01f,
+            2.605421282e-02f};
+    private static final float E0 = ERFCX[0], E1 = ERFCX[1], E2 = ERFCX[2], E3 = ERFCX[3], E4 = ERFCX[4],
+            E5 = ERFCX[5], E6 = ERFCX[6], E7 = ERFCX[7], E8 = ERFCX[8], E9 = ERFCX[9], E10 = ERFCX[10];
+
+    /**
+     * GELU, erf form: 0.5 x (1 + erf(x / sqrt2)) = 0.5 x erfc(-x / sqrt2). We compute
+     * erfc(z) = exp(-z^2) erfcx(z) for z = |x|/sqrt2 >= 0, which keeps its relative accuracy in the
+     * far tail (x << 0, where 1 + erf cancels), and use 2 - erfc(z) for x >= 0. The rounding of z
+     * and of z^2 would cost up to 2 z^2 ulps of relative error (1e-6 at x = -5), so both are
+     * recovered with FMA and applied as first-order corrections.
+     */
+    static FloatVector geluErf(FloatVector x) {
+        // erfc(12) underflows float; clamping keeps inf out of the corrections below.
+        FloatVector ax = x.abs().min(17f);
+        FloatVector z = ax.mul(INV_SQRT2);
+        FloatVector dz = ax.fma(FloatVector.broadcast(S, INV_SQRT2), z.neg()).add(ax.mul(INV_SQRT2_LO));  // |x|/sqrt2 - z
+        FloatVector zz = z.mul(z);
+        FloatVector ezz = z.fma(z, zz.neg());                                  // z^2 - zz, exact
+        FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+        FloatVector r = t.fma(E10, E9).fma(t, FloatVector.broadcast(S, E8)).fma(t, FloatVector.broadcast(S, E7))
+                .fma(t, FloatVector.broadcast(S, E6)).fma(t, FloatVector.broadcast(S, E5))
+                .fma(t, FloatVector.broadcast(S, E4)).fma(t, FloatVector.broadcast(S, E3))
+                .fma(t, FloatVector.broadcast(S, E2)).fma(t, FloatVector.broadcast(S, E1))
+                .fma(t, FloatVector.broadcast(S, E0));                        // erfcx(z)
+        // erfc(z + dz) = exp(-zz) (1 - ezz) (r - 2/sqrt(pi) dz) to first order
+        FloatVector erfc = zz.neg().lanewise(VectorOperators.EXP)
+                .mul(r.sub(r.mul(ezz)).sub(dz.mul(TWO_OVER_SQRT_PI)));
+        VectorMask<Float> nonNeg = x.compare(VectorOperators.GE, 0f);
+        FloatVector f = erfc.blend(FloatVector.broadcast(S, 2f).sub(erfc), nonNeg);
+        return x.mul(0.5f).mul(f);
+    }
+
+    @Override
+    public void binary(BinaryOp op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        int i = 0;
+        int ub = S.loopBound(n);
+        switch (op) {
+            case ADD -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case SUB -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).sub(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case MUL -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case DIV -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).div(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case POW -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).lanewise(VectorOperators.POW, FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case MAX -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).max(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case MIN -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).min(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, a[aOff + i], b[bOff + i]);
+    }
+
+    @Override
+    public void binaryScalar(BinaryOp op, float[] a, int aOff, float s, float[] out, int outOff, int n) {
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int i = 0;
+        int ub = S.loopBound(n);
+        switch (op) {
+            case ADD -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).add(sv).intoArray(out, outOff + i);
+            }
+            case SUB -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).sub(sv).intoArray(out, outOff + i);
+            }
+            case MUL -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).mul(sv).intoArray(out, outOff + i);
+            }
+            case DIV -> {
+                // Division, not multiplication by 1/s: the reference divides, and 1/s rounds.
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).div(sv).intoArray(out, outOff + i);
+            }
+            case POW -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).lanewise(VectorOperators.POW, sv).intoArray(out, outOff + i);
+            }
+            case MAX -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).max(sv).intoArray(out, outOff + i);
+            }
+            case MIN -> {
+                for (; i < ub; i += L) FloatVector.fromArray(S, a, aOff + i).min(sv).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, a[aOff + i], s);
+    }
+
+    @Override
+    public void scalarBinary(BinaryOp op, float s, float[] b, int bOff, float[] out, int outOff, int n) {
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int i = 0;
+        int ub = S.loopBound(n);
+        switch (op) {
+            case ADD -> {
+                for (; i < ub; i += L) sv.add(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case SUB -> {
+                for (; i < ub; i += L) sv.sub(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case MUL -> {
+                for (; i < ub; i += L) sv.mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case DIV -> {
+                for (; i < ub; i += L) sv.div(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case POW -> {
+                for (; i < ub; i += L) sv.lanewise(VectorOperators.POW, FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case MAX -> {
+                for (; i < ub; i += L) sv.max(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+            case MIN -> {
+                for (; i < ub; i += L) sv.min(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.apply(op, s, b[bOff + i]);
+    }
+
+    @Override
+    public void softmax(float[] x, int xOff, float[] y, int yOff, int n) {
+        float m = max(x, xOff, n);
+        float s = expShiftedSum(x, xOff, y, yOff, n, m, true);
+        // One division, then multiplications: the reference does the same (y *= 1/s).
+        float inv = 1f / s;
+        FloatVector iv = FloatVector.broadcast(S, inv);
+        int i = 0;
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) FloatVector.fromArray(S, y, yOff + i).mul(iv).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] *= inv;
+    }
+
+    @Override
+    public void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n) {
+        float m = max(x, xOff, n);
+        float s = expShiftedSum(x, xOff, y, yOff, n, m, false);
+        float lse = m + (float) Math.log(s);
+        FloatVector lv = FloatVector.broadcast(S, lse);
+        int i = 0;
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) FloatVector.fromArray(S, x, xOff + i).sub(lv).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] = x[xOff + i] - lse;
+    }
+
+    /** Sum of exp(x[i] - m), storing each term in y when {@code store}. An all -Infinity row gives NaN. */
+    private static float expShiftedSum(float[] x, int xOff, float[] y, int yOff, int n, float m, boolean store) {
+        FloatVector mv = FloatVector.broadcast(S, m);
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        int i = 0;
+        int ub2 = n - 2 * L + 1;
+        for (; i < ub2; i += 2 * L) {
+            FloatVector e0 = FloatVector.fromArray(S, x, xOff + i).sub(mv).lanewise(VectorOperators.EXP);
+            FloatVector e1 = FloatVector.fromArray(S, x, xOff + i + L).sub(mv).lanewise(VectorOperators.EXP);
+            if (store) {
+                e0.intoArray(y, yOff + i);
+                e1.intoArray(y, yOff + i + L);
+            }
+            s0 = s0.add(e0);
+            s1 = s1.add(e1);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) {
+            FloatVector e0 = FloatVector.fromArray(S, x, xOff + i).sub(mv).lanewise(VectorOperators.EXP);
+            if (store) e0.intoArray(y, yOff + i);
+            s0 = s0.add(e0);
+        }
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xOff + i] - m);
+            if (store) y[yOff + i] = e;
+            s += e;
+        }
+        return s;
+    }
+}

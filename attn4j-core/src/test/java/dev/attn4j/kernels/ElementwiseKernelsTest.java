@@ -1,0 +1,281 @@
+package dev.attn4j.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.attn4j.kernels.simd.SimdKernels;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every elementwise/reduction kernel of {@link SimdKernels} and {@link ScalarKernels} against a
+ * float64 reference, on sizes around the vector length (tails) and with nonzero offsets.
+ */
+class ElementwiseKernelsTest {
+    static final int[] SIZES = {0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257};
+    static final List<Kernels> IMPLS = List.of(new SimdKernels(), Kernels.scalar());
+
+    final long seed = System.nanoTime();
+    final SplittableRandom rnd = new SplittableRandom(seed);
+
+    float[] randoms(int n, double lo, double hi) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
+        return x;
+    }
+
+    int offset() {
+        return rnd.nextInt(5);
+    }
+
+    String where(Kernels k, int n, int off) {
+        return k.name() + " n=" + n + " off=" + off + " seed=" + seed + "L";
+    }
+
+    static void close(double got, double want, double tol, String msg) {
+        if (Double.isNaN(want)) {
+            if (!Double.isNaN(got)) fail(msg + ": want NaN, got " + got);
+            return;
+        }
+        if (Double.isInfinite(want)) {
+            if (got != want) fail(msg + ": want " + want + ", got " + got);
+            return;
+        }
+        if (!(Math.abs(got - want) <= tol)) {
+            fail(msg + ": want " + want + ", got " + got + " (diff " + Math.abs(got - want) + " > tol " + tol + ")");
+        }
+    }
+
+    @Test
+    void reductionsAndAxpy() {
+        for (Kernels k : IMPLS) {
+            for (int n : SIZES) {
+                int oa = offset(), ob = offset();
+                float[] a = randoms(n + oa, -2, 2), b = randoms(n + ob, -2, 2);
+                double dot = 0, dotAbs = 0, sum = 0, sumAbs = 0, max = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < n; i++) {
+                    dot += (double) a[oa + i] * b[ob + i];
+                    dotAbs += Math.abs((double) a[oa + i] * b[ob + i]);
+                    sum += a[oa + i];
+                    sumAbs += Math.abs(a[oa + i]);
+                    max = Math.max(max, a[oa + i]);
+                }
+                String w = where(k, n, oa);
+                double eps = (n + 2) * 6e-8;
+                close(k.dot(a, oa, b, ob, n), dot, eps * dotAbs, "dot " + w);
+                close(k.sum(a, oa, n), sum, eps * sumAbs, "sum " + w);
+                assertThat(k.max(a, oa, n)).as("max " + w).isEqualTo((float) max);
+
+                float alpha = (float) rnd.nextDouble(-3, 3);
+                float[] y = b.clone();
+                k.axpy(alpha, a, oa, y, ob, n);
+                for (int i = 0; i < n; i++) {
+                    double want = b[ob + i] + (double) alpha * a[oa + i];
+                    close(y[ob + i], want, 1.2e-7 * (Math.abs(b[ob + i]) + Math.abs(alpha * a[oa + i])), "axpy[" + i + "] " + w);
+                }
+                for (int i = 0; i < ob; i++) assertThat(y[i]).as("axpy wrote before offset " + w).isEqualTo(b[i]);
+            }
+        }
+    }
+
+    @Test
+    void maxPropagatesNaNAndHandlesEmpty() {
+        for (Kernels k : IMPLS) {
+            assertThat(k.max(new float[3], 3, 0)).isEqualTo(Float.NEGATIVE_INFINITY);
+            for (int n : new int[]{1, 17, 64, 129}) {
+                float[] x = randoms(n, -1, 1);
+                x[rnd.nextInt(n)] = Float.NaN;
+                assertThat(k.max(x, 0, n)).as(where(k, n, 0)).isNaN();
+            }
+        }
+    }
+
+    /** The float64 definition of each op. */
+    static double reference(UnaryOp op, double x) {
+        return switch (op) {
+            case NEG -> -x;
+            case EXP -> Math.exp(x);
+            case LOG -> Math.log(x);
+            case TANH -> Math.tanh(x);
+            case SQRT -> Math.sqrt(x);
+            case RELU -> x > 0 ? x : 0;
+            case GELU_ERF -> 0.5 * x * MathF.erfc(-x / Math.sqrt(2));
+            case GELU_TANH -> x / (1 + Math.exp(-2 * MathF.SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+            case SILU -> x / (1 + Math.exp(-x));
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case ABS -> Math.abs(x);
+            case SQUARE -> x * x;
+            case RECIPROCAL -> 1 / x;
+        };
+    }
+
+    /** Relative tolerance, in units of float epsilon (2^-23), each op is held to. */
+    static double ulpsAllowed(UnaryOp op) {
+        return switch (op) {
+            case NEG, ABS, RELU -> 0;
+            case SQUARE, SQRT, RECIPROCAL -> 1;
+            case EXP, LOG, TANH -> 4;
+            case SIGMOID, SILU -> 8;
+            case GELU_ERF -> 8;     // 1e-6 relative
+            // exp of a rounded argument 2u: the argument's rounding (|2u| eps) is amplified by |2u|,
+            // up to ~25 at x = -6, where GELU is already ~1e-8.
+            case GELU_TANH -> 64;
+        };
+    }
+
+    static double[] range(UnaryOp op) {
+        return switch (op) {
+            case LOG, SQRT -> new double[]{1e-6, 100};
+            case EXP -> new double[]{-87, 88};
+            case RECIPROCAL -> new double[]{0.01, 50};
+            case GELU_ERF, GELU_TANH -> new double[]{-12, 10};
+            default -> new double[]{-20, 20};
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(UnaryOp.class)
+    void unaryOps(UnaryOp op) {
+        double[] r = range(op);
+        double tol = ulpsAllowed(op) * 0x1p-23 + 0x1p-24;
+        for (Kernels k : IMPLS) {
+            for (int n : SIZES) {
+                int ox = offset(), oy = offset();
+                float[] x = randoms(n + ox, r[0], r[1]);
+                if (op == UnaryOp.RECIPROCAL) for (int i = 0; i < x.length; i += 2) x[i] = -x[i];
+                if (n > 3 && op != UnaryOp.LOG && op != UnaryOp.SQRT) x[ox + 1] = (float) rnd.nextDouble(-1, 1) * 1e-3f;
+                float[] y = new float[n + oy];
+                k.unary(op, x, ox, y, oy, n);
+                for (int i = 0; i < n; i++) {
+                    double want = reference(op, x[ox + i]);
+                    // 1e-30 absolute: exp-based ops flush results below that to zero via exp overflow.
+                    close(y[oy + i], want, tol * Math.abs(want) + 1e-30,
+                            op + "(" + x[ox + i] + ") at " + i + " " + where(k, n, ox));
+                }
+                // In place (x and y the same run).
+                float[] z = x.clone();
+                k.unary(op, z, ox, z, ox, n);
+                for (int i = 0; i < n; i++) assertThat(z[ox + i]).as("in place " + op + " " + where(k, n, ox)).isEqualTo(y[oy + i]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(UnaryOp.class)
+    void unarySpecialValues(UnaryOp op) {
+        float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-30f, -1e-30f,
+                Float.MIN_VALUE, 100f, -100f, 88.5f, -88.5f, 1f, -1f, 0.5f, -3f};
+        // 16 values: one full vector body with AVX-512, so the SIMD path (not the tail) sees them.
+        float[] x = new float[32];
+        System.arraycopy(specials, 0, x, 0, 16);
+        System.arraycopy(specials, 0, x, 16, 16);
+        float[] want = new float[32], got = new float[32];
+        Kernels.scalar().unary(op, x, 0, want, 0, 32);
+        new SimdKernels().unary(op, x, 0, got, 0, 32);
+        for (int i = 0; i < 32; i++) {
+            double w = want[i];
+            close(got[i], w, 1e-6 * Math.abs(w) + 1e-37, op + "(" + x[i] + ") simd vs scalar, seed=" + seed + "L");
+        }
+    }
+
+    static double reference(BinaryOp op, double a, double b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case POW -> Math.pow(a, b);
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(BinaryOp.class)
+    void binaryOps(BinaryOp op) {
+        // Add, sub, mul, div round once from the exact result; pow gets a few ulps.
+        double tol = (op == BinaryOp.POW ? 4 : 0.5) * 0x1p-23;
+        for (Kernels k : IMPLS) {
+            for (int n : SIZES) {
+                int oa = offset(), ob = offset(), oo = offset();
+                float[] a = op == BinaryOp.POW ? randoms(n + oa, 0.01, 8) : randoms(n + oa, -5, 5);
+                float[] b = op == BinaryOp.POW ? randoms(n + ob, -6, 6) : randoms(n + ob, -5, 5);
+                if (op == BinaryOp.DIV) for (int i = 0; i < b.length; i++) if (Math.abs(b[i]) < 1e-3f) b[i] = 1f;
+                float s = op == BinaryOp.POW ? 1.7f : (float) rnd.nextDouble(0.5, 3);
+                float[] out = new float[n + oo], outS = new float[n + oo], sOut = new float[n + oo];
+                k.binary(op, a, oa, b, ob, out, oo, n);
+                k.binaryScalar(op, a, oa, s, outS, oo, n);
+                float sb = op == BinaryOp.POW ? 2.5f : s;   // pow base must be positive for a non-NaN result
+                k.scalarBinary(op, sb, b, ob, sOut, oo, n);
+                String w = op + " " + where(k, n, oa);
+                for (int i = 0; i < n; i++) {
+                    double r1 = reference(op, a[oa + i], b[ob + i]);
+                    close(out[oo + i], r1, tol * Math.abs(r1) + 1e-37, "binary " + w + " i=" + i);
+                    double r2 = reference(op, a[oa + i], s);
+                    close(outS[oo + i], r2, tol * Math.abs(r2) + 1e-37, "binaryScalar " + w + " i=" + i);
+                    double r3 = reference(op, sb, b[ob + i]);
+                    close(sOut[oo + i], r3, tol * Math.abs(r3) + 1e-37, "scalarBinary " + w + " i=" + i);
+                }
+                // out aliasing a.
+                float[] alias = a.clone();
+                k.binary(op, alias, oa, b, ob, alias, oa, n);
+                for (int i = 0; i < n; i++) assertThat(alias[oa + i]).as("aliased " + w).isEqualTo(out[oo + i]);
+            }
+        }
+    }
+
+    @Test
+    void binaryMaxMinNaNAndSignedZero() {
+        float[] a = new float[32], b = new float[32];
+        for (int i = 0; i < 32; i++) {
+            a[i] = i % 3 == 0 ? Float.NaN : (i % 3 == 1 ? -0f : 1f);
+            b[i] = i % 2 == 0 ? 0f : Float.NaN;
+        }
+        for (BinaryOp op : new BinaryOp[]{BinaryOp.MAX, BinaryOp.MIN}) {
+            float[] want = new float[32], got = new float[32];
+            Kernels.scalar().binary(op, a, 0, b, 0, want, 0, 32);
+            new SimdKernels().binary(op, a, 0, b, 0, got, 0, 32);
+            for (int i = 0; i < 32; i++) {
+                assertThat(Float.floatToIntBits(got[i])).as(op + " at " + i).isEqualTo(Float.floatToIntBits(want[i]));
+            }
+        }
+    }
+
+    @Test
+    void softmaxAndLogSoftmax() {
+        for (Kernels k : IMPLS) {
+            for (int n : SIZES) {
+                if (n == 0) continue;
+                int ox = offset(), oy = offset();
+                float[] x = randoms(n + ox, -30, 30);
+                double m = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < n; i++) m = Math.max(m, x[ox + i]);
+                double s = 0;
+                for (int i = 0; i < n; i++) s += Math.exp(x[ox + i] - m);
+                float[] y = new float[n + oy], ly = new float[n + oy];
+                k.softmax(x, ox, y, oy, n);
+                k.logSoftmax(x, ox, ly, oy, n);
+                String w = where(k, n, ox);
+                for (int i = 0; i < n; i++) {
+                    double p = Math.exp(x[ox + i] - m) / s;
+                    // x - m is rounded in float: exp then carries |x - m| eps of relative error.
+                    close(y[oy + i], p, (8 + Math.abs(x[ox + i] - m)) * 0x1p-23 * p + 1e-37, "softmax[" + i + "] " + w);
+                    double lp = x[ox + i] - m - Math.log(s);
+                    close(ly[oy + i], lp, 4 * 0x1p-23 * (Math.abs(x[ox + i]) + Math.abs(m) + 1), "logSoftmax[" + i + "] " + w);
+                }
+                // In place.
+                float[] z = x.clone();
+                k.softmax(z, ox, z, ox, n);
+                for (int i = 0; i < n; i++) assertThat(z[ox + i]).as("softmax in place " + w).isEqualTo(y[oy + i]);
+            }
+            float[] inf = new float[40];
+            java.util.Arrays.fill(inf, Float.NEGATIVE_INFINITY);
+            float[] y = new float[40];
+            k.softmax(inf, 0, y, 0, 40);
+            for (float v : y) assertThat(v).as(k.name() + " softmax of all -inf").isNaN();
+        }
+    }
+}
