@@ -30,6 +30,14 @@ final class RustOracle implements AutoCloseable {
         long enc = pair == null ? LIB.encode(handle, text, addSpecialTokens)
                 : LIB.encodeDual(handle, text, pair, addSpecialTokens);
         try {
+            return result(enc);
+        } finally {
+            LIB.deleteEncoding(enc);
+        }
+    }
+
+    private static Result result(long enc) {
+        {
             CharSpan[] spans = LIB.getTokenCharSpans(enc);
             int[][] offsets = new int[spans.length][];
             for (int i = 0; i < spans.length; i++) {
@@ -38,9 +46,20 @@ final class RustOracle implements AutoCloseable {
             }
             return new Result(ints(LIB.getTokenIds(enc)), ints(LIB.getTypeIds(enc)), LIB.getTokens(enc), offsets,
                     ints(LIB.getAttentionMask(enc)), ints(LIB.getSpecialTokenMask(enc)), ints(LIB.getWordIds(enc)));
-        } finally {
-            LIB.deleteEncoding(enc);
         }
+    }
+
+    java.util.List<Result> encodeBatch(java.util.List<String> texts, boolean addSpecialTokens) {
+        long[] encs = LIB.batchEncode(handle, texts.toArray(new String[0]), addSpecialTokens);
+        java.util.List<Result> out = new java.util.ArrayList<>();
+        for (long enc : encs) {
+            try {
+                out.add(result(enc));
+            } finally {
+                LIB.deleteEncoding(enc);
+            }
+        }
+        return out;
     }
 
     String decode(int[] ids, boolean skipSpecial) {
