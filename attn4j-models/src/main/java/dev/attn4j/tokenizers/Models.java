@@ -504,9 +504,8 @@ final class Models {
                                 byteTokens = null;
                                 break;
                             }
-                            // Rust gives every byte token the offsets (offset, offset + 1 byte).
-                            int end = offset + Character.charCount(s.codePointAt(offset));
-                            byteTokens.add(new Token(bid, name, offset, end));
+                            // As in Rust, every byte token spans the whole piece.
+                            byteTokens.add(new Token(bid, name, offset, offset + len));
                         }
                         if (byteTokens != null) {
                             out.addAll(byteTokens);

@@ -199,11 +199,21 @@ final class NormalizedString {
         if (Normalizer.isNormalized(s, form)) {
             return;
         }
+        boolean compat = form == Normalizer.Form.NFKC || form == Normalizer.Form.NFKD;
+        int[] frozen = compat ? RustUnicodeTables.NO_COMPAT_DECOMPOSITION : RustUnicodeTables.NO_CANONICAL_DECOMPOSITION;
         Edits edits = new Edits();
         int i = 0;
         while (i < s.length()) {
-            int j = i + Character.charCount(s.codePointAt(i));
-            while (j < s.length() && !isSegmentStart(s.codePointAt(j))) {
+            int c = s.codePointAt(i);
+            int j = i + Character.charCount(c);
+            if (RustUnicodeTables.in(frozen, c)) {
+                // newer than the Rust tables: Rust leaves it alone
+                edits.add(c, 0);
+                i = j;
+                continue;
+            }
+            while (j < s.length() && !isSegmentStart(s.codePointAt(j))
+                    && !RustUnicodeTables.in(frozen, s.codePointAt(j))) {
                 j += Character.charCount(s.codePointAt(j));
             }
             segmentEdits(s.substring(i, j), form, edits);
@@ -224,66 +234,81 @@ final class NormalizedString {
         Normalizer.Form decomp = compat ? Normalizer.Form.NFKD : Normalizer.Form.NFD;
         int[] in = seg.codePoints().toArray();
         int[] outCps = Normalizer.normalize(seg, form).codePoints().toArray();
-        // decomposed chars and the input each comes from
-        StringBuilder dec = new StringBuilder();
-        int[] owner = new int[in.length * 18 + 4];
+        // 1. Decompose char by char: the first char of each decomposition replaces its input
+        //    (change 0), the others are insertions (+1).
+        int[] dec = new int[in.length * 4 + 4];
+        int[] decChange = new int[dec.length];
         int nd = 0;
-        for (int j = 0; j < in.length; j++) {
-            String d = Normalizer.normalize(new String(Character.toChars(in[j])), decomp);
-            for (int k = 0; k < d.length(); ) {
-                int c = d.codePointAt(k);
-                if (nd == owner.length) {
-                    owner = java.util.Arrays.copyOf(owner, nd * 2);
+        for (int c : in) {
+            int[] d = Normalizer.normalize(new String(Character.toChars(c)), decomp).codePoints().toArray();
+            for (int k = 0; k < d.length; k++) {
+                if (nd == dec.length) {
+                    dec = java.util.Arrays.copyOf(dec, nd * 2);
+                    decChange = java.util.Arrays.copyOf(decChange, nd * 2);
                 }
-                owner[nd++] = j;
-                k += Character.charCount(c);
+                dec[nd] = d[k];
+                decChange[nd] = k == 0 ? 0 : 1;
+                nd++;
             }
-            dec.append(d);
         }
-        int[] outOwner = new int[outCps.length];
-        String fullDecomposed = Normalizer.normalize(seg, decomp);
-        boolean ok = dec.toString().equals(fullDecomposed);
-        if (!ok && !compose) {
-            // Canonical reordering moved marks: each char keeps its change (0 for the first char
-            // of an input's decomposition, +1 for the others) as it moves. Reordering is a stable
-            // sort, so equal chars keep their order and the earliest unused match is the right one.
-            int[] decCps = dec.toString().codePoints().toArray();
-            int[] full = fullDecomposed.codePoints().toArray();
-            if (full.length == decCps.length) {
-                boolean[] used = new boolean[decCps.length];
-                int[] changes = new int[full.length];
-                boolean matched = true;
-                for (int i = 0; i < full.length && matched; i++) {
-                    matched = false;
-                    for (int k = 0; k < decCps.length; k++) {
-                        if (!used[k] && decCps[k] == full[i]) {
-                            used[k] = true;
-                            changes[i] = k > 0 && owner[k] == owner[k - 1] ? 1 : 0;
-                            matched = true;
+        // 2. Canonical reordering: chars keep their change as they move. The reordering is a
+        //    stable sort, so the earliest unused equal char is the one that moved there.
+        int[] full = Normalizer.normalize(seg, decomp).codePoints().toArray();
+        int[] stream = new int[full.length];
+        int[] change = new int[full.length];
+        boolean ok = full.length == nd;
+        boolean[] used = new boolean[nd];
+        for (int i = 0; i < full.length && ok; i++) {
+            ok = false;
+            for (int k = 0; k < nd; k++) {
+                if (!used[k] && dec[k] == full[i]) {
+                    used[k] = true;
+                    stream[i] = full[i];
+                    change[i] = decChange[k];
+                    ok = true;
+                    break;
+                }
+            }
+        }
+        // 3. Composition: a composed char takes its starter's change, and each char it absorbs
+        //    adds (its change - 1).
+        if (ok && compose) {
+            boolean[] taken = new boolean[stream.length];
+            int[] outChange = new int[outCps.length];
+            int p = 0;
+            for (int i = 0; i < outCps.length && ok; i++) {
+                while (p < stream.length && taken[p]) {
+                    p++;
+                }
+                int[] parts = Normalizer.normalize(new String(Character.toChars(outCps[i])),
+                        Normalizer.Form.NFD).codePoints().toArray();
+                if (p >= stream.length || stream[p] != parts[0]) {
+                    ok = false;
+                    break;
+                }
+                taken[p] = true;
+                int ch = change[p];
+                for (int k = 1; k < parts.length && ok; k++) {
+                    ok = false;
+                    for (int q = p + 1; q < stream.length; q++) {
+                        if (!taken[q] && stream[q] == parts[k]) {
+                            taken[q] = true;
+                            ch += change[q] - 1;
+                            ok = true;
                             break;
                         }
                     }
                 }
-                if (matched) {
-                    for (int i = 0; i < full.length; i++) {
-                        edits.add(full[i], changes[i]);
-                    }
-                    return;
-                }
+                outChange[i] = ch;
             }
-        }
-        if (ok) {
-            int pos = 0;
-            for (int i = 0; i < outCps.length && ok; i++) {
-                outOwner[i] = pos < nd ? owner[pos] : -1;
-                pos += compose ? Normalizer.normalize(new String(Character.toChars(outCps[i])), Normalizer.Form.NFD)
-                        .codePointCount(0, Normalizer.normalize(new String(Character.toChars(outCps[i])),
-                                Normalizer.Form.NFD).length()) : 1;
-                ok = outOwner[i] >= 0 && (i == 0 || outOwner[i] >= outOwner[i - 1]);
+            for (boolean t : taken) {
+                ok &= t;
             }
-            ok = ok && pos == nd && outCps.length > 0 && outOwner[0] == 0;
+            stream = outCps;
+            change = outChange;
         }
         if (!ok) {
+            // Unicode version mismatch or an unexpected shape: align position by position.
             int n = in.length;
             int m = outCps.length;
             for (int k = 0; k < m; k++) {
@@ -291,23 +316,8 @@ final class NormalizedString {
             }
             return;
         }
-        for (int i = 0; i < outCps.length; i++) {
-            boolean sameAsPrev = i > 0 && outOwner[i] == outOwner[i - 1];
-            int change = sameAsPrev ? 1 : 0;
-            if (!sameAsPrev) {
-                int nextOwner = in.length;
-                for (int k = i + 1; k < outCps.length; k++) {
-                    if (outOwner[k] != outOwner[i]) {
-                        nextOwner = outOwner[k];
-                        break;
-                    }
-                }
-                int gap = nextOwner - outOwner[i] - 1;
-                if (gap > 0) {
-                    change = -gap;
-                }
-            }
-            edits.add(outCps[i], change);
+        for (int i = 0; i < stream.length; i++) {
+            edits.add(stream[i], change[i]);
         }
     }
 

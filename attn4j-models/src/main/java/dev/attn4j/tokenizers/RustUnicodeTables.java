@@ -4,7 +4,7 @@ package dev.attn4j.tokenizers;
  * Where the character tables the Rust library uses (the unicode_categories crate, an older
  * Unicode version than the JDK's) disagree with {@link Character#getType}. Inclusive code point
  * ranges, flat {start, end, start, end, ...}, measured by running every code point through the
- * reference library's BertNormalizer + BertPreTokenizer.
+ * reference library's BertNormalizer + BertPreTokenizer and its NFD/NFKD normalizers.
  */
 final class RustUnicodeTables {
     private RustUnicodeTables() {
@@ -47,6 +47,21 @@ final class RustUnicodeTables {
     /** Nonspacing marks (Mn) in the Rust tables but not in the JDK's. */
     static final int[] NONSPACING_MARK = {
         0x1734, 0x1734, 0x1171E, 0x1171E,
+    };
+
+    /** Canonical decompositions newer than the Rust normalization tables: left unchanged by NFD/NFC. */
+    static final int[] NO_CANONICAL_DECOMPOSITION = {
+        0x105C9, 0x105C9, 0x105E4, 0x105E4, 0x11383, 0x11383, 0x11385, 0x11385, 0x1138E, 0x1138E,
+        0x11391, 0x11391, 0x113C5, 0x113C5, 0x113C7, 0x113C8, 0x11938, 0x11938, 0x16121, 0x16128,
+        0x16D68, 0x16D6A,
+    };
+
+    /** Compatibility (or canonical) decompositions newer than the Rust tables: left unchanged by NFKD/NFKC. */
+    static final int[] NO_COMPAT_DECOMPOSITION = {
+        0x32FF, 0x32FF, 0xA7F2, 0xA7F4, 0xAB69, 0xAB69, 0x105C9, 0x105C9, 0x105E4, 0x105E4, 0x10781, 0x10785,
+        0x10787, 0x107B0, 0x107B2, 0x107BA, 0x11383, 0x11383, 0x11385, 0x11385, 0x1138E, 0x1138E,
+        0x11391, 0x11391, 0x113C5, 0x113C5, 0x113C7, 0x113C8, 0x11938, 0x11938, 0x16121, 0x16128,
+        0x16D68, 0x16D6A, 0x1CCD6, 0x1CCF9, 0x1E030, 0x1E06D, 0x1F16C, 0x1F16C, 0x1FBF0, 0x1FBF9,
     };
 
     /** Whether {@code c} falls in one of the flat inclusive {@code ranges}. */

@@ -48,7 +48,10 @@ final class TokenizerJson {
                 JsonNode t = arr.get(i);
                 String p = "added_tokens[" + i + "]";
                 boolean special = bool(t, "special", p, false);
-                addedTokens.add(new AddedToken(integer(t, "id", p), string(t, "content", p),
+                String content = string(t, "content", p);
+                // As in Rust, a token the model already knows keeps the model's id.
+                Integer modelId = model.tokenToId(content);
+                addedTokens.add(new AddedToken(modelId != null ? modelId : integer(t, "id", p), content,
                         bool(t, "single_word", p, false), bool(t, "lstrip", p, false), bool(t, "rstrip", p, false),
                         bool(t, "normalized", p, !special), special));
             }

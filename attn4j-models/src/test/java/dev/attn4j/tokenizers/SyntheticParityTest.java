@@ -187,4 +187,90 @@ class SyntheticParityTest {
             compare(json, 1000, seed + variant, true, "<s>", "</s>", "<mask>", "<pad>");
         }
     }
+
+    static String unigramJson(long seed, String prependScheme, boolean split, boolean byteFallback, boolean llamaDecoder) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (String s : corpus(seed, 300)) {
+            String t = "\u2581" + java.text.Normalizer.normalize(s, java.text.Normalizer.Form.NFKC).replace(' ', '\u2581');
+            int[] cps = t.codePoints().toArray();
+            for (int i = 0; i < cps.length; i++) {
+                for (int len = 1; len <= 5 && i + len <= cps.length; len++) {
+                    counts.merge(new String(cps, i, len), 1, Integer::sum);
+                }
+            }
+        }
+        List<Map.Entry<String, Integer>> entries = new ArrayList<>(counts.entrySet());
+        entries.removeIf(e -> e.getValue() < 3);
+        entries.sort((x, y) -> y.getValue() != x.getValue().intValue() ? y.getValue() - x.getValue() : x.getKey().compareTo(y.getKey()));
+        ArrayNode vocab = M.createArrayNode();
+        vocab.add(M.createArrayNode().add("<unk>").add(0.0));
+        vocab.add(M.createArrayNode().add("<s>").add(0.0));
+        vocab.add(M.createArrayNode().add("</s>").add(0.0));
+        if (byteFallback) {
+            for (int b = 0; b < 256; b++) {
+                vocab.add(M.createArrayNode().add(String.format("<0x%02X>", b)).add(0.0));
+            }
+        }
+        double total = 0;
+        for (Map.Entry<String, Integer> e : entries) {
+            total += e.getValue();
+        }
+        // Scores get a small random jitter: with equal counts two segmentations can tie exactly,
+        // and then the last bit of the parsed score decides (serde_json's default float parsing
+        // can be 1 ulp off the correctly rounded value that Java reads).
+        SplittableRandom jitter = new SplittableRandom(seed);
+        int n = 0;
+        for (Map.Entry<String, Integer> e : entries) {
+            if (n++ == 700) {
+                break;
+            }
+            vocab.add(M.createArrayNode().add(e.getKey())
+                    .add(Math.log(e.getValue() / total) - 1e-3 * jitter.nextDouble()));
+        }
+        ObjectNode root = obj("version", "1.0", "truncation", null, "padding", null);
+        root.set("added_tokens", M.createArrayNode()
+                .add(added(0, "<unk>", false, false, false, false, true))
+                .add(added(1, "<s>", false, false, false, false, true))
+                .add(added(2, "</s>", false, false, false, false, true)));
+        root.set("normalizer", obj("type", "Sequence", "normalizers", List.of(
+                Map.of("type", "NFKC"),
+                Map.of("type", "Replace", "pattern", Map.of("Regex", " {2,}"), "content", " "))));
+        root.set("pre_tokenizer", obj("type", "Metaspace", "replacement", "\u2581", "prepend_scheme", prependScheme,
+                "split", split));
+        ObjectNode template = M.createObjectNode();
+        template.set("single", M.valueToTree(List.of(Map.of("Sequence", Map.of("id", "A", "type_id", 0)),
+                Map.of("SpecialToken", Map.of("id", "</s>", "type_id", 0)))));
+        template.set("pair", M.valueToTree(List.of(Map.of("Sequence", Map.of("id", "A", "type_id", 0)),
+                Map.of("SpecialToken", Map.of("id", "</s>", "type_id", 0)),
+                Map.of("Sequence", Map.of("id", "B", "type_id", 1)),
+                Map.of("SpecialToken", Map.of("id", "</s>", "type_id", 1)))));
+        template.set("special_tokens", M.valueToTree(Map.of("</s>", Map.of("id", "</s>", "ids", List.of(2),
+                "tokens", List.of("</s>")))));
+        template.put("type", "TemplateProcessing");
+        root.set("post_processor", template);
+        if (llamaDecoder) {
+            root.set("decoder", obj("type", "Sequence", "decoders", List.of(
+                    Map.of("type", "Replace", "pattern", Map.of("String", "\u2581"), "content", " "),
+                    Map.of("type", "ByteFallback"), Map.of("type", "Fuse"),
+                    Map.of("type", "Strip", "content", " ", "start", 1, "stop", 0))));
+        } else {
+            root.set("decoder", obj("type", "Metaspace", "replacement", "\u2581", "prepend_scheme", prependScheme,
+                    "split", split));
+        }
+        ObjectNode model = obj("type", "Unigram", "unk_id", 0, "byte_fallback", byteFallback);
+        model.set("vocab", vocab);
+        root.set("model", model);
+        return root.toString();
+    }
+
+    @Test
+    void unigramMetaspace() {
+        long seed = System.nanoTime();
+        String[] schemes = {"always", "first", "never"};
+        for (int variant = 0; variant < 6; variant++) {
+            String json = unigramJson(seed + variant, schemes[variant % 3], variant % 2 == 0, variant >= 3,
+                    variant % 2 == 1);
+            compare(json, 700, seed + variant, true, "<s>", "</s>", "<unk>");
+        }
+    }
 }
