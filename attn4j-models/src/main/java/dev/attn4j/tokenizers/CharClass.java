@@ -81,6 +81,12 @@ final class CharClass {
 
     /** General categories Mn, Mc, Me. */
     static boolean isCombiningMark(int c) {
+        if (RustUnicodeTables.in(RustUnicodeTables.COMBINING_MARK, c)) {
+            return true;
+        }
+        if (RustUnicodeTables.in(RustUnicodeTables.NOT_COMBINING_MARK, c)) {
+            return false;
+        }
         int t = Character.getType(c);
         return t == Character.NON_SPACING_MARK || t == Character.COMBINING_SPACING_MARK || t == Character.ENCLOSING_MARK;
     }

@@ -57,7 +57,7 @@ class BertParityTest {
     void singleStrings() {
         long seed = System.nanoTime();
         TextGen gen = new TextGen(seed);
-        for (int i = 0; i < 8000; i++) {
+        for (int i = 0; i < 7000; i++) {
             String s = gen.next(12);
             String what = "seed=" + seed + " i=" + i + " text=" + show(s);
             assertSame(rust.encode(s, null, true), tok.encode(s), what);
@@ -78,12 +78,12 @@ class BertParityTest {
         long seed = System.nanoTime();
         TextGen gen = new TextGen(seed);
         Truncation.Strategy[] strategies = Truncation.Strategy.values();
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 2000; i++) {
             String a = gen.next(40);
             String b = gen.next(40);
             Truncation.Strategy st = strategies[i % 3];
             Truncation.Direction dir = (i / 3) % 2 == 0 ? Truncation.Direction.RIGHT : Truncation.Direction.LEFT;
-            int max = new int[] {256, 9, 17, 32}[gen.nextInt(4)];
+            int max = new int[] {256, 17}[gen.nextInt(2)];
             String what = "seed=" + seed + " i=" + i + " " + st + " " + dir + " max=" + max + " a=" + show(a)
                     + " b=" + show(b);
             String truncJson = "{\"max_length\":" + max + ",\"strategy\":\"" + switch (st) {
