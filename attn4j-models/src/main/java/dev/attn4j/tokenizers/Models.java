@@ -84,11 +84,19 @@ final class Models {
         final String prefix;
         final int maxInputCharsPerWord;
 
+        /** Longest vocabulary entry (UTF-16 units): longer candidates cannot match. */
+        private final int maxKeyLength;
+
         WordPiece(Map<String, Integer> vocab, String unkToken, String prefix, int maxInputCharsPerWord) {
             super(vocab);
             this.unkToken = unkToken;
             this.prefix = prefix;
             this.maxInputCharsPerWord = maxInputCharsPerWord;
+            int max = 0;
+            for (String k : vocab.keySet()) {
+                max = Math.max(max, k.length());
+            }
+            this.maxKeyLength = max;
         }
 
         private Token unk(String s) {
@@ -107,7 +115,15 @@ final class Models {
             List<Token> out = new ArrayList<>();
             int start = 0;
             while (start < s.length()) {
-                int end = s.length();
+                // Same result as trying from the end of the word (as Rust does): longer
+                // candidates than the longest vocabulary entry cannot match.
+                int end = Math.min(s.length(), start + maxKeyLength);
+                if (end < s.length() && end > start && Character.isLowSurrogate(s.charAt(end))) {
+                    end--;
+                }
+                if (end <= start) {
+                    end = s.offsetByCodePoints(start, 1);
+                }
                 Token cur = null;
                 while (start < end) {
                     String sub = s.substring(start, end);

@@ -206,14 +206,15 @@ final class NormalizedString {
         while (i < s.length()) {
             int c = s.codePointAt(i);
             int j = i + Character.charCount(c);
-            if (RustUnicodeTables.in(frozen, c)) {
+            if (RustUnicodeTables.in(frozen, c) || RustUnicodeTables.in(RustUnicodeTables.NO_COMBINING_CLASS, c)) {
                 // newer than the Rust tables: Rust leaves it alone
                 edits.add(c, 0);
                 i = j;
                 continue;
             }
             while (j < s.length() && !isSegmentStart(s.codePointAt(j))
-                    && !RustUnicodeTables.in(frozen, s.codePointAt(j))) {
+                    && !RustUnicodeTables.in(frozen, s.codePointAt(j))
+                    && !RustUnicodeTables.in(RustUnicodeTables.NO_COMBINING_CLASS, s.codePointAt(j))) {
                 j += Character.charCount(s.codePointAt(j));
             }
             segmentEdits(s.substring(i, j), form, edits);
