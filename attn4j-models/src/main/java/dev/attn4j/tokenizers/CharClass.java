@@ -14,6 +14,9 @@ final class CharClass {
 
     /** Rust char::is_numeric (general categories Nd, Nl, No). */
     static boolean isNumeric(int c) {
+        if (RustUnicodeTables.in(RustUnicodeTables.NUMERIC_UNICODE_17, c)) {
+            return true;
+        }
         int t = Character.getType(c);
         return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
     }

@@ -404,7 +404,8 @@ final class NormalizedString {
                 edits.add('i', 0);
                 edits.add(0x307, 1);
             } else {
-                edits.add(Character.toLowerCase(c), 0);
+                int newer = RustUnicodeTables.lowercaseUnicode17(c);
+                edits.add(newer >= 0 ? newer : Character.toLowerCase(c), 0);
             }
         });
         transform(edits, 0);

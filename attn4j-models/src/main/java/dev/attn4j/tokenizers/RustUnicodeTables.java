@@ -102,6 +102,23 @@ final class RustUnicodeTables {
         0x1E4EC, 0x1E4EF, 0x1E5EE, 0x1E5EF,
     };
 
+    /**
+     * Decimal digits of Unicode 17, which Rust's standard library knows and JDK 25 (Unicode 16)
+     * does not.
+     */
+    static final int[] NUMERIC_UNICODE_17 = {0x11DE0, 0x11DE9, 0x16FF4, 0x16FF6};
+
+    /** Lowercase of Unicode 17 capitals (Rust's char::to_lowercase), or -1. */
+    static int lowercaseUnicode17(int c) {
+        if (c >= 0x16EA0 && c <= 0x16EB8) {
+            return c + 0x1B;
+        }
+        return switch (c) {
+            case 0xA7CE, 0xA7D2, 0xA7D4 -> c + 1;
+            default -> -1;
+        };
+    }
+
     /** Whether {@code c} falls in one of the flat inclusive {@code ranges}. */
     static boolean in(int[] ranges, int c) {
         int lo = 0;
