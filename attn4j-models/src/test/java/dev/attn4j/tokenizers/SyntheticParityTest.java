@@ -48,6 +48,11 @@ class SyntheticParityTest {
 
     /** Learns {@code nMerges} BPE merges over byte-level words of the corpus. */
     static List<String[]> learnMerges(List<List<String>> words, int nMerges) {
+        return learnMerges(words, nMerges, null);
+    }
+
+    /** As above; with a continuing-subword {@code prefix}, the right part loses it when merged. */
+    static List<String[]> learnMerges(List<List<String>> words, int nMerges, String prefix) {
         List<String[]> merges = new ArrayList<>();
         for (int m = 0; m < nMerges; m++) {
             Map<String, Integer> counts = new HashMap<>();
@@ -73,7 +78,9 @@ class SyntheticParityTest {
             for (List<String> w : words) {
                 for (int i = 0; i + 1 < w.size(); i++) {
                     if (w.get(i).equals(pair[0]) && w.get(i + 1).equals(pair[1])) {
-                        w.set(i, pair[0] + pair[1]);
+                        String right = prefix != null && pair[1].startsWith(prefix)
+                                ? pair[1].substring(prefix.length()) : pair[1];
+                        w.set(i, pair[0] + right);
                         w.remove(i + 1);
                     }
                 }
@@ -83,6 +90,11 @@ class SyntheticParityTest {
     }
 
     static String byteLevelBpeJson(long seed, boolean addPrefixSpace, boolean stringMerges) {
+        return byteLevelBpeJson(seed, addPrefixSpace, stringMerges, 0);
+    }
+
+    /** {@code post}: 0 RobertaProcessing, 1 ByteLevel (GPT-2), 2 Sequence[ByteLevel, Template] (Llama 3). */
+    static String byteLevelBpeJson(long seed, boolean addPrefixSpace, boolean stringMerges, int post) {
         Tokenizer pre = Tokenizer.fromJson(obj("model", obj("type", "BPE", "vocab", Map.of(), "merges", List.of()),
                 "pre_tokenizer", obj("type", "ByteLevel", "add_prefix_space", addPrefixSpace, "trim_offsets", true,
                         "use_regex", true)).toString());
@@ -126,8 +138,24 @@ class SyntheticParityTest {
         root.set("normalizer", null);
         root.set("pre_tokenizer", obj("type", "ByteLevel", "add_prefix_space", addPrefixSpace, "trim_offsets", true,
                 "use_regex", true));
-        root.set("post_processor", obj("type", "RobertaProcessing", "sep", List.of("</s>", 2), "cls", List.of("<s>", 0),
-                "trim_offsets", true, "add_prefix_space", addPrefixSpace));
+        ObjectNode byteLevelPost = obj("type", "ByteLevel", "add_prefix_space", addPrefixSpace, "trim_offsets", true,
+                "use_regex", true);
+        ObjectNode template = M.createObjectNode();
+        template.put("type", "TemplateProcessing");
+        template.set("single", M.valueToTree(List.of(Map.of("SpecialToken", Map.of("id", "<s>", "type_id", 0)),
+                Map.of("Sequence", Map.of("id", "A", "type_id", 0)))));
+        template.set("pair", M.valueToTree(List.of(Map.of("SpecialToken", Map.of("id", "<s>", "type_id", 0)),
+                Map.of("Sequence", Map.of("id", "A", "type_id", 0)),
+                Map.of("SpecialToken", Map.of("id", "<s>", "type_id", 1)),
+                Map.of("Sequence", Map.of("id", "B", "type_id", 1)))));
+        template.set("special_tokens", M.valueToTree(Map.of("<s>", Map.of("id", "<s>", "ids", List.of(0),
+                "tokens", List.of("<s>")))));
+        root.set("post_processor", switch (post) {
+            case 1 -> byteLevelPost;
+            case 2 -> obj("type", "Sequence", "processors", List.of(byteLevelPost, template));
+            default -> obj("type", "RobertaProcessing", "sep", List.of("</s>", 2), "cls", List.of("<s>", 0),
+                    "trim_offsets", true, "add_prefix_space", addPrefixSpace);
+        });
         root.set("decoder", obj("type", "ByteLevel", "add_prefix_space", true, "trim_offsets", true, "use_regex", true));
         ObjectNode model = obj("type", "BPE", "dropout", null, "unk_token", null, "continuing_subword_prefix", null,
                 "end_of_word_suffix", null, "fuse_unk", false, "byte_fallback", false, "ignore_merges", false);
@@ -182,9 +210,9 @@ class SyntheticParityTest {
     @Test
     void byteLevelBpe() {
         long seed = System.nanoTime();
-        for (int variant = 0; variant < 4; variant++) {
-            String json = byteLevelBpeJson(seed + variant, variant % 2 == 0, variant < 2);
-            compare(json, 600, seed + variant, true, "<s>", "</s>", "<mask>", "<pad>");
+        for (int variant = 0; variant < 6; variant++) {
+            String json = byteLevelBpeJson(seed + variant, variant % 2 == 0, variant < 2, variant < 4 ? 0 : variant - 3);
+            compare(json, 400, seed + variant, true, "<s>", "</s>", "<mask>", "<pad>");
         }
     }
 
@@ -404,6 +432,84 @@ class SyntheticParityTest {
                     }
                 }
             }
+        }
+    }
+
+    static String classicBpeJson(long seed, int variant) {
+        // Byte fallback only without affixes: with a prefix or suffix Rust gives the byte tokens of
+        // the affix offsets past the end of the word (real byte-fallback models use no affixes).
+        boolean byteFallback = variant >= 2;
+        boolean suffix = variant == 0; // "</w>" end-of-word suffix
+        boolean prefix = variant == 1; // "##" continuing-subword prefix
+        Tokenizer pre = Tokenizer.fromJson("{\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"model\":{\"type\":"
+                + "\"BPE\",\"vocab\":{},\"merges\":[]}}");
+        List<List<String>> words = new ArrayList<>();
+        Map<String, Integer> charCounts = new HashMap<>();
+        for (String s : corpus(seed, 150)) {
+            PreTokenizedString p = new PreTokenizedString(s);
+            pre.preTokenizer.preTokenize(p);
+            for (PreTokenizedString.Split sp : p.splits) {
+                int[] cps = sp.normalized.get().codePoints().toArray();
+                List<String> w = new ArrayList<>();
+                for (int i = 0; i < cps.length; i++) {
+                    String sym = new String(cps, i, 1);
+                    if (prefix && i > 0) {
+                        sym = "##" + sym;
+                    }
+                    if (suffix && i == cps.length - 1) {
+                        sym = sym + "</w>";
+                    }
+                    w.add(sym);
+                    charCounts.merge(sym, 1, Integer::sum);
+                }
+                words.add(w);
+            }
+        }
+        Map<String, Integer> vocab = new LinkedHashMap<>();
+        vocab.put("<unk>", 0);
+        if (byteFallback) {
+            for (int b = 0; b < 256; b++) {
+                vocab.put(String.format("<0x%02X>", b), vocab.size());
+            }
+        }
+        // rare symbols stay out of the vocabulary, to exercise unk / byte fallback
+        charCounts.entrySet().stream().filter(e -> e.getValue() >= 2).map(Map.Entry::getKey).sorted()
+                .forEach(k -> vocab.putIfAbsent(k, vocab.size()));
+        words.removeIf(w -> w.stream().anyMatch(sym -> !vocab.containsKey(sym)));
+        List<String[]> merges = learnMerges(words, 100, prefix ? "##" : null);
+        for (String[] m : merges) {
+            String b = prefix && m[1].startsWith("##") ? m[1].substring(2) : m[1];
+            vocab.putIfAbsent(m[0] + b, vocab.size());
+        }
+        ObjectNode root = obj("version", "1.0");
+        root.set("added_tokens", M.createArrayNode().add(added(0, "<unk>", false, false, false, false, true)));
+        root.set("normalizer", obj("type", "NFC"));
+        root.set("pre_tokenizer", obj("type", "Whitespace"));
+        List<Object> decoders = new ArrayList<>();
+        if (byteFallback) {
+            decoders.add(Map.of("type", "ByteFallback"));
+        }
+        decoders.add(suffix ? Map.of("type", "BPEDecoder", "suffix", "</w>")
+                : prefix ? Map.of("type", "WordPiece", "prefix", "##", "cleanup", false) : Map.of("type", "Fuse"));
+        root.set("decoder", obj("type", "Sequence", "decoders", decoders));
+        ObjectNode model = obj("type", "BPE", "dropout", null, "unk_token", "<unk>",
+                "continuing_subword_prefix", prefix ? "##" : null, "end_of_word_suffix", suffix ? "</w>" : null,
+                "fuse_unk", variant % 3 == 0, "byte_fallback", byteFallback, "ignore_merges", variant == 3);
+        model.set("vocab", M.valueToTree(vocab));
+        ArrayNode mergeNode = M.createArrayNode();
+        for (String[] m : merges) {
+            mergeNode.add(M.createArrayNode().add(m[0]).add(m[1]));
+        }
+        model.set("merges", mergeNode);
+        root.set("model", model);
+        return root.toString();
+    }
+
+    @Test
+    void classicBpe() {
+        long seed = System.nanoTime();
+        for (int variant = 0; variant < 4; variant++) {
+            compare(classicBpeJson(seed + variant, variant), 300, seed + variant, true, "<unk>");
         }
     }
 }

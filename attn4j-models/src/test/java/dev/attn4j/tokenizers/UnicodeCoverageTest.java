@@ -50,7 +50,7 @@ class UnicodeCoverageTest {
     @Test
     void bert() throws IOException {
         String json = Files.readString(BertParityTest.FILE);
-        check(json, System.nanoTime(), 500);
+        check(json, System.nanoTime(), 300);
     }
 
     @Test
