@@ -53,10 +53,18 @@ public abstract class Params {
     /** Whether the source has {@code name} (a fresh initialisation has everything). */
     public abstract boolean has(String name);
 
-    /** A {@link Linear} from {@code name.weight} [out, in] and {@code name.bias} [out]. */
+    /**
+     * A {@link Linear} from {@code name.weight} [out, in] and {@code name.bias} [out]. The weight
+     * keeps its [out, in] shape (and state-dict name) but is stored in memory as [in, out], a
+     * transposed view: {@code x W^T} then reads W^T row by row, the layout every GEMM streams
+     * best (the scalar kernels' transposed-B path strides across rows, ~10x slower).
+     */
     public Linear linear(String name, int in, int out) {
         Params p = at(name);
-        return new Linear(p.get("weight", Init.NORMAL, false, out, in), p.get("bias", Init.ZEROS, false, out));
+        NDArray w = p.get("weight", Init.NORMAL, false, out, in);                  // [out, in]
+        NDArray wt = NDArray.zeros(w.dtype(), Shape.of(in, out));                   // [in, out] storage
+        wt.copyFrom(w.transpose(0, 1));
+        return new Linear(wt.transpose(0, 1), p.get("bias", Init.ZEROS, false, out)); // [out, in] view
     }
 
     /** A {@link LayerNorm} over the last dimension from {@code name.weight} and {@code name.bias}. */
