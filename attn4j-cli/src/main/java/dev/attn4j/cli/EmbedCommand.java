@@ -39,6 +39,7 @@ public final class EmbedCommand implements Callable<Integer> {
         try (SentenceTransformer st = SentenceTransformer.load(options.directory());
              JsonGenerator g = new JsonFactory().createGenerator((OutputStream) out)) {
             g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            g.setRootValueSeparator(null);                                 // one object per line, no space between
             int total = input.size();
             Progress progress = new Progress(total, batchSize);
             for (int start = 0; start < total; start += CHUNK) {

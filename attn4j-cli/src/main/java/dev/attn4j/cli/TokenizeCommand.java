@@ -32,6 +32,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         PrintStream out = System.out;
         try (JsonGenerator g = new JsonFactory().createGenerator((OutputStream) out)) {
             g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+            g.setRootValueSeparator(null);                                 // one object per line, no space between
             for (String text : input) {
                 Encoding e = tok.encode(text);
                 g.writeStartObject();

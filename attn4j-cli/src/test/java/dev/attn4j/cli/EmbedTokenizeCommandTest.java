@@ -34,7 +34,12 @@ class EmbedTokenizeCommandTest {
     record Run(int code, String out, String err) {
         List<JsonNode> json() throws Exception {
             List<JsonNode> rows = new ArrayList<>();
-            for (String line : out.split("\n")) if (!line.isEmpty()) rows.add(JsonMapper.builder().build().readTree(line));
+            assertThat(out).endsWith("\n");
+            for (String line : out.split("\n", -1)) {
+                if (line.isEmpty()) continue;
+                assertThat(line).startsWith("{\"text\":").endsWith("]}");
+                rows.add(JsonMapper.builder().build().readTree(line));
+            }
             return rows;
         }
     }
