@@ -70,6 +70,7 @@ public final class EmbedCommand implements Callable<Integer> {
         private final long started = System.nanoTime();
         private long last = started;
         private boolean printed;
+        private int lastPrinted = -1;
 
         Progress(int total, int batchSize) {
             this.total = total;
@@ -81,11 +82,12 @@ public final class EmbedCommand implements Callable<Integer> {
             if (!active || now - last < 1_000_000_000L) return;
             last = now;
             printed = true;
+            lastPrinted = done;
             System.err.printf("attn4j: embedded %d/%d texts (%.0f s)%n", done, total, (now - started) / 1e9);
         }
 
         void finish() {
-            if (printed) System.err.printf("attn4j: embedded %d/%d texts (%.0f s)%n", total, total, (System.nanoTime() - started) / 1e9);
+            if (printed && lastPrinted != total) System.err.printf("attn4j: embedded %d/%d texts (%.0f s)%n", total, total, (System.nanoTime() - started) / 1e9);
         }
     }
 }
