@@ -65,8 +65,29 @@ abstract sealed class TileOps permits TileOps.F32, TileOps.F64 {
                 else if (beta != 1) for (int i = 0; i < m; i++) scale(c, cOff + i * ldc, n, beta);
                 return;
             }
-            k.gemm(transA, transB, m, n, kk, (float) alpha, (float[]) a, aOff, lda, (float[]) b, bOff, ldb, (float) beta,
+            float[] bb = (float[]) b;
+            if (transB) {
+                // B is stored [n, k]: hand the kernel a [k, n] copy, whose rows it can stream (a tile of at most
+                // blockK x E, small next to the m x n x k multiply)
+                float[] t = transposeBuffer(n * kk);
+                for (int j = 0; j < n; j++) {
+                    int src = bOff + j * ldb;
+                    for (int p = 0; p < kk; p++) t[p * n + j] = bb[src + p];
+                }
+                bb = t;
+                bOff = 0;
+                ldb = n;
+            }
+            k.gemm(transA, false, m, n, kk, (float) alpha, (float[]) a, aOff, lda, bb, bOff, ldb, (float) beta,
                     (float[]) c, cOff, ldc);
+        }
+
+        private final ThreadLocal<float[][]> transposed = ThreadLocal.withInitial(() -> new float[1][0]);
+
+        private float[] transposeBuffer(int n) {
+            float[][] holder = transposed.get();
+            if (holder[0].length < n) holder[0] = new float[n];
+            return holder[0];
         }
 
         @Override
