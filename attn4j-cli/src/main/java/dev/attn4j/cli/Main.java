@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code attn4j} command: one subcommand per job. */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Attention mechanisms and Transformers for the JVM.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
