@@ -22,6 +22,9 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train a sequence-to-sequence model on a synthetic task; the last stdout line is a JSON summary.")
 public final class TrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--task", defaultValue = "dates", description = "Task (only 'dates': English dates to ISO 8601).")
     String task;
 
@@ -86,10 +89,15 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!DatesData.TASK.equals(task)) throw new IllegalArgumentException("unknown task '" + task + "'; only 'dates' exists");
         if (!(minutes > 0)) throw new IllegalArgumentException("--minutes must be > 0, got " + minutes);
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        java.util.function.Consumer<String> log = line -> {
+            err.println(line);
+            err.flush();
+        };
         Trainer trainer;
         if (resume) {
             if (!Files.isDirectory(out)) throw new IllegalArgumentException("--resume: checkpoint directory " + out + " does not exist");
-            trainer = Trainer.resume(out, System.err::println);
+            trainer = Trainer.resume(out, log);
         } else {
             Arch a = Arch.byName(arch);
             Seq2SeqConfig m = Seq2SeqConfig.defaults(a, CharVocab.dates().size());
@@ -102,10 +110,11 @@ public final class TrainCommand implements Callable<Integer> {
             t = t.withBatch(batchSize != null ? batchSize : t.batchSize(), lr != null ? lr : t.peakLr());
             t = t.withEval(evalSize != null ? evalSize : t.evalSize(), finalEvalSize != null ? finalEvalSize : t.finalEvalSize(),
                     t.targetExactMatch());
-            trainer = Trainer.create(m, t, out, System.err::println);
+            trainer = Trainer.create(m, t, out, log);
         }
         TrainResult r = trainer.run(minutes * 60, steps != null ? steps : 0);
-        System.out.println(new ObjectMapper().writeValueAsString(r));
+        spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(r));
+        spec.commandLine().getOut().flush();
         return 0;
     }
 }
