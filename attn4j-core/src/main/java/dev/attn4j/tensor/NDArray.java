@@ -304,6 +304,10 @@ public final class NDArray {
             copyStridedF32(s, floatArray(), offset);
             return;
         }
+        if (storage instanceof Storage.Floats && s.storage instanceof Storage.Floats && s.rank() > 0 && n > 0) {
+            copyStridedF32ToStrided(s, this);
+            return;
+        }
         ElementCursor dst = new ElementCursor(this);
         ElementCursor from = new ElementCursor(s);
         if (dtype() == DType.F32 && s.dtype() == DType.F32) {
@@ -337,6 +341,32 @@ public final class NDArray {
                 }
                 pos -= s.strides[d] * (s.shape.dim(d) - 1);
                 counter[d] = 0;
+            }
+        }
+    }
+
+    /** Copies heap F32 {@code s} into heap F32 {@code d} of the same shape, both with any strides, row by row. */
+    private static void copyStridedF32ToStrided(NDArray s, NDArray d) {
+        float[] src = s.floatArray(), dst = d.floatArray();
+        int r = s.rank(), last = s.shape.dim(r - 1), ls = s.strides[r - 1], ld = d.strides[r - 1];
+        int rows = s.numel() / last;
+        int[] counter = new int[r - 1];
+        int ps = s.offset, pd = d.offset;
+        for (int row = 0; row < rows; row++) {
+            if (ls == 1 && ld == 1) {
+                System.arraycopy(src, ps, dst, pd, last);
+            } else {
+                for (int j = 0; j < last; j++) dst[pd + j * ld] = src[ps + j * ls];
+            }
+            for (int k = r - 2; k >= 0; k--) {                                  // advance both to the next row
+                if (++counter[k] < s.shape.dim(k)) {
+                    ps += s.strides[k];
+                    pd += d.strides[k];
+                    break;
+                }
+                ps -= s.strides[k] * (s.shape.dim(k) - 1);
+                pd -= d.strides[k] * (d.shape.dim(k) - 1);
+                counter[k] = 0;
             }
         }
     }
