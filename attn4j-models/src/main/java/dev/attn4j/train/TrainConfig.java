@@ -42,8 +42,8 @@ public record TrainConfig(Arch arch, long seed, int batchSize, double peakLr, in
     /** The defaults for the dates task, per architecture. */
     public static TrainConfig defaults(Arch arch, long seed) {
         return switch (arch) {
-            case TRANSFORMER -> new TrainConfig(arch, seed, 64, 1e-3, 200, 3000, 250, 500, 1000, 0.995, 0.1, 0.01, 1.0, 25);
-            case GRU_BAHDANAU, GRU_LUONG -> new TrainConfig(arch, seed, 64, 3e-3, 100, 3000, 250, 500, 1000, 0.995, 0.1, 0.0, 1.0, 25);
+            case TRANSFORMER -> new TrainConfig(arch, seed, 64, 1.5e-3, 150, 1400, 200, 500, 1000, 0.995, 0.1, 0.01, 1.0, 25);
+            case GRU_BAHDANAU, GRU_LUONG -> new TrainConfig(arch, seed, 64, 3e-3, 100, 1200, 200, 500, 1000, 0.995, 0.1, 0.0, 1.0, 25);
         };
     }
 

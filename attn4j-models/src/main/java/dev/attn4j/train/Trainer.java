@@ -97,7 +97,7 @@ public final class Trainer {
         long srcTokens = state.sourceTokens(), tgtTokens = state.targetTokens();
         double lastEm = state.lastExactMatch();
         long step = state.step();
-        long windowStart = System.nanoTime(), windowTokens = 0;
+        long windowTokens = 0;
         double windowTrain = 0;
         log.accept(String.format(Locale.ROOT, "training %s (%,d parameters) from step %d: batch %d, lr %.2g, at most %d steps, %.1f min",
                 config.arch().cliName, model.parameterCount(), step, config.batchSize(), config.peakLr(), config.maxSteps(),
@@ -140,7 +140,6 @@ public final class Trainer {
                         clock(elapsed), clock(Math.max(0, eta))));
                 windowTokens = 0;
                 windowTrain = 0;
-                windowStart = System.nanoTime();
             }
             state = new TrainerState(step, config.seed(), trainSeconds, srcTokens, tgtTokens, smoothed, lastEm, TrainerState.BATCH_RNG);
             if (step % config.evalEvery() == 0) {

@@ -59,6 +59,8 @@ public final class GruAttentionSeq2Seq extends Seq2SeqModel<GruAttentionSeq2Seq.
     public static final class State {
         /** Annotations [N, S, K]. */
         final Tensor keys;
+        /** The annotations through the attention's key projection (Bahdanau W_k h + b, Luong W h_s) [N, S, H], computed once. */
+        final Tensor projectedKeys;
         /** [N, S], 1 = padding. */
         final NDArray padding;
         final AttentionMask mask;
@@ -69,8 +71,9 @@ public final class GruAttentionSeq2Seq extends Seq2SeqModel<GruAttentionSeq2Seq.
         /** Attention weights of the last step [N, S]. */
         Tensor lastWeights;
 
-        State(Tensor keys, NDArray padding, Tensor h, Tensor hTilde) {
+        State(Tensor keys, Tensor projectedKeys, NDArray padding, Tensor h, Tensor hTilde) {
             this.keys = keys;
+            this.projectedKeys = projectedKeys;
             this.padding = padding;
             this.mask = AttentionMask.blocked(padding);
             this.h = h;
@@ -125,7 +128,9 @@ public final class GruAttentionSeq2Seq extends Seq2SeqModel<GruAttentionSeq2Seq.
             h0 = fwd[s - 1];                                                           // state after the last real token
         }
         Tensor hTilde = bahdanau ? null : Tensor.of(NDArray.zeros(b, hidden));         // [B, H]
-        return new State(keys, padding, h0, hTilde);
+        Tensor projected = bahdanau ? additive.projectKeys(keys)                      // [B, S, H]
+                : F.linear(keys, luong.W.weight, null);                                // W h_s [B, S, H]
+        return new State(keys, projected, padding, h0, hTilde);
     }
 
     /** The states of {@code cell} over the sequence; padded steps keep the previous state (zeros before any token). */
@@ -145,14 +150,15 @@ public final class GruAttentionSeq2Seq extends Seq2SeqModel<GruAttentionSeq2Seq.
     /** One decoder step from embedded previous tokens e [N, E]: logits [N, V]; updates the state. */
     private Tensor decodeStep(State st, Tensor e) {
         if (bahdanau) {
-            AttentionResult a = additive.forward(st.h, st.keys, st.keys, st.mask);      // ctx [N, 2H], w [N, S]
+            AttentionResult a = additive.forwardProjected(st.h, st.projectedKeys, st.keys, st.mask); // ctx [N, 2H], w [N, S]
             st.h = decoderCell.forward(F.concat(List.of(e, a.output()), 1), st.h);     // [N, H]
             st.lastWeights = a.weights();
             Tensor deep = outHidden.forward(F.concat(List.of(st.h, a.output(), e), 1)).tanh(); // [N, H]
             return outProj.forward(deep);                                              // [N, V]
         }
         st.h = decoderCell.forward(F.concat(List.of(e, st.hTilde), 1), st.h);          // [N, H]
-        AttentionResult a = luong.forward(st.h, st.keys, st.keys, st.mask);            // ctx [N, H], w [N, S]
+        // "general" score h_t^T W h_s as a dot product with the keys projected once
+        AttentionResult a = LuongAttention.attend(LuongAttention.Score.DOT, st.h, st.projectedKeys, st.keys, st.mask, null, null);
         st.lastWeights = a.weights();
         st.hTilde = outHidden.forward(F.concat(List.of(a.output(), st.h), 1)).tanh();  // [N, H]
         return outProj.forward(st.hTilde);                                             // [N, V]
@@ -186,7 +192,8 @@ public final class GruAttentionSeq2Seq extends Seq2SeqModel<GruAttentionSeq2Seq.
 
     @Override
     public State select(State st, int[] rows) {
-        State out = new State(rows(st.keys, rows), rows(st.padding, rows), rows(st.h, rows),
+        State out = new State(rows(st.keys, rows), rows(st.projectedKeys, rows),
+                rows(st.padding, rows), rows(st.h, rows),
                 st.hTilde == null ? null : rows(st.hTilde, rows));
         out.lastWeights = st.lastWeights == null ? null : rows(st.lastWeights, rows);
         return out;
