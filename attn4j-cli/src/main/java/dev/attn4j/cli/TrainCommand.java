@@ -98,6 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume) {
             if (!Files.isDirectory(out)) throw new IllegalArgumentException("--resume: checkpoint directory " + out + " does not exist");
             trainer = Trainer.resume(out, log);
+            log.accept("resuming " + out + ": architecture, sizes, seed and schedule come from the checkpoint");
         } else {
             Arch a = Arch.byName(arch);
             Seq2SeqConfig m = Seq2SeqConfig.defaults(a, CharVocab.dates().size());

@@ -119,10 +119,11 @@ public final class Trainer {
             Tensor logits = model.forward(batch);                                       // [B, T, V]
             Tensor loss = Losses.crossEntropy(logits.reshape(-1, logits.dim(-1)), batch.targetOut().reshape(-1),
                     Losses.IGNORE_INDEX, config.labelSmoothing(), Reduction.MEAN);
+            double l = loss.item();
+            if (!Double.isFinite(l)) throw new IllegalStateException("training diverged at step " + step + ": loss " + l);
             loss.backward();
             if (config.clipNorm() > 0) GradClip.clipGradNorm(optimizer.params(), config.clipNorm());
             optimizer.step();
-            double l = loss.item();
             double dt = (System.nanoTime() - t0) / 1e9;
             trainSeconds += dt;
             windowTrain += dt;
@@ -130,7 +131,6 @@ public final class Trainer {
             tgtTokens += batch.targetTokens();
             windowTokens += batch.sourceTokens() + batch.targetTokens();
             smoothed = smoothed < 0 ? l : 0.95 * smoothed + 0.05 * l;
-            if (!Double.isFinite(l)) throw new IllegalStateException("training diverged at step " + step + ": loss " + l);
             if (step % config.logEvery() == 0) {
                 double elapsed = (System.nanoTime() - wallStart) / 1e9;
                 double perStep = windowTrain / Math.max(1, config.logEvery());
