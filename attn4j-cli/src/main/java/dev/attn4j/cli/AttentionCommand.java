@@ -65,7 +65,8 @@ public final class AttentionCommand implements Callable<Integer> {
         for (int id : output) rows.add(vocab.token(id));
         rows.add("EOS");
         String what = head != null ? String.format(Locale.ROOT, "layer %d head %d", l, head)
-                : String.format(Locale.ROOT, "layer %d, mean of %d head%s", l, heads, heads == 1 ? "" : "s");
+                : heads == 1 ? String.format(Locale.ROOT, "layer %d (one head)", l)
+                : String.format(Locale.ROOT, "layer %d, mean of %d heads", l, heads);
         String decoded = vocab.decode(output);
         List<String> title = List.of(model.config().arch().cliName + " cross-attention, " + what,
                 "in:  " + text, "out: " + decoded);
