@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code attn4j} command: one subcommand per job. */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Attention mechanisms and Transformers for the JVM.",
-        subcommands = {EmbedCommand.class, TokenizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EmbedCommand.class, TokenizeCommand.class, TrainCommand.class, TranslateCommand.class,
+                AttentionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -18,7 +19,14 @@ public final class Main implements Runnable {
 
     /** Runs the command line; bad usage exits 2, as do reported errors. */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** Runs the command line writing to {@code out} and {@code err} (null: System.out / System.err). */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        if (out != null) cli.setOut(out);
+        if (err != null) cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException
                     || ex instanceof java.io.IOException || ex instanceof dev.attn4j.tokenizers.TokenizerException) {

@@ -37,6 +37,32 @@ public final class AdditiveAttention extends Module {
         return attend(query, keys, values, keyMask, queryProj.weight, keyProj.weight, keyProj.bias, v.weight);
     }
 
+    /**
+     * The key projection {@code W_k k + b} [B, S, hidden] for {@link #forwardProjected}: lets a
+     * decoder that attends over the same keys at every step project them once.
+     */
+    public Tensor projectKeys(Tensor keys) {
+        if (keys.rank() != 3 || keys.dim(2) != keyProj.inFeatures) {
+            throw new IllegalArgumentException("AdditiveAttention: keys must be [B, S, " + keyProj.inFeatures + "], got " + keys.shape());
+        }
+        return F.linear(keys, keyProj.weight, keyProj.bias);                          // [B, S, H]
+    }
+
+    /**
+     * As {@link #forward} with the keys already projected by {@link #projectKeys}
+     * ({@code projectedKeys} [B, S, hidden]); same result.
+     */
+    public AttentionResult forwardProjected(Tensor query, Tensor projectedKeys, Tensor values, AttentionMask keyMask) {
+        if (projectedKeys.rank() != 3 || projectedKeys.dim(2) != keyProj.outFeatures) {
+            throw new IllegalArgumentException("AdditiveAttention: projected keys must be [B, S, " + keyProj.outFeatures + "], got "
+                    + projectedKeys.shape());
+        }
+        Shapes s = Shapes.check("AdditiveAttention", query, projectedKeys, values, queryProj.inFeatures, keyProj.outFeatures);
+        Tensor qp = F.linear(s.query(), queryProj.weight, null).unsqueeze(2);       // [B, T, 1, H]
+        Tensor scores = F.linear(qp.add(projectedKeys.unsqueeze(1)).tanh(), v.weight, null).squeeze(-1); // [B, T, S]
+        return Shapes.finish(s, scores, values, keyMask);
+    }
+
     /** The functional form with explicit weights (any dtype): W_q [H, Dq], W_k [H, Dk], b [H] (nullable), v [1, H]. */
     public static AttentionResult attend(Tensor query, Tensor keys, Tensor values, AttentionMask keyMask, Tensor wq, Tensor wk,
                                          Tensor bk, Tensor v) {

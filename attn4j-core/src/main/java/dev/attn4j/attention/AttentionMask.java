@@ -219,7 +219,7 @@ public final class AttentionMask {
                 case Dense d -> d.bias;
                 case Causal c -> causalBias(queries, keys, c.offset(queries, keys));
             };
-            if (b.dim(-1) == 1) {                                             // broadcasts over keys already
+            if (b.dim(-1) == 1 && keys != 1) {                                // broadcasts over keys already
                 out.add(new Dense(b));
                 continue;
             }

@@ -286,6 +286,94 @@ public final class MultiHeadAttention extends Module {
         return new AttentionResult(out, weights);
     }
 
+    /**
+     * Keys and values already projected by k/v in_proj and split into heads, [N, H, S, head_dim]
+     * each: what incremental decoding caches (see {@link #projectKeyValue} and {@link #attendProjected}).
+     */
+    public record ProjectedKeyValue(Tensor keys, Tensor values) {
+        public ProjectedKeyValue {
+            if (keys == null || values == null || keys.rank() != 4 || !keys.shape().equals(values.shape())) {
+                throw new IllegalArgumentException("ProjectedKeyValue: keys and values must both be [N, H, S, head_dim], got "
+                        + (keys == null ? null : keys.shape()) + " and " + (values == null ? null : values.shape()));
+            }
+        }
+
+        /** Number of cached key positions S. */
+        public int length() {
+            return keys.dim(2);
+        }
+
+        /** This cache followed by {@code more} along the key positions: [N, H, S + S', hd]. */
+        public ProjectedKeyValue append(ProjectedKeyValue more) {
+            return new ProjectedKeyValue(F.concat(List.of(keys, more.keys), 2), F.concat(List.of(values, more.values), 2));
+        }
+    }
+
+    /**
+     * Projects {@code key} and {@code value} (batched, in this module's layout: [N, S, kdim] with
+     * batch_first, else [S, N, kdim]) with the key/value input projections and splits heads:
+     * [N, H, S, head_dim] each. Not available with add_bias_kv or add_zero_attn.
+     */
+    public ProjectedKeyValue projectKeyValue(Tensor key, Tensor value) {
+        checkIncremental("projectKeyValue");
+        if (key.rank() != 3 || value.rank() != 3) {
+            throw new IllegalArgumentException("projectKeyValue: key " + key.shape() + " and value " + value.shape()
+                    + " must be batched (3-D)");
+        }
+        int e = options.embedDim(), h = options.numHeads(), hd = options.headDim();
+        Tensor k = toBatchFirst(key, true, options.batchFirst());                      // [N, S, kdim]
+        Tensor v = toBatchFirst(value, true, options.batchFirst());                    // [N, S, vdim]
+        if (k.dim(2) != options.kdim() || v.dim(2) != options.vdim() || k.dim(0) != v.dim(0) || k.dim(1) != v.dim(1)) {
+            throw new IllegalArgumentException("projectKeyValue: key " + key.shape() + " and value " + value.shape()
+                    + " must agree in batch and length and end in kdim " + options.kdim() + " / vdim " + options.vdim());
+        }
+        int n = k.dim(0), s = k.dim(1);
+        Tensor wk = inProjWeight != null ? inProjWeight.narrow(0, e, e) : kProjWeight;
+        Tensor wv = inProjWeight != null ? inProjWeight.narrow(0, 2 * e, e) : vProjWeight;
+        k = F.linear(k, wk, inProjBias == null ? null : inProjBias.narrow(0, e, e));     // [N, S, E]
+        v = F.linear(v, wv, inProjBias == null ? null : inProjBias.narrow(0, 2 * e, e)); // [N, S, E]
+        return new ProjectedKeyValue(k.reshape(n, s, h, hd).transpose(1, 2),            // [N, H, S, hd]
+                v.reshape(n, s, h, hd).transpose(1, 2));                                 // [N, H, S, hd]
+    }
+
+    /**
+     * Attention of {@code query} (batched, this module's layout, [N, L, E] with batch_first) over
+     * keys and values projected earlier by {@link #projectKeyValue}: the same result as
+     * {@link #forward} on the original key and value with the same masks. {@code attnMask} is
+     * [L, S] (or [N * H, L, S]); {@code keyPaddingMask} [N, S]. With {@code needWeights} the
+     * result carries the weights per head, [N, H, L, S]. Dropout applies when training.
+     */
+    public AttentionResult attendProjected(Tensor query, ProjectedKeyValue kv, AttentionMask attnMask, AttentionMask keyPaddingMask,
+                                           boolean needWeights) {
+        checkIncremental("attendProjected");
+        if (query.rank() != 3) throw new IllegalArgumentException("attendProjected: query must be batched (3-D), got " + query.shape());
+        int e = options.embedDim(), h = options.numHeads(), hd = options.headDim();
+        Tensor q = toBatchFirst(query, true, options.batchFirst());                    // [N, L, E]
+        int n = q.dim(0), l = q.dim(1), s = kv.length();
+        if (q.dim(2) != e || kv.keys().dim(0) != n || kv.keys().dim(1) != h || kv.keys().dim(3) != hd) {
+            throw new IllegalArgumentException("attendProjected: query " + query.shape() + " does not fit projected keys "
+                    + kv.keys().shape() + " (expected query [.., " + e + "] and keys [" + n + ", " + h + ", S, " + hd + "])");
+        }
+        Tensor wq = inProjWeight != null ? inProjWeight.narrow(0, 0, e) : qProjWeight;
+        q = F.linear(q, wq, inProjBias == null ? null : inProjBias.narrow(0, 0, e));   // [N, L, E]
+        q = q.reshape(n, l, h, hd).transpose(1, 2);                                    // [N, H, L, hd]
+        AttentionMask attn = attnMask == null ? AttentionMask.none() : attnMask.splitBatchHeads(n, h, l, s);
+        AttentionMask kpm = keyPaddingMask == null ? AttentionMask.none() : keyPaddingMask;
+        SdpaOptions so = SdpaOptions.defaults().mask(attn).keyPaddingMask(kpm).needWeights(needWeights)
+                .training(isTraining()).dropout(options.dropout(), dropoutRng);
+        AttentionResult r = Attention.scaledDotProduct(q, kv.keys(), kv.values(), so); // out [N, H, L, hd]
+        Tensor out = r.output().transpose(1, 2).reshape(n, l, e);                      // [N, L, E]
+        out = F.linear(out, outProj.weight, outProj.bias);                             // [N, L, E]
+        if (!options.batchFirst()) out = out.transpose(0, 1);                          // [L, N, E]
+        return new AttentionResult(out, r.weights());                                  // weights [N, H, L, S] or null
+    }
+
+    private void checkIncremental(String what) {
+        if (options.addBiasKv() || options.addZeroAttn()) {
+            throw new IllegalArgumentException(what + ": not supported with add_bias_kv or add_zero_attn");
+        }
+    }
+
     private static Tensor toBatchFirst(Tensor x, boolean batched, boolean batchFirst) {
         if (!batched) return x.unsqueeze(0);                                           // [1, L, E]
         return batchFirst ? x : x.transpose(0, 1);                                     // [N, L, E]

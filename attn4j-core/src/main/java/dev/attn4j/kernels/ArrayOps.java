@@ -57,6 +57,15 @@ public final class ArrayOps {
         }
     }
 
+    /**
+     * {@code a} itself when dense with shape {@code s} or when it is a dense row/column/scalar
+     * operand the kernels broadcast themselves; else a dense copy of a expanded to s.
+     */
+    private static NDArray denseLike(NDArray a, Shape s) {
+        if (a.isDenseHeapF32() && (a.shape().equals(s) || a.numel() == 1 || isRowPattern(a.shape(), s))) return a;
+        return expandTo(a, s).contiguous();
+    }
+
     private static NDArray expandTo(NDArray a, Shape s) {
         return a.shape().equals(s) ? a : a.expand(s.toArray());
     }
@@ -141,6 +150,11 @@ public final class ArrayOps {
         if (n == 0) return out;
         if (a.isDenseHeapF32() && b.isDenseHeapF32()) {
             if (binaryFast(op, a, b, out)) return out;
+        }
+        if (a.storage() instanceof Storage.Floats && b.storage() instanceof Storage.Floats) {
+            // strided or broadcast F32 operands: dense copies (fast row copies) then the kernels
+            NDArray ad = denseLike(a, s), bd = denseLike(b, s);
+            if (binaryFast(op, ad, bd, out)) return out;
         }
         NDArray ae = expandTo(a, s), be = expandTo(b, s);
         Storage as = ae.storage(), bs = be.storage(), os = out.storage();
@@ -284,6 +298,14 @@ public final class ArrayOps {
             int dOff = dst.offset(), sOff = src.offset();
             Kernels k = Kernels.get();
             Parallel.forRange(n, GRAIN, (f, t) -> k.axpy(1f, s, sOff + f, d, dOff + f, t - f));
+            return;
+        }
+        if (dst.isDenseHeapF32() && src.storage() instanceof Storage.Floats) {
+            NDArray sd = expandTo(src, dst.shape()).contiguous();           // dense copy of the broadcast source
+            float[] d = dst.floatArray(), sa = sd.floatArray();
+            int dOff = dst.offset(), sOff = sd.offset();
+            Kernels k = Kernels.get();
+            Parallel.forRange(n, GRAIN, (f, t) -> k.axpy(1f, sa, sOff + f, d, dOff + f, t - f));
             return;
         }
         NDArray se = expandTo(src, dst.shape());

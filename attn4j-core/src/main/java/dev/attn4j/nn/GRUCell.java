@@ -72,6 +72,18 @@ public final class GRUCell extends Module {
         return unbatched ? out.squeeze(0) : out;
     }
 
+    /**
+     * One step from input gates computed ahead, {@code gi = x W_ih^T + b_ih} [B, 3H] (e.g. for a
+     * whole sequence at once with {@code F.linear}), and state {@code h} [B, H]: h' [B, H].
+     */
+    public Tensor stepFromInputGates(Tensor gi, Tensor h) {
+        if (gi.rank() != 2 || gi.dim(1) != 3 * hiddenSize || h.rank() != 2 || h.dim(1) != hiddenSize || h.dim(0) != gi.dim(0)) {
+            throw new IllegalArgumentException("GRUCell(" + inputSize + ", " + hiddenSize + "): input gates must be [B, "
+                    + 3 * hiddenSize + "] and state [B, " + hiddenSize + "], got " + gi.shape() + " and " + h.shape());
+        }
+        return step(gi, h, weightHh, biasHh, hiddenSize);                          // [B, H]
+    }
+
     /** One step from precomputed input gates gi = W_ih x + b_ih [B, 3H] and state h [B, H]. */
     static Tensor step(Tensor gi, Tensor h, Tensor weightHh, Tensor biasHh, int hidden) {
         Tensor gh = F.linear(h, weightHh, biasHh);                                           // [B, 3H]

@@ -245,6 +245,10 @@ public final class NDArray {
             System.arraycopy(floatArray(), offset, out, 0, out.length);
             return out;
         }
+        if (storage instanceof Storage.Floats && rank() > 0 && out.length > 0) {
+            copyStridedF32(this, out, 0);
+            return out;
+        }
         ElementCursor c = new ElementCursor(this);
         for (int i = 0; i < out.length; i++) out[i] = storage.getFloat(c.next());
         return out;
@@ -253,6 +257,11 @@ public final class NDArray {
     /** All elements in row-major order as a new double array. */
     public double[] toDoubleArray() {
         double[] out = new double[numel()];
+        if (isDenseHeapF32()) {
+            float[] a = floatArray();
+            for (int i = 0; i < out.length; i++) out[i] = a[offset + i];
+            return out;
+        }
         ElementCursor c = new ElementCursor(this);
         for (int i = 0; i < out.length; i++) out[i] = storage.getDouble(c.next());
         return out;
@@ -291,12 +300,74 @@ public final class NDArray {
             MemorySegment.copy(seg.segment(), Storage.Segment.F32_LE, (long) s.offset * 4, floatArray(), offset, n);
             return;
         }
+        if (isDenseHeapF32() && s.storage instanceof Storage.Floats && s.rank() > 0 && n > 0) {
+            copyStridedF32(s, floatArray(), offset);
+            return;
+        }
+        if (storage instanceof Storage.Floats && s.storage instanceof Storage.Floats && s.rank() > 0 && n > 0) {
+            copyStridedF32ToStrided(s, this);
+            return;
+        }
         ElementCursor dst = new ElementCursor(this);
         ElementCursor from = new ElementCursor(s);
         if (dtype() == DType.F32 && s.dtype() == DType.F32) {
             for (int i = 0; i < n; i++) storage.setFloat(dst.next(), s.storage.getFloat(from.next()));
         } else {
             for (int i = 0; i < n; i++) storage.setDouble(dst.next(), s.storage.getDouble(from.next()));
+        }
+    }
+
+    /**
+     * Copies the heap F32 array {@code s} (any strides) in row-major order into {@code out} from
+     * {@code outOff}: an odometer over the leading dimensions, a plain loop over the last one.
+     */
+    private static void copyStridedF32(NDArray s, float[] out, int outOff) {
+        float[] src = s.floatArray();
+        int r = s.rank(), last = s.shape.dim(r - 1), ls = s.strides[r - 1];
+        int rows = s.numel() / last;
+        int[] counter = new int[r - 1];
+        int pos = s.offset, o = outOff;
+        for (int row = 0; row < rows; row++) {
+            if (ls == 1) {
+                System.arraycopy(src, pos, out, o, last);
+            } else {
+                for (int j = 0, p = pos; j < last; j++, p += ls) out[o + j] = src[p];
+            }
+            o += last;
+            for (int d = r - 2; d >= 0; d--) {                                  // advance to the next row
+                if (++counter[d] < s.shape.dim(d)) {
+                    pos += s.strides[d];
+                    break;
+                }
+                pos -= s.strides[d] * (s.shape.dim(d) - 1);
+                counter[d] = 0;
+            }
+        }
+    }
+
+    /** Copies heap F32 {@code s} into heap F32 {@code d} of the same shape, both with any strides, row by row. */
+    private static void copyStridedF32ToStrided(NDArray s, NDArray d) {
+        float[] src = s.floatArray(), dst = d.floatArray();
+        int r = s.rank(), last = s.shape.dim(r - 1), ls = s.strides[r - 1], ld = d.strides[r - 1];
+        int rows = s.numel() / last;
+        int[] counter = new int[r - 1];
+        int ps = s.offset, pd = d.offset;
+        for (int row = 0; row < rows; row++) {
+            if (ls == 1 && ld == 1) {
+                System.arraycopy(src, ps, dst, pd, last);
+            } else {
+                for (int j = 0; j < last; j++) dst[pd + j * ld] = src[ps + j * ls];
+            }
+            for (int k = r - 2; k >= 0; k--) {                                  // advance both to the next row
+                if (++counter[k] < s.shape.dim(k)) {
+                    ps += s.strides[k];
+                    pd += d.strides[k];
+                    break;
+                }
+                ps -= s.strides[k] * (s.shape.dim(k) - 1);
+                pd -= d.strides[k] * (d.shape.dim(k) - 1);
+                counter[k] = 0;
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import dev.attn4j.autograd.Tensor;
 import dev.attn4j.nn.LayerNorm;
 import dev.attn4j.nn.Module;
 import dev.attn4j.nn.ModuleList;
+import dev.attn4j.tensor.NDArray;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -28,6 +29,41 @@ public final class TransformerDecoder extends Module {
         if (layers.isEmpty()) throw new IllegalArgumentException("TransformerDecoder needs at least one layer");
         this.layers = child("layers", new ModuleList<>(layers));
         this.norm = norm == null ? null : child("norm", norm);
+    }
+
+    /**
+     * A cache for incremental decoding over {@code memory} (the encoder output, this module's
+     * layout); {@code memoryPadding} [N, S] marks padded memory positions with nonzero values
+     * (nullable). Projects the memory for every layer's cross-attention once.
+     */
+    public DecoderCache startCache(Tensor memory, NDArray memoryPadding) {
+        if (memory.rank() != 3) throw new IllegalArgumentException("startCache: memory must be 3-D, got " + memory.shape());
+        int n = layers.get(0).options.batchFirst() ? memory.dim(0) : memory.dim(1);
+        int s = layers.get(0).options.batchFirst() ? memory.dim(1) : memory.dim(0);
+        if (memoryPadding != null && !memoryPadding.shape().equals(dev.attn4j.tensor.Shape.of(n, s))) {
+            throw new IllegalArgumentException("startCache: memory padding " + memoryPadding.shape() + " must be [" + n + ", " + s
+                    + "] for memory " + memory.shape());
+        }
+        int count = layers.size();
+        var cross = new dev.attn4j.attention.MultiHeadAttention.ProjectedKeyValue[count];
+        for (int i = 0; i < count; i++) cross[i] = layers.get(i).multiheadAttn.projectKeyValue(memory, memory);
+        return new DecoderCache(new dev.attn4j.attention.MultiHeadAttention.ProjectedKeyValue[count], cross, memoryPadding, n, 0);
+    }
+
+    /**
+     * Decodes one more target position: {@code tgtStep} [N, 1, E] (batch_first, else [1, N, E]) is
+     * the input at position {@code cache.length()}; returns the output at that position (after the
+     * final norm), equal to the last position of {@link #forward} on the whole prefix with a causal
+     * target mask and the cache's memory padding. Advances the cache.
+     */
+    public Tensor forwardStep(Tensor tgtStep, DecoderCache cache) {
+        if (cache.layers() != layers.size()) {
+            throw new IllegalArgumentException("forwardStep: cache has " + cache.layers() + " layers, decoder has " + layers.size());
+        }
+        Tensor x = tgtStep;
+        for (int i = 0; i < layers.size(); i++) x = layers.get(i).forwardStep(x, cache, i);
+        cache.length++;
+        return norm == null ? x : norm.forward(x);
     }
 
     private static List<TransformerDecoderLayer> build(TransformerOptions o, int n, SplittableRandom rng) {

@@ -85,6 +85,47 @@ public final class TransformerDecoderLayer extends Module {
         return x;
     }
 
+    /**
+     * One incremental step of layer {@code index} of a decoder: {@code x} [N, 1, E] (batch_first,
+     * else [1, N, E]) is this layer's input at the next position; its self-attention keys/values
+     * join {@code cache}, which holds the earlier positions and the projected memory. Returns the
+     * layer output at that position (as {@link #forward} with a causal target mask would).
+     */
+    public Tensor forwardStep(Tensor x, DecoderCache cache, int index) {
+        AttentionCalls.checkInput("TransformerDecoderLayer step", x, options);
+        if (x.dim(options.batchFirst() ? 1 : 0) != 1) {
+            throw new IllegalArgumentException("forwardStep: input must hold one position, got " + x.shape());
+        }
+        if (x.dim(options.batchFirst() ? 0 : 1) != cache.batch) {
+            throw new IllegalArgumentException("forwardStep: input " + x.shape() + " has a different batch size than the cache ("
+                    + cache.batch + ")");
+        }
+        if (options.normFirst()) {
+            x = x.add(dropout1.forward(selfAttendStep(norm1.forward(x), cache, index)));
+            x = x.add(dropout2.forward(crossAttendStep(norm2.forward(x), cache, index)));
+            x = x.add(feedForwardBlock(norm3.forward(x)));
+        } else {
+            x = norm1.forward(x.add(dropout1.forward(selfAttendStep(x, cache, index))));
+            x = norm2.forward(x.add(dropout2.forward(crossAttendStep(x, cache, index))));
+            x = norm3.forward(x.add(feedForwardBlock(x)));
+        }
+        return x;
+    }
+
+    private Tensor selfAttendStep(Tensor h, DecoderCache cache, int index) {
+        MultiHeadAttention.ProjectedKeyValue now = selfAttn.projectKeyValue(h, h);          // [N, H, 1, hd]
+        MultiHeadAttention.ProjectedKeyValue all = cache.self[index] == null ? now : cache.self[index].append(now);
+        cache.self[index] = all;                                                            // [N, H, t+1, hd]
+        return selfAttn.attendProjected(h, all, null, null, false).output();                // [N, 1, E]
+    }
+
+    private Tensor crossAttendStep(Tensor h, DecoderCache cache, int index) {
+        var r = multiheadAttn.attendProjected(h, cache.cross[index], null, cache.memoryPaddingMask,
+                cache.recordCrossWeights);                                                  // [N, 1, E]
+        if (cache.recordCrossWeights) cache.crossWeights[index] = r.weights();              // [N, H, 1, S]
+        return r.output();
+    }
+
     private Tensor feedForwardBlock(Tensor x) {
         return dropout3.forward(FeedForward.apply(linear1, activation, dropout, linear2, x));
     }
