@@ -165,8 +165,9 @@ class SafetensorsWriterTest {
             MemorySegment raw = f.bytes("d");
             double[] want = d.toDoubleArray();
             for (int i = 0; i < want.length; i++) {
-                assertThat(raw.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i))
-                        .as("seed %d element %d", seed, i).isEqualTo(want[i]);
+                // bits, so that NaN payloads compare too
+                assertThat(Double.doubleToRawLongBits(raw.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i)))
+                        .as("seed %d element %d", seed, i).isEqualTo(Double.doubleToRawLongBits(want[i]));
             }
             assertThat(f.get("d").toFloatArray()).as("seed %d", seed).containsExactly(d.toFloatArray());
         }
