@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code attn4j} command: one subcommand per job. */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Attention mechanisms and Transformers for the JVM.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EmbedCommand.class, TokenizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -21,7 +21,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException
-                    || ex instanceof java.io.IOException) {
+                    || ex instanceof java.io.IOException || ex instanceof dev.attn4j.tokenizers.TokenizerException) {
                 cmd.getErr().println("attn4j: " + ex.getMessage());
                 return 2;
             }

@@ -37,6 +37,26 @@ public final class Embedding extends Module {
         this.weight = parameter("weight", w);
     }
 
+    /**
+     * Wraps an existing [num_embeddings, embedding_dim] array as the weight (not copied unless
+     * its dtype differs from {@link DefaultDType#get()}); the padding row is left as it is.
+     */
+    public Embedding(NDArray weight, Integer paddingIdx) {
+        if (weight == null || weight.rank() != 2 || weight.dim(0) <= 0 || weight.dim(1) <= 0) {
+            throw new IllegalArgumentException("Embedding: weight must be a non-empty [num_embeddings, embedding_dim] array, got "
+                    + (weight == null ? "null" : weight.shape()));
+        }
+        int n = weight.dim(0);
+        if (paddingIdx != null && paddingIdx < 0) paddingIdx += n;
+        if (paddingIdx != null && (paddingIdx < 0 || paddingIdx >= n)) {
+            throw new IllegalArgumentException("padding_idx " + paddingIdx + " out of range for " + n + " embeddings");
+        }
+        this.numEmbeddings = n;
+        this.embeddingDim = weight.dim(1);
+        this.paddingIdx = paddingIdx;
+        this.weight = parameter("weight", weight);
+    }
+
     /** indices [...] (integer values) -> [..., embedding_dim]. */
     public Tensor forward(NDArray indices) {
         return F.embedding(weight, indices, paddingIdx);

@@ -33,6 +33,24 @@ public final class LayerNorm extends Module implements Layer {
         this.bias = elementwiseAffine && bias ? parameter("bias", NDArray.zeros(s)) : null;
     }
 
+    /**
+     * Wraps existing arrays as weight and bias (not copied unless their dtype differs from
+     * {@link DefaultDType#get()}); both have the normalized shape, bias may be null.
+     */
+    public LayerNorm(NDArray weight, NDArray bias, double eps) {
+        if (weight == null || weight.rank() == 0) {
+            throw new IllegalArgumentException("LayerNorm: weight must have at least one dimension, got "
+                    + (weight == null ? "null" : weight.shape()));
+        }
+        if (bias != null && !bias.shape().equals(weight.shape())) {
+            throw new IllegalArgumentException("LayerNorm: bias " + bias.shape() + " and weight " + weight.shape() + " differ in shape");
+        }
+        this.normalizedShape = weight.shape().toArray();
+        this.eps = eps;
+        this.weight = parameter("weight", weight);
+        this.bias = bias == null ? null : parameter("bias", bias);
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         return F.layerNorm(x, normalizedShape, weight, bias, eps);

@@ -2,6 +2,7 @@ package dev.attn4j.nn;
 
 import dev.attn4j.autograd.F;
 import dev.attn4j.autograd.Tensor;
+import dev.attn4j.tensor.NDArray;
 import dev.attn4j.tensor.Shape;
 import java.util.SplittableRandom;
 
@@ -29,6 +30,26 @@ public final class Linear extends Module implements Layer {
         this.weight = parameter("weight", Init.kaimingUniform(rng, Shape.of(outFeatures, inFeatures), Math.sqrt(5)));
         double bound = 1 / Math.sqrt(inFeatures);
         this.bias = bias ? parameter("bias", Init.uniform(rng, Shape.of(outFeatures), bound)) : null;
+    }
+
+    /**
+     * Wraps existing arrays as the parameters (not copied unless their dtype differs from
+     * {@link DefaultDType#get()}): weight [out_features, in_features], bias [out_features] or
+     * null. Used to build a module from checkpoint tensors without a random initialisation.
+     */
+    public Linear(NDArray weight, NDArray bias) {
+        if (weight == null || weight.rank() != 2 || weight.dim(0) <= 0 || weight.dim(1) <= 0) {
+            throw new IllegalArgumentException("Linear: weight must be a non-empty [out_features, in_features] array, got "
+                    + (weight == null ? "null" : weight.shape()));
+        }
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != weight.dim(0))) {
+            throw new IllegalArgumentException("Linear: bias " + bias.shape() + " should be [" + weight.dim(0) + "] for weight "
+                    + weight.shape());
+        }
+        this.inFeatures = weight.dim(1);
+        this.outFeatures = weight.dim(0);
+        this.weight = parameter("weight", weight);
+        this.bias = bias == null ? null : parameter("bias", bias);
     }
 
     /** x [..., in] -> [..., out]. */

@@ -82,14 +82,18 @@ public final class DefaultModel {
         void fileWritten(String name) throws IOException;
     }
 
+    /** System property that overrides the models root (tests, read-only home directories). */
+    public static final String MODELS_DIR_PROPERTY = "attn4j.models.dir";
+
     /**
-     * The converted model directory under the user's cache ({@link #modelsRoot(Map)} of the
-     * process environment), converting on first use.
+     * The converted model directory under the user's cache, converting on first use: under
+     * {@code -Dattn4j.models.dir} when set, else {@link #modelsRoot(Map)} of the process environment.
      *
      * @throws IOException when the resources are missing, the import fails or the cache cannot be written
      */
     public static Path resolve() throws IOException {
-        return resolve(modelsRoot(System.getenv()));
+        String dir = System.getProperty(MODELS_DIR_PROPERTY);
+        return resolve(dir != null && !dir.isBlank() ? Path.of(dir) : modelsRoot(System.getenv()));
     }
 
     /** As {@link #resolve()}, with the directory created under {@code modelsRoot}. */

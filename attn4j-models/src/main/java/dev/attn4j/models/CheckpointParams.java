@@ -1,0 +1,133 @@
+package dev.attn4j.models;
+
+import dev.attn4j.io.safetensors.SafetensorsCheckpoint;
+import dev.attn4j.io.safetensors.SafetensorsException;
+import dev.attn4j.io.safetensors.TensorInfo;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Shape;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@link Params} read from a safetensors checkpoint under a root prefix (e.g. {@code "bert."}).
+ * Nothing is thrown while a model is being built: missing keys and shape mismatches are recorded
+ * (the module gets zeros of the expected shape) so that {@link #problems} can name them all at
+ * once. Old TensorFlow-converted names {@code LayerNorm.gamma} / {@code LayerNorm.beta} are
+ * accepted for {@code weight} / {@code bias}.
+ */
+public final class CheckpointParams extends Params {
+    private final State state;
+
+    private static final class State {
+        final SafetensorsCheckpoint ckpt;
+        final String root;
+        final Set<String> used = new LinkedHashSet<>();
+        final List<String> missing = new ArrayList<>();
+        final List<String> mismatched = new ArrayList<>();
+
+        State(SafetensorsCheckpoint ckpt, String root) {
+            this.ckpt = ckpt;
+            this.root = root;
+        }
+    }
+
+    /** Reads tensors of {@code ckpt} whose names start with {@code root} ("" or ending with '.'). */
+    public CheckpointParams(SafetensorsCheckpoint ckpt, String root) {
+        this(new State(ckpt, root), "");
+    }
+
+    private CheckpointParams(State state, String prefix) {
+        super(prefix);
+        this.state = state;
+    }
+
+    @Override
+    public Params at(String name) {
+        return new CheckpointParams(state, key(name) + ".");
+    }
+
+    @Override
+    public boolean has(String name) {
+        return resolve(name) != null;
+    }
+
+    /** The checkpoint name holding {@code name}, or null. */
+    private String resolve(String name) {
+        String full = state.root + key(name);
+        if (state.ckpt.contains(full)) return full;
+        String p = state.root + prefix();
+        if (p.endsWith("LayerNorm.") || p.endsWith("layer_norm.")) {
+            String alias = name.equals("weight") ? "gamma" : name.equals("bias") ? "beta" : null;
+            if (alias != null && state.ckpt.contains(p + alias)) return p + alias;
+        }
+        return null;
+    }
+
+    @Override
+    public NDArray get(String name, Init init, boolean mapped, int... shape) {
+        String key = resolve(name);
+        if (key == null) {
+            state.missing.add(state.root + key(name));
+            return NDArray.zeros(shape);
+        }
+        state.used.add(key);
+        try {
+            TensorInfo info = state.ckpt.info(key);
+            if (!Arrays.equals(info.shape(), shape)) {
+                state.mismatched.add(key + ": checkpoint has " + Shape.of(info.shape()) + " (" + info.dtype() + "), model expects "
+                        + Shape.of(shape));
+                return NDArray.zeros(shape);
+            }
+            if (!info.dtype().convertibleToF32() || info.dtype().isInteger()) {
+                state.mismatched.add(key + ": dtype " + info.dtype() + " is not a floating-point type (F32, F16, BF16 expected)");
+                return NDArray.zeros(shape);
+            }
+            return mapped ? state.ckpt.get(key) : state.ckpt.getCopy(key);
+        } catch (SafetensorsException e) {
+            state.mismatched.add(key + ": " + e.getMessage());
+            return NDArray.zeros(shape);
+        }
+    }
+
+    /** Checkpoint names read so far. */
+    public Set<String> usedKeys() {
+        return Collections.unmodifiableSet(state.used);
+    }
+
+    /** Checkpoint names the model asked for that are not there. */
+    public List<String> missingKeys() {
+        return List.copyOf(state.missing);
+    }
+
+    /** Keys whose shape or dtype does not fit, each with both shapes. */
+    public List<String> mismatchedKeys() {
+        return List.copyOf(state.mismatched);
+    }
+
+    /** Checkpoint names not read and not in {@code ignored}, sorted. */
+    public List<String> unexpectedKeys(Set<String> ignored) {
+        TreeSet<String> out = new TreeSet<>(state.ckpt.names());
+        out.removeAll(state.used);
+        out.removeAll(ignored);
+        return List.copyOf(out);
+    }
+
+    /**
+     * One message listing every missing key, shape mismatch and unexpected key, or null when
+     * the checkpoint fitted exactly.
+     */
+    public String problems(Set<String> ignored) {
+        List<String> parts = new ArrayList<>();
+        if (!state.missing.isEmpty()) parts.add("missing keys " + state.missing);
+        if (!state.mismatched.isEmpty()) parts.add("size mismatch: " + String.join("; ", state.mismatched));
+        List<String> unexpected = unexpectedKeys(ignored);
+        if (!unexpected.isEmpty()) parts.add("unexpected keys " + unexpected);
+        return parts.isEmpty() ? null : String.join("; ", parts);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.attn4j.models;
+
+import dev.attn4j.nn.Embedding;
+import dev.attn4j.nn.LayerNorm;
+import dev.attn4j.nn.Linear;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Shape;
+
+import java.util.SplittableRandom;
+
+/**
+ * Where a model's modules get their parameter arrays while they are built: a checkpoint (looked up
+ * by dotted key) or a fresh initialisation. Modules walk the key tree with {@link #at(String)}
+ * ({@code params.at("encoder").at("layer").at("0")}) and ask for each tensor under its own
+ * name, so no module concatenates full key names and the same constructor builds a model for
+ * training (random) or inference (pretrained).
+ */
+public abstract class Params {
+    /** How a freshly initialised tensor is filled (ignored when reading a checkpoint). */
+    public enum Init {
+        /** N(0, std) with the source's standard deviation (transformers' {@code initializer_range}). */
+        NORMAL,
+        ZEROS,
+        ONES
+    }
+
+    private final String prefix;
+
+    protected Params(String prefix) {
+        this.prefix = prefix;
+    }
+
+    /** The dotted prefix of this view ("" at the root, else ending with '.'). */
+    public final String prefix() {
+        return prefix;
+    }
+
+    /** The full key of {@code name} under this view. */
+    public final String key(String name) {
+        return prefix + name;
+    }
+
+    /** A view one level down: keys under {@code name.}. */
+    public abstract Params at(String name);
+
+    /**
+     * The tensor {@code name} of the given shape. {@code mapped} asks for a zero-copy view of the
+     * checkpoint when its layout allows (large lookup tables); otherwise the array is a heap copy
+     * (what the matrix kernels want).
+     */
+    public abstract NDArray get(String name, Init init, boolean mapped, int... shape);
+
+    /** Whether the source has {@code name} (a fresh initialisation has everything). */
+    public abstract boolean has(String name);
+
+    /**
+     * A {@link Linear} from {@code name.weight} [out, in] and {@code name.bias} [out]. The weight
+     * keeps its [out, in] shape (and state-dict name) but is stored in memory as [in, out], a
+     * transposed view: {@code x W^T} then reads W^T row by row, the layout every GEMM streams
+     * best (the scalar kernels' transposed-B path strides across rows, ~10x slower).
+     */
+    public Linear linear(String name, int in, int out) {
+        Params p = at(name);
+        NDArray w = p.get("weight", Init.NORMAL, false, out, in);                  // [out, in]
+        NDArray wt = NDArray.zeros(w.dtype(), Shape.of(in, out));                   // [in, out] storage
+        wt.copyFrom(w.transpose(0, 1));
+        return new Linear(wt.transpose(0, 1), p.get("bias", Init.ZEROS, false, out)); // [out, in] view
+    }
+
+    /** A {@link LayerNorm} over the last dimension from {@code name.weight} and {@code name.bias}. */
+    public LayerNorm layerNorm(String name, int dim, double eps) {
+        Params p = at(name);
+        return new LayerNorm(p.get("weight", Init.ONES, false, dim), p.get("bias", Init.ZEROS, false, dim), eps);
+    }
+
+    /** An {@link Embedding} from {@code name.weight} [count, dim], read zero-copy when possible. */
+    public Embedding embedding(String name, int count, int dim, Integer paddingIdx) {
+        NDArray w = at(name).get("weight", Init.NORMAL, true, count, dim);
+        return new Embedding(w, paddingIdx);
+    }
+
+    /**
+     * A fresh initialisation as transformers' BERT {@code _init_weights}: weights N(0, std), biases
+     * zero, LayerNorm weights one; an embedding's padding row is not zeroed here (see
+     * {@link #embedding}).
+     */
+    public static Params random(SplittableRandom rng, double std) {
+        return new Random("", rng, std);
+    }
+
+    private static final class Random extends Params {
+        private final SplittableRandom rng;
+        private final double std;
+
+        Random(String prefix, SplittableRandom rng, double std) {
+            super(prefix);
+            this.rng = rng;
+            this.std = std;
+        }
+
+        @Override
+        public Params at(String name) {
+            return new Random(key(name) + ".", rng, std);
+        }
+
+        @Override
+        public NDArray get(String name, Init init, boolean mapped, int... shape) {
+            Shape s = Shape.of(shape);
+            return switch (init) {
+                case NORMAL -> NDArray.normal(rng, s, 0, std);
+                case ZEROS -> NDArray.zeros(s);
+                case ONES -> NDArray.full(s, 1);
+            };
+        }
+
+        @Override
+        public boolean has(String name) {
+            return true;
+        }
+
+        @Override
+        public Embedding embedding(String name, int count, int dim, Integer paddingIdx) {
+            Embedding e = super.embedding(name, count, dim, paddingIdx);
+            if (e.paddingIdx != null) e.weight.data().select(0, e.paddingIdx).fill(0);
+            return e;
+        }
+    }
+}

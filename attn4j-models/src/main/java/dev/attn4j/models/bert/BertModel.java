@@ -1,0 +1,104 @@
+package dev.attn4j.models.bert;
+
+import dev.attn4j.attention.AttentionMask;
+import dev.attn4j.attention.AttentionResult;
+import dev.attn4j.autograd.Tensor;
+import dev.attn4j.models.Params;
+import dev.attn4j.nn.Linear;
+import dev.attn4j.nn.Module;
+import dev.attn4j.nn.ModuleList;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * BERT, RoBERTa, XLM-RoBERTa and CamemBERT encoders with transformers' key names
+ * ({@code embeddings.*}, {@code encoder.layer.N.*}, {@code pooler.dense}): what
+ * {@code BertModel.from_pretrained} / {@code RobertaModel.from_pretrained} build. RoBERTa-style
+ * types differ only in their position ids (see {@link BertEmbeddings#positionIds}).
+ */
+public final class BertModel extends EncoderModel {
+    /** {@code encoder}: the list of layers under {@code layer}. */
+    public static final class Encoder extends Module {
+        public final ModuleList<BertLayer> layer;
+
+        Encoder(BertConfig config, Params p, SplittableRandom rng) {
+            List<BertLayer> layers = new ArrayList<>();
+            for (int i = 0; i < config.numHiddenLayers(); i++) {
+                layers.add(new BertLayer(config, p.at("layer").at(Integer.toString(i)), rng));
+            }
+            this.layer = child("layer", new ModuleList<>(layers));
+        }
+    }
+
+    /** {@code pooler}: tanh(dense(hidden state of the first token)). */
+    public static final class Pooler extends Module {
+        public final Linear dense;
+
+        Pooler(BertConfig config, Params p) {
+            this.dense = child("dense", p.linear("dense", config.hiddenSize(), config.hiddenSize()));
+        }
+
+        /** [B, T, C] -> [B, C]. */
+        public Tensor forward(Tensor hidden) {
+            return dense.forward(hidden.select(1, 0)).tanh();                      // [B, C]
+        }
+    }
+
+    public final BertEmbeddings embeddings;
+    public final Encoder encoder;
+    /** Null when the model has no pooler. */
+    public final Pooler pooler;
+
+    /**
+     * Builds the model from {@code params} (a checkpoint or {@link Params#random}); {@code rng}
+     * drives dropout in training mode.
+     */
+    public BertModel(BertConfig config, Params params, boolean withPooler, SplittableRandom rng) {
+        super(config);
+        if (config.family() == BertConfig.Family.DISTILBERT) {
+            throw new IllegalArgumentException("BertModel cannot hold model_type '" + config.modelType() + "'; use DistilBertModel");
+        }
+        this.embeddings = child("embeddings", new BertEmbeddings(config, params.at("embeddings"), rng));
+        this.encoder = child("encoder", new Encoder(config, params.at("encoder"), rng));
+        this.pooler = withPooler ? child("pooler", new Pooler(config, params.at("pooler"))) : null;
+    }
+
+    /** A randomly initialised model (weights N(0, initializer_range)) with a pooler. */
+    public static BertModel random(BertConfig config, SplittableRandom rng) {
+        return new BertModel(config, Params.random(rng, config.initializerRange()), true, rng);
+    }
+
+    /** Loads a model directory (see {@link BertModels#load}); it must hold a BERT / RoBERTa-type model. */
+    public static BertModel fromPretrained(Path dir) throws IOException {
+        EncoderModel m = BertModels.load(dir);
+        if (m instanceof BertModel b) return b;
+        m.close();
+        throw new IllegalArgumentException(dir + ": model_type '" + m.config().modelType() + "' is not a BertModel; use BertModels.load");
+    }
+
+    @Override
+    public boolean hasPooler() {
+        return pooler != null;
+    }
+
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean outputHiddenStates, boolean outputAttentions) {
+        AttentionMask keyPadding = keyPaddingMask(in);                             // [B, S] additive
+        Tensor x = embeddings.forward(in);                                         // [B, T, C]
+        List<Tensor> hidden = outputHiddenStates ? new ArrayList<>() : null;
+        List<Tensor> weights = outputAttentions ? new ArrayList<>() : null;
+        for (BertLayer layer : encoder.layer) {
+            if (hidden != null) hidden.add(x);
+            AttentionResult r = layer.forward(x, keyPadding, outputAttentions);    // [B, T, C], [B, H, T, T]
+            x = r.output();
+            if (weights != null) weights.add(r.weights());
+        }
+        if (hidden != null) hidden.add(x);
+        Tensor pooled = pooler == null ? null : pooler.forward(x);                 // [B, C]
+        return new EncoderOutput(x, pooled, hidden, weights);
+    }
+}

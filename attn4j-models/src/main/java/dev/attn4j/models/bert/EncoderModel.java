@@ -1,0 +1,98 @@
+package dev.attn4j.models.bert;
+
+import dev.attn4j.attention.AttentionMask;
+import dev.attn4j.nn.Module;
+import dev.attn4j.tensor.NDArray;
+
+import java.util.List;
+
+/**
+ * A BERT-family encoder ({@link BertModel} for BERT / RoBERTa / XLM-R, {@link DistilBertModel}):
+ * token ids in, contextual embeddings out. The same module trains (grad mode on, {@code train()},
+ * dropout active) and runs inference ({@code eval()} inside {@code GradMode.noGrad()}, fused
+ * attention). A model loaded with {@link BertModels#load} keeps its checkpoint memory-mapped
+ * until {@link #close()}.
+ */
+public abstract class EncoderModel extends Module implements AutoCloseable {
+    protected final BertConfig config;
+    private volatile AutoCloseable resources;
+    private volatile LoadReport loadReport;
+
+    protected EncoderModel(BertConfig config) {
+        this.config = config;
+    }
+
+    /** The configuration the model was built from. */
+    public final BertConfig config() {
+        return config;
+    }
+
+    /** Width C of the hidden states. */
+    public final int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    /** Runs the encoder: last hidden state [B, T, C] and the pooler output when there is a pooler. */
+    public final EncoderOutput forward(EncoderInput in) {
+        return forward(in, false, false);
+    }
+
+    /**
+     * Runs the encoder. {@code outputHiddenStates} adds the embeddings and each layer's output;
+     * {@code outputAttentions} adds each layer's weights [B, H, T, T] (and takes the unfused
+     * attention path, which materialises them).
+     */
+    public abstract EncoderOutput forward(EncoderInput in, boolean outputHiddenStates, boolean outputAttentions);
+
+    /** Whether the model has a pooler (BERT's tanh(dense([CLS]))). */
+    public abstract boolean hasPooler();
+
+    /** How the weights were loaded, or null for a model built in memory. */
+    public final LoadReport loadReport() {
+        return loadReport;
+    }
+
+    /** Ties the lifetime of a memory-mapped checkpoint to this model (used by the loader). */
+    final void attach(AutoCloseable checkpoint, LoadReport report) {
+        this.resources = checkpoint;
+        this.loadReport = report;
+    }
+
+    /** Unmaps the checkpoint, if the model was loaded from one; the model must not be used afterwards. */
+    @Override
+    public void close() {
+        AutoCloseable r = resources;
+        resources = null;
+        if (r != null) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the checkpoint of " + getClass().getSimpleName() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Transformers' extended attention mask for key padding: [B, S] with 0 for real tokens and
+     * the float32 minimum (-3.4028235e38) for padding, added to the scores; none when nothing is
+     * padded.
+     */
+    static AttentionMask keyPaddingMask(EncoderInput in) {
+        if (!in.hasPadding()) return AttentionMask.none();
+        NDArray m = in.maskArray();                                                 // [B, S] of 0/1
+        float[] a = m.floatArray();
+        for (int i = 0; i < a.length; i++) a[i] = a[i] != 0 ? 0f : -Float.MAX_VALUE;
+        return AttentionMask.additive(m);                                          // [B, S] additive
+    }
+
+    /**
+     * What the loader found.
+     *
+     * @param checkpoint   path of the weights (file or index)
+     * @param prefix       key prefix of the encoder in the checkpoint ("" or e.g. "bert.")
+     * @param ignoredKeys  checkpoint keys that were deliberately not used (heads, position_ids, ...)
+     * @param sourceDTypes the stored dtypes of the weights, e.g. [F32] or [F16]
+     */
+    public record LoadReport(String checkpoint, String prefix, List<String> ignoredKeys, List<String> sourceDTypes) {
+    }
+}

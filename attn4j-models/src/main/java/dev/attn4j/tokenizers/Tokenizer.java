@@ -1,0 +1,350 @@
+package dev.attn4j.tokenizers;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Hugging Face tokenizer loaded from a {@code tokenizer.json} file: normalizer, pre-tokenizer,
+ * model (WordPiece, BPE or Unigram), post-processor and decoder, added tokens, truncation and
+ * padding, producing the same output as the Rust {@code tokenizers} library.
+ *
+ * <p>Instances are immutable and thread-safe; {@link #withTruncation} and {@link #withPadding}
+ * return modified copies.
+ */
+public final class Tokenizer {
+    final Normalizers.Normalizer normalizer;
+    final PreTokenizers.PreTokenizer preTokenizer;
+    final Models.Model model;
+    final PostProcessors.PostProcessor postProcessor;
+    final Decoders.Decoder decoder;
+    final AddedVocabulary added;
+    private final Truncation truncation;
+    private final Padding padding;
+
+    Tokenizer(Normalizers.Normalizer normalizer, PreTokenizers.PreTokenizer preTokenizer, Models.Model model,
+            PostProcessors.PostProcessor postProcessor, Decoders.Decoder decoder, AddedVocabulary added,
+            Truncation truncation, Padding padding) {
+        this.normalizer = normalizer;
+        this.preTokenizer = preTokenizer;
+        this.model = model;
+        this.postProcessor = postProcessor;
+        this.decoder = decoder;
+        this.added = added;
+        this.truncation = truncation;
+        this.padding = padding;
+    }
+
+    /** Loads a {@code tokenizer.json} file. */
+    public static Tokenizer fromFile(Path path) throws IOException {
+        String json;
+        try {
+            json = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IOException("cannot read tokenizer file " + path + ": " + e.getMessage(), e);
+        }
+        try {
+            return TokenizerJson.parse(json);
+        } catch (TokenizerException e) {
+            throw new TokenizerException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses the contents of a {@code tokenizer.json} file. */
+    public static Tokenizer fromJson(String json) {
+        return TokenizerJson.parse(json);
+    }
+
+    /** The truncation in force, or null. */
+    public Truncation truncation() {
+        return truncation;
+    }
+
+    /** The padding in force, or null. */
+    public Padding padding() {
+        return padding;
+    }
+
+    /** A copy of this tokenizer that truncates as given (null turns truncation off). */
+    public Tokenizer withTruncation(Truncation t) {
+        return new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, t, padding);
+    }
+
+    /** A copy of this tokenizer that pads as given (null turns padding off). */
+    public Tokenizer withPadding(Padding p) {
+        return new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, truncation, p);
+    }
+
+    /** Encodes one text with special tokens. */
+    public Encoding encode(String text) {
+        return encode(text, null, true);
+    }
+
+    /** Encodes one text, with or without the post-processor's special tokens. */
+    public Encoding encode(String text, boolean addSpecialTokens) {
+        return encode(text, null, addSpecialTokens);
+    }
+
+    /** Encodes a text pair with special tokens. */
+    public Encoding encode(String text, String pair) {
+        return encode(text, pair, true);
+    }
+
+    /** Encodes a text and an optional pair (null for none). */
+    public Encoding encode(String text, String pair, boolean addSpecialTokens) {
+        return encodeEnc(text, pair, addSpecialTokens).toEncoding();
+    }
+
+    /** Encodes texts with special tokens; batch padding applies across the batch. */
+    public List<Encoding> encodeBatch(List<String> texts) {
+        return encodeBatch(texts, true);
+    }
+
+    /** Encodes texts; batch padding applies across the batch. */
+    public List<Encoding> encodeBatch(List<String> texts, boolean addSpecialTokens) {
+        List<Enc> encs = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            String t = texts.get(i);
+            if (t == null) {
+                throw new IllegalArgumentException("encodeBatch: text " + i + " is null");
+            }
+            encs.add(encodeEnc(t, null, addSpecialTokens));
+        }
+        return padBatch(encs);
+    }
+
+    /** Encodes text pairs (each {@code String[2]}, the second may be null). */
+    public List<Encoding> encodePairBatch(List<String[]> pairs, boolean addSpecialTokens) {
+        List<Enc> encs = new ArrayList<>(pairs.size());
+        for (String[] p : pairs) {
+            encs.add(encodeEnc(p[0], p.length > 1 ? p[1] : null, addSpecialTokens));
+        }
+        return padBatch(encs);
+    }
+
+    private List<Encoding> padBatch(List<Enc> encs) {
+        if (padding != null && !encs.isEmpty()) {
+            int len = padLength(encs);
+            for (int i = 0; i < encs.size(); i++) {
+                encs.set(i, pad(encs.get(i), len));
+            }
+        }
+        List<Encoding> out = new ArrayList<>(encs.size());
+        for (Enc e : encs) {
+            out.add(e.toEncoding());
+        }
+        return out;
+    }
+
+    private int padLength(List<Enc> encs) {
+        int len;
+        if (padding.isFixed()) {
+            len = padding.fixedLength();
+        } else {
+            len = 0;
+            for (Enc e : encs) {
+                len = Math.max(len, e.length());
+            }
+        }
+        int m = padding.padToMultipleOf();
+        if (m > 0 && len % m > 0) {
+            len += m - len % m;
+        }
+        return len;
+    }
+
+    private Enc pad(Enc e, int len) {
+        return e.pad(len, padding.padId(), padding.padTypeId(), padding.padToken(),
+                padding.direction() == Truncation.Direction.LEFT);
+    }
+
+    private Enc encodeEnc(String text, String pair, boolean addSpecialTokens) {
+        if (text == null) {
+            throw new IllegalArgumentException("encode: text is null");
+        }
+        Enc a = encodeSingle(text, 0);
+        a.setSequenceId(0);
+        Enc b = null;
+        if (pair != null) {
+            b = encodeSingle(pair, 1);
+            b.setSequenceId(1);
+        }
+        if (truncation != null) {
+            int nAdded = addSpecialTokens && postProcessor != null ? postProcessor.addedTokens(b != null) : 0;
+            int max = Math.max(0, truncation.maxLength() - nAdded);
+            Enc[] t = truncate(a, b, max);
+            a = t[0];
+            b = t[1];
+        }
+        List<Enc> parts = new ArrayList<>(2);
+        parts.add(a);
+        if (b != null) {
+            parts.add(b);
+        }
+        Enc merged;
+        if (postProcessor != null) {
+            merged = Enc.merge(postProcessor.processEncodings(parts, addSpecialTokens));
+        } else {
+            merged = Enc.merge(parts);
+        }
+        if (padding != null) {
+            merged = pad(merged, padLength(List.of(merged)));
+        }
+        return merged;
+    }
+
+    private Enc[] truncate(Enc a, Enc b, int max) {
+        boolean left = truncation.direction() == Truncation.Direction.LEFT;
+        if (max == 0) {
+            return new Enc[] {a.truncate(0, left), b == null ? null : b.truncate(0, left)};
+        }
+        int total = a.length() + (b == null ? 0 : b.length());
+        if (total <= max) {
+            return new Enc[] {a, b};
+        }
+        int toRemove = total - max;
+        switch (truncation.strategy()) {
+            case LONGEST_FIRST -> {
+                if (b == null) {
+                    return new Enc[] {a.truncate(total - toRemove, left), null};
+                }
+                int n1 = a.length();
+                int n2 = b.length();
+                boolean swap = n1 > n2;
+                if (swap) {
+                    int t = n1;
+                    n1 = n2;
+                    n2 = t;
+                }
+                if (n1 > max) {
+                    n2 = n1;
+                } else {
+                    n2 = Math.max(n1, max - n1);
+                }
+                if (n1 + n2 > max) {
+                    n1 = max / 2;
+                    n2 = n1 + max % 2;
+                }
+                if (swap) {
+                    int t = n1;
+                    n1 = n2;
+                    n2 = t;
+                }
+                return new Enc[] {a.truncate(n1, left), b.truncate(n2, left)};
+            }
+            default -> {
+                boolean first = truncation.strategy() == Truncation.Strategy.ONLY_FIRST;
+                if (!first && b == null) {
+                    throw new TokenizerException("truncation strategy only_second needs a second sequence");
+                }
+                Enc target = first ? a : b;
+                if (target.length() <= toRemove) {
+                    throw new TokenizerException("truncation: the " + (first ? "first" : "second")
+                            + " sequence has " + target.length() + " tokens, too few to remove " + toRemove
+                            + " and fit max_length " + truncation.maxLength());
+                }
+                Enc cut = target.truncate(target.length() - toRemove, left);
+                return first ? new Enc[] {cut, b} : new Enc[] {a, cut};
+            }
+        }
+    }
+
+    private Enc encodeSingle(String text, int typeId) {
+        PreTokenizedString p = added.extractAndNormalize(normalizer, text);
+        if (preTokenizer != null) {
+            preTokenizer.preTokenize(p);
+        }
+        int n = 0;
+        for (PreTokenizedString.Split s : p.splits) {
+            if (s.tokens == null) {
+                s.tokens = model.tokenize(s.normalized.get());
+            }
+            n += s.tokens.size();
+        }
+        Enc e = new Enc(n);
+        int k = 0;
+        for (int w = 0; w < p.splits.size(); w++) {
+            PreTokenizedString.Split s = p.splits.get(w);
+            for (Token t : s.tokens) {
+                int[] o = s.normalized.toOriginal(t.start(), t.end());
+                int start = o == null ? t.start() : o[0];
+                int end = o == null ? t.end() : o[1];
+                e.ids[k] = t.id();
+                e.tokens[k] = t.value();
+                e.typeIds[k] = typeId;
+                e.wordIds[k] = w;
+                e.starts[k] = toCodePoints(text, start);
+                e.ends[k] = toCodePoints(text, end);
+                e.attentionMask[k] = 1;
+                k++;
+            }
+        }
+        return e;
+    }
+
+    private static int toCodePoints(String s, int utf16) {
+        int u = Math.min(Math.max(utf16, 0), s.length());
+        return s.codePointCount(0, u);
+    }
+
+    /** Decodes ids to text; ids unknown to the vocabulary are skipped. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        List<String> tokens = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            String t = idToToken(id);
+            if (t == null) {
+                continue;
+            }
+            if (skipSpecialTokens && added.isSpecial(t)) {
+                continue;
+            }
+            tokens.add(t);
+        }
+        if (decoder == null) {
+            return String.join(" ", tokens);
+        }
+        return String.join("", decoder.decodeChain(tokens));
+    }
+
+    /** Decodes ids to text, skipping special tokens. */
+    public String decode(int[] ids) {
+        return decode(ids, true);
+    }
+
+    /** Id of a token string (added tokens first, then the model), or null. */
+    public Integer tokenToId(String token) {
+        AddedToken t = added.byContent.get(token);
+        if (t != null) {
+            return t.id();
+        }
+        return model.tokenToId(token);
+    }
+
+    /** Token string of an id (added tokens first, then the model), or null. */
+    public String idToToken(int id) {
+        AddedToken t = added.byId.get(id);
+        if (t != null) {
+            return t.content();
+        }
+        return model.idToToken(id);
+    }
+
+    /** Number of ids: the model's vocabulary plus added tokens not in it. */
+    public int vocabSize() {
+        int n = model.vocabSize();
+        for (AddedToken t : added.tokens) {
+            if (model.tokenToId(t.content()) == null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The added tokens, in file order. */
+    public List<AddedToken> addedTokens() {
+        return List.copyOf(added.tokens);
+    }
+}
