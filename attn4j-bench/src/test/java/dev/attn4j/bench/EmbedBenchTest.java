@@ -23,6 +23,9 @@ class EmbedBenchTest {
         assertThat(o.sentences()).isEqualTo(10);
         assertThat(o.seed()).isEqualTo(7);
         assertThat(o.model()).isNull();
+        assertThat(o.cases()).isEqualTo(EmbedBench.ALL_CASES);
+        assertThat(EmbedBench.parse(new String[] {"--cases", "1x16,e2e"}).cases()).containsExactly("1x16", "e2e");
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--cases", "1x17"})).hasMessageContaining("unknown case '1x17'");
         assertThat(EmbedBench.parse(new String[] {"--help"})).isNull();
         assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--threads", "0"}))
                 .hasMessageContaining("--threads must be a positive integer, got '0'");

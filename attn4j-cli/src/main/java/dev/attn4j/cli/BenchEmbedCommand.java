@@ -48,6 +48,10 @@ public final class BenchEmbedCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "X", description = "seed of the generated inputs (default 42)")
     Long seed;
 
+    @Option(names = "--cases", paramLabel = "LIST", split = ",",
+            description = "subset of 1x16,8x64,32x128,32x256,e2e (default: all)")
+    List<String> cases;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
@@ -70,6 +74,7 @@ public final class BenchEmbedCommand implements Callable<Integer> {
         add(cmd, "--seconds", seconds);
         add(cmd, "--sentences", sentences);
         add(cmd, "--seed", seed);
+        add(cmd, "--cases", cases == null ? null : String.join(",", cases));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         return p.waitFor();
     }
