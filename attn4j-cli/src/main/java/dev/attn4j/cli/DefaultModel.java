@@ -1,33 +1,34 @@
 package dev.attn4j.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The model used when {@code --model} is not given. For now: {@code ../shared/models/all-MiniLM-L6-v2}
- * relative to the repository root, if it is there. This is the single hook to replace with the
- * built-in default model (from a Maven artifact).
+ * The model used when {@code --model} is not given: the built-in all-MiniLM-L6-v2
+ * ({@link dev.attn4j.models.onnx.DefaultModel}), converted from the ONNX file on the class path
+ * into the user's cache on first use.
  */
 public final class DefaultModel {
     private DefaultModel() {
     }
 
-    /** Relative location of the default model from the repository root. */
+    /** Location of the shared copy of the model relative to the repository root (tests compare with it). */
     static final String RELATIVE = "../shared/models/all-MiniLM-L6-v2";
 
     /**
      * The default model directory.
      *
-     * @throws IllegalArgumentException "no --model given" when there is none
+     * @throws UncheckedIOException when the built-in model cannot be converted or cached (the message says why)
      */
     public static Path resolve() {
-        Path root = repositoryRoot();
-        if (root != null) {
-            Path dir = root.resolve(RELATIVE).normalize();
-            if (Files.isDirectory(dir)) return dir;
+        try {
+            return dev.attn4j.models.onnx.DefaultModel.resolve();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the built-in default model " + dev.attn4j.models.onnx.DefaultModel.NAME
+                    + ": " + e.getMessage(), e);
         }
-        throw new IllegalArgumentException("no --model given");
     }
 
     /** The repository root: the folder above attn4j-cli, found from where this class was loaded; null if unknown. */

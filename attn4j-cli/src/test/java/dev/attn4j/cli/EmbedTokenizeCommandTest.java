@@ -59,8 +59,22 @@ class EmbedTokenizeCommandTest {
     }
 
     @Test
-    void defaultModelIsTheSharedMiniLm() {
-        assertThat(DefaultModel.resolve()).isEqualTo(model);
+    void defaultModelIsTheBuiltInMiniLm() throws Exception {
+        String old = System.getProperty(dev.attn4j.models.onnx.DefaultModel.MODELS_DIR_PROPERTY);
+        System.setProperty(dev.attn4j.models.onnx.DefaultModel.MODELS_DIR_PROPERTY, tmp.toString());
+        try {
+            Path dir = DefaultModel.resolve();
+            assertThat(dir.getParent()).isEqualTo(tmp);
+            assertThat(dir.getFileName().toString()).matches("all-MiniLM-L6-v2-[0-9a-f]{16}");
+            // Same model as the shared copy: embed without --model gives the shared model's vectors.
+            Run builtIn = run("embed", "The default model works offline.");
+            Run shared = run("embed", "--model", model.toString(), "The default model works offline.");
+            assertThat(builtIn.code()).as(builtIn.err()).isZero();
+            assertThat(builtIn.out()).isEqualTo(shared.out());
+        } finally {
+            if (old == null) System.clearProperty(dev.attn4j.models.onnx.DefaultModel.MODELS_DIR_PROPERTY);
+            else System.setProperty(dev.attn4j.models.onnx.DefaultModel.MODELS_DIR_PROPERTY, old);
+        }
     }
 
     @Test

