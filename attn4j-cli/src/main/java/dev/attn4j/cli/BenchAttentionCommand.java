@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
  * allocates during one forward call, summed over all JVM threads
  * (com.sun.management.ThreadMXBean#getThreadAllocatedBytes), an upper bound of the extra heap it
  * needs. The reference path is skipped when its score matrix would exceed --ref-limit-mb.
+ * For scale, the same run also times the GEMM at the heart of both paths, Q K^T for every head
+ * ([B*H, L', D] x [B*H, D, S] with L' = min(L, 1024) rows so its output stays small), and reports
+ * its GFLOP/s next to the attention figures.
  */
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = "Scaled dot-product attention forward: fused vs reference path; last line is JSON.")
@@ -74,6 +77,10 @@ public final class BenchAttentionCommand implements Runnable {
         long scoreBytes = 4L * batch * heads * l * sl;
         System.out.printf(Locale.ROOT, "attention B=%d H=%d L=%d S=%d D=%d causal=%b threads=%d kernels=%s%n",
                 batch, heads, l, sl, d, causal, Parallel.threads(), Kernels.get().name());
+        int gemmRows = Math.min(l, 1024);
+        double gemmGflops = measureGemm(batch * heads, gemmRows, sl, d);
+        System.out.printf(Locale.ROOT, "%-9s %10s    %8.2f GFLOP/s  (Q K^T GEMM, [%d, %d, %d] x [%d, %d, %d])%n", "gemm:", "",
+                gemmGflops, batch * heads, gemmRows, d, batch * heads, d, sl);
         Figures fused = measure(q, k, v, SdpaOptions.Path.FUSED, flops);
         print("fused", fused);
         Figures ref = null;
@@ -88,8 +95,8 @@ public final class BenchAttentionCommand implements Runnable {
         System.out.println(String.format(Locale.ROOT,
                 "{\"bench\":\"attention\",\"batch\":%d,\"heads\":%d,\"l\":%d,\"s\":%d,\"d\":%d,\"causal\":%b,\"threads\":%d,"
                         + "\"kernels\":\"%s\",\"flopsPerCall\":%.0f,\"memory\":\"bytes allocated by all threads during one forward\","
-                        + "\"fused\":%s,\"reference\":%s%s}",
-                batch, heads, l, sl, d, causal, Parallel.threads(), Kernels.get().name(), flops, fused.json(),
+                        + "\"gemmGflops\":%.3f,\"fused\":%s,\"reference\":%s%s}",
+                batch, heads, l, sl, d, causal, Parallel.threads(), Kernels.get().name(), flops, gemmGflops, fused.json(),
                 ref == null ? "null" : ref.json(), skipped == null ? "" : ",\"referenceSkipped\":\"" + skipped + "\""));
     }
 
@@ -118,6 +125,23 @@ public final class BenchAttentionCommand implements Runnable {
             }
         }
         return new Figures(best, flops / (best * 1e6), allocated);
+    }
+
+    /** Best GFLOP/s of the batched score GEMM [n, rows, d] x [n, d, cols] (B given as [n, cols, d], transposed). */
+    private double measureGemm(int n, int rows, int cols, int depth) {
+        SplittableRandom rng = new SplittableRandom(7);
+        float[] a = NDArray.uniform(rng, Shape.of(n, rows, depth), -1, 1).floatArray();
+        float[] b = NDArray.uniform(rng, Shape.of(n, cols, depth), -1, 1).floatArray();
+        float[] c = new float[n * rows * cols];
+        double best = Double.MAX_VALUE;
+        for (int it = -1; it < iters; it++) {
+            long t0 = System.nanoTime();
+            Kernels.get().gemmBatch(n, false, true, rows, cols, depth, 1f, a, 0, rows * depth, depth,
+                    b, 0, cols * depth, depth, 0f, c, 0, rows * cols, cols);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            if (it >= 0) best = Math.min(best, ms);
+        }
+        return 2.0 * n * rows * cols * depth / (best * 1e6);
     }
 
     private static long totalAllocated(com.sun.management.ThreadMXBean mx) {
