@@ -21,9 +21,7 @@ class ModelDirectoryTest {
 
     /** ../shared/models/all-MiniLM-L6-v2 relative to the repository root (tests run in the module folder). */
     static Path miniLm() {
-        Path here = Path.of("").toAbsolutePath();
-        Path root = here.getFileName().toString().equals("attn4j-models") ? here.getParent() : here;
-        return root.resolve("../shared/models/all-MiniLM-L6-v2").normalize();
+        return dev.attn4j.testing.MiniLm.any();
     }
 
     @Test

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** all-MiniLM-L6-v2's real BERT tokenizer against the Rust library on random text. */
 class BertParityTest {
-    static final Path FILE = Path.of("../../shared/models/all-MiniLM-L6-v2/tokenizer.json");
+    static final Path FILE = dev.attn4j.testing.MiniLm.any().resolve("tokenizer.json");
     static String json;
     static Tokenizer tok;
     static RustOracle rust;

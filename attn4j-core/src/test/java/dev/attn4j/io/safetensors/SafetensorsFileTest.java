@@ -20,7 +20,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Reading: the real MiniLM checkpoint, dtype conversions, integer access, close semantics. */
 class SafetensorsFileTest {
-    static final Path MINILM = Path.of("/work/shared/models/all-MiniLM-L6-v2/model.safetensors");
+    /** ../shared/models (from the repository root; tests run in attn4j-core). */
+    static final Path MINILM = Path.of("").toAbsolutePath().getParent()
+            .resolve("../shared/models/all-MiniLM-L6-v2/model.safetensors").normalize();
 
     @TempDir
     Path dir;

@@ -32,15 +32,17 @@ class OrtParityTest {
     private final long seed = System.nanoTime();
 
     static Path miniLm() {
-        Path here = Path.of("").toAbsolutePath();
-        Path root = here.getFileName().toString().equals("attn4j-models") ? here.getParent() : here;
-        return root.resolve("../shared/models/all-MiniLM-L6-v2").normalize();
+        return dev.attn4j.testing.MiniLm.any();
     }
 
-    @Test
-    void matchesOnnxRuntime() throws Exception {
-        Path dir = miniLm();
-        assumeTrue(Files.isDirectory(dir), "shared model directory not present: " + dir);
+    /** The shared Hugging Face copy (when present) and the built-in default model. */
+    static List<Path> copies() {
+        return dev.attn4j.testing.MiniLm.all();
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("copies")
+    void matchesOnnxRuntime(Path dir) throws Exception {
         List<String> texts = Texts.varied(new SplittableRandom(seed), 200, 2, 6);
         byte[] onnx;
         try (InputStream s = OrtParityTest.class.getResourceAsStream(ONNX_RESOURCE)) {
