@@ -74,6 +74,13 @@ class BertParityTest {
         }
     }
 
+    /** tokenizer.json with its null truncation replaced (whatever the file's JSON spacing). */
+    private static String withTruncation(String tokenizerJson, String truncation) {
+        String out = tokenizerJson.replaceFirst("\"truncation\"\\s*:\\s*null", "\"truncation\": " + truncation);
+        assertThat(out).as("tokenizer.json has a null truncation to replace").isNotEqualTo(tokenizerJson);
+        return out;
+    }
+
     private void pairsAndTruncation(java.util.Map<String, RustOracle> oracles) {
         long seed = Long.getLong("attn4j.seed", System.nanoTime()); // -Dattn4j.seed=N replays a failure
         TextGen gen = new TextGen(seed);
@@ -94,7 +101,7 @@ class BertParityTest {
             } + "\",\"stride\":0,\"direction\":\"" + (dir == Truncation.Direction.RIGHT ? "Right" : "Left") + "\"}";
             Tokenizer t = tok.withTruncation(new Truncation(max, st, 0, dir));
             RustOracle r = oracles.computeIfAbsent(truncJson,
-                    k -> new RustOracle(json.replaceFirst("\"truncation\": null", "\"truncation\": " + k)));
+                    k -> new RustOracle(withTruncation(json, k)));
             {
                 RustOracle.Result expected;
                 try {
