@@ -175,8 +175,8 @@ final class Ops {
         NDArray xd = x.data();
         int d = x.shape().axis(dim);
         NDArray values = ArrayOps.max(xd, d, keepdim);
-        NDArray idx = ArrayOps.argmax(xd, d, true);
         return record("max", values, new Tensor[] {x}, g -> {
+            NDArray idx = ArrayOps.argmax(xd, d, true); // [..., 1, ...]
             NDArray gk = keepdim ? g : g.unsqueeze(d);
             return new NDArray[] {ArrayOps.scatterAlong(x.shape(), d, idx, gk)};
         });
