@@ -327,12 +327,12 @@ final class Ops {
         NDArray[] in = new NDArray[inputs.length];
         for (int i = 0; i < in.length; i++) in[i] = inputs[i].data();
         NDArray y;
-        try (var g = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             y = op.forward(ctx, in);
         }
         if (y == null) throw new IllegalStateException("custom op '" + name + "' forward returned null");
         return record(name, y, inputs, g -> {
-            try (var scope = GradMode.noGrad()) {
+            try (var _ = GradMode.noGrad()) {
                 return op.backward(ctx, g);
             }
         });
