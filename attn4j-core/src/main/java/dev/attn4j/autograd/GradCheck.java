@@ -32,7 +32,7 @@ public final class GradCheck {
         List<Tensor> params = new ArrayList<>();
         for (NDArray in : inputs) params.add(Tensor.param(in.to(DType.F64)));
         Tensor out;
-        try (var g = GradMode.enableGrad()) {
+        try (var _ = GradMode.enableGrad()) {
             out = f.apply(params);
         }
         if (out.dtype() != DType.F64) {
@@ -65,7 +65,7 @@ public final class GradCheck {
     }
 
     private static double loss(Function<List<Tensor>, Tensor> f, List<Tensor> params, NDArray weights) {
-        try (var g = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             double[] y = f.apply(params).data().toDoubleArray();
             double[] w = weights.toDoubleArray();
             double s = 0;

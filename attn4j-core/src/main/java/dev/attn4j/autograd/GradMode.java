@@ -2,7 +2,7 @@ package dev.attn4j.autograd;
 
 /**
  * Whether operations on {@link Tensor}s record a graph for backward, per thread. Use
- * {@code try (var g = GradMode.noGrad()) { ... }} to run without recording (inference, optimizer
+ * {@code try (var _ = GradMode.noGrad()) { ... }} to run without recording (inference, optimizer
  * updates); scopes nest, and closing one restores the state before it.
  */
 public final class GradMode {

@@ -175,8 +175,8 @@ final class Ops {
         NDArray xd = x.data();
         int d = x.shape().axis(dim);
         NDArray values = ArrayOps.max(xd, d, keepdim);
-        NDArray idx = ArrayOps.argmax(xd, d, true);
         return record("max", values, new Tensor[] {x}, g -> {
+            NDArray idx = ArrayOps.argmax(xd, d, true); // [..., 1, ...]
             NDArray gk = keepdim ? g : g.unsqueeze(d);
             return new NDArray[] {ArrayOps.scatterAlong(x.shape(), d, idx, gk)};
         });
@@ -327,12 +327,12 @@ final class Ops {
         NDArray[] in = new NDArray[inputs.length];
         for (int i = 0; i < in.length; i++) in[i] = inputs[i].data();
         NDArray y;
-        try (var g = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             y = op.forward(ctx, in);
         }
         if (y == null) throw new IllegalStateException("custom op '" + name + "' forward returned null");
         return record(name, y, inputs, g -> {
-            try (var scope = GradMode.noGrad()) {
+            try (var _ = GradMode.noGrad()) {
                 return op.backward(ctx, g);
             }
         });

@@ -67,10 +67,13 @@ public final class Tensor {
 
     // ================================================================ accessors
 
+    /** The values (shared, not copied). */
     public NDArray data() { return data; }
 
+    /** The shape of the values. */
     public Shape shape() { return data.shape(); }
 
+    /** Size of dimension d (negative counts from the end). */
     public int dim(int d) { return data.dim(d); }
 
     public int rank() { return data.rank(); }
@@ -82,6 +85,7 @@ public final class Tensor {
 
     public DType dtype() { return data.dtype(); }
 
+    /** Whether gradients are computed for this tensor (leaves) or flow through it (computed tensors). */
     public boolean requiresGrad() { return requiresGrad; }
 
     /** Sets whether a leaf requires grad; returns this. Computed tensors cannot be changed. */

@@ -75,12 +75,12 @@ class AutogradSemanticsTest {
     void noGradRecordsNoGraphAndScopesNest() throws Exception {
         Tensor x = Tensor.param(rnd(2, 3));
         assertThat(GradMode.isEnabled()).isTrue();
-        try (var g = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             Tensor y = x.mul(2).add(1).matmul(x.transpose(0, 1));
             assertThat(y.requiresGrad()).isFalse();
             assertThat(y.gradFnName()).isNull();
             assertThat(y.isLeaf()).isTrue();
-            try (var e = GradMode.enableGrad()) {
+            try (var _ = GradMode.enableGrad()) {
                 assertThat(x.mul(2).gradFnName()).isEqualTo("mul_scalar");
             }
             assertThat(GradMode.isEnabled()).isFalse();

@@ -53,6 +53,10 @@ class GradCheckOpsTest {
         gc("mul of views", t -> t.get(0).transpose(0, 1).mul(t.get(1).narrow(1, 1, 4)), rnd(4, 3), rnd(3, 6));
         gc("add expanded", t -> t.get(0).expand(3, 4).add(t.get(1)), rnd(1, 4), rnd(3, 4));
         gc("same tensor twice", t -> t.get(0).mul(t.get(0)).add(t.get(0)), rnd(size(), size()));
+        gc("intermediate used three times", t -> {
+            Tensor h = t.get(0).exp();
+            return h.mul(h).add(h.sum());
+        }, rnd(size(), size()));
     }
 
     @Test

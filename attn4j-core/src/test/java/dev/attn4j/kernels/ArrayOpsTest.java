@@ -472,6 +472,24 @@ class ArrayOpsTest {
     }
 
     @Test
+    void memorySegmentBackedInputsWork() {
+        float[] wv = new float[6 * 5];
+        for (int i = 0; i < wv.length; i++) wv[i] = (float) rng.nextDouble(-1, 1);
+        NDArray seg = NDArray.of(java.lang.foreign.MemorySegment.ofArray(wv.clone()), 6, 5);
+        NDArray heap = NDArray.of(wv, 6, 5);
+        NDArray x = rand(rng, DType.F32, 3, 6);
+        assertClose(tag("matmul with segment"), ArrayOps.matmul(x, seg), Shape.of(3, 5), ArrayOps.matmul(x, heap).toDoubleArray(), 1e-6);
+        assertClose(tag("matmul with transposed segment"), ArrayOps.matmul(seg.transpose(0, 1), x.transpose(0, 1)), Shape.of(5, 3),
+                ArrayOps.matmul(heap.transpose(0, 1), x.transpose(0, 1)).toDoubleArray(), 1e-6);
+        assertClose(tag("add with segment"), ArrayOps.add(seg, heap.select(0, 2)), Shape.of(6, 5),
+                ArrayOps.add(heap, heap.select(0, 2)).toDoubleArray(), 0);
+        NDArray idx = NDArray.of(new float[] {5, 0, 3}, 3);
+        assertClose(tag("embedding from segment"), ArrayOps.embedding(seg, idx), Shape.of(3, 5),
+                ArrayOps.embedding(heap, idx).toDoubleArray(), 0);
+        assertClose(tag("softmax of segment"), ArrayOps.softmax(seg, -1), Shape.of(6, 5), ArrayOps.softmax(heap, -1).toDoubleArray(), 1e-6);
+    }
+
+    @Test
     void addIntoAccumulatesInPlace() {
         NDArray d = rand(rng, DType.F32, 4, 5);
         double[] before = d.toDoubleArray();
