@@ -2,9 +2,7 @@ package dev.attn4j.cli;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import javax.imageio.ImageIO;
 
@@ -96,14 +94,8 @@ final class AttentionHeatmap {
 
     /** Writes {@code img} as PNG to {@code file} (temporary file + rename). */
     static void writePng(BufferedImage img, Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        if (abs.getParent() != null) Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
-            if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        var png = new java.io.ByteArrayOutputStream();
+        if (!ImageIO.write(img, "png", png)) throw new IOException("no PNG writer available");
+        dev.attn4j.io.AtomicFiles.write(file, png.toByteArray());
     }
 }

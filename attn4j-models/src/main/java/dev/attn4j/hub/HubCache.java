@@ -162,9 +162,7 @@ public final class HubCache {
         if (Files.isRegularFile(ref) && Files.readString(ref, StandardCharsets.UTF_8).equals(commit)) {
             return;
         }
-        Path tmp = ref.resolveSibling(ref.getFileName() + ".tmp-" + UUID.randomUUID());
-        Files.writeString(tmp, commit, StandardCharsets.UTF_8);
-        Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.attn4j.io.AtomicFiles.write(ref, commit.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Writes the {@code .no_exist/<commit>/<file>} marker. */

@@ -11,10 +11,8 @@ import dev.attn4j.nn.StateDicts;
 import dev.attn4j.optim.Optimizer;
 import dev.attn4j.tensor.NDArray;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -56,10 +54,10 @@ public final class Checkpoint {
         cfg.put("task", task);
         cfg.set("model", JSON.valueToTree(model.config()));
         cfg.set("train", JSON.valueToTree(train));
-        writeAtomically(dir.resolve(CONFIG), JSON.writeValueAsBytes(cfg));
+        dev.attn4j.io.AtomicFiles.write(dir.resolve(CONFIG), JSON.writeValueAsBytes(cfg));
         StateDicts.save(model.stateDict(), dir.resolve(MODEL), Map.of("format", FORMAT));
         StateDicts.save(optimizer.stateDict(), dir.resolve(OPTIMIZER), Map.of("format", FORMAT));
-        writeAtomically(dir.resolve(TRAINER), JSON.writeValueAsBytes(state));
+        dev.attn4j.io.AtomicFiles.write(dir.resolve(TRAINER), JSON.writeValueAsBytes(state));
     }
 
     /** Reads and checks {@code config.json}. */
@@ -128,23 +126,4 @@ public final class Checkpoint {
         return f;
     }
 
-    /** Writes {@code bytes} to a temporary file beside {@code target} and renames it over the target. */
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {                                                  // temp files start 0600; use the usual 0644
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: keep the default
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
 }

@@ -90,7 +90,7 @@ public final class SafetensorsWriter {
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             moved = true;
-            syncDirectory(dir);
+            dev.attn4j.io.AtomicFiles.syncDirectory(dir);
         } finally {
             if (!moved) {
                 try {
@@ -173,12 +173,4 @@ public final class SafetensorsWriter {
         buf.clear();
     }
 
-    /** Makes the rename durable where the platform allows opening a directory (Linux does). */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // best effort: not possible on every platform
-        }
-    }
 }

@@ -175,14 +175,14 @@ public final class DefaultModel {
                 try {
                     Files.createDirectory(temp);
                     writeModelDirectory(temp, onnx, tokenizerJson, hook);
-                    fsyncDirectory(temp);
+                    dev.attn4j.io.AtomicFiles.syncDirectory(temp);
                     try {
                         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
                     } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
                         if (!isComplete(target)) throw raced;
                         return target; // someone without the lock got there first; ours is removed below
                     }
-                    fsyncDirectory(root);
+                    dev.attn4j.io.AtomicFiles.syncDirectory(root);
                     done = true;
                     return target;
                 } finally {
@@ -328,13 +328,6 @@ public final class DefaultModel {
         hook.fileWritten(name);
     }
 
-    private static void fsyncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException notSupported) {
-            // Some platforms cannot open or sync directories; the rename is still atomic.
-        }
-    }
 
     private static void removeLeftovers(Path root, String dirName) throws IOException {
         String prefix = "." + dirName + ".tmp-";
