@@ -37,6 +37,10 @@ public final class BenchGemmCommand implements Runnable {
     long warmupMs;
     @Option(names = "--min-run-ms", defaultValue = "200", description = "Minimum length of one timed run in ms (default: ${DEFAULT-VALUE}).")
     long minRunMs;
+    @Option(names = "--paced", description = "Before each timed run wait for a line on stdin, and print the run's"
+            + " result as a JSON line at once: lets a driver interleave these runs with another program's"
+            + " (scripts/bench-gemm-vs-openblas.sh), so both see the same machine load.")
+    boolean paced;
 
     @Override
     public void run() {
@@ -69,19 +73,28 @@ public final class BenchGemmCommand implements Runnable {
 
         long warmEnd = System.nanoTime() + warmupMs * 1_000_000L;
         int warmCalls = 0;
-        long warmStart = System.nanoTime();
         do {
             op.run();
             warmCalls++;
         } while (warmCalls < 3 || System.nanoTime() < warmEnd);
-        double secPerCall = (System.nanoTime() - warmStart) / 1e9 / warmCalls;
+        // Calls per timed run from the warm code's speed (the warm-up average includes the
+        // interpreted and C1-compiled first calls, many times slower).
+        long calStart = System.nanoTime();
+        int calCalls = 0;
+        do {
+            op.run();
+            calCalls++;
+        } while (System.nanoTime() - calStart < 100_000_000L);
+        double secPerCall = (System.nanoTime() - calStart) / 1e9 / calCalls;
         int reps = (int) Math.max(1, Math.min(1_000_000, Math.ceil(minRunMs / 1e3 / secPerCall)));
 
         String what = String.format(Locale.ROOT, "gemm%s m=%d n=%d k=%d%s%s threads=%d kernels=%s",
                 batch > 1 ? " batch=" + batch : "", m, n, k, transA ? " transA" : "", transB ? " transB" : "",
                 t, kernels.name());
         double best = 0;
+        var stdin = paced ? new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)) : null;
         for (int r = 0; r < runs; r++) {
+            if (paced && readLine(stdin) == null) break;
             long t0 = System.nanoTime();
             for (int i = 0; i < reps; i++) op.run();
             double sec = (System.nanoTime() - t0) / 1e9;
@@ -89,6 +102,10 @@ public final class BenchGemmCommand implements Runnable {
             best = Math.max(best, gflops);
             System.err.printf(Locale.ROOT, "%s run %d: %d calls in %.3f s, %.3f ms/call, %.2f GFLOP/s%n",
                     what, r + 1, reps, sec, sec * 1e3 / reps, gflops);
+            if (paced) {
+                System.out.printf(Locale.ROOT, "{\"run\":%d,\"gflops\":%.3f}%n", r + 1, gflops);
+                System.out.flush();
+            }
         }
         StringBuilder json = new StringBuilder();
         json.append(String.format(Locale.ROOT, "{\"op\":\"gemm\",\"m\":%d,\"n\":%d,\"k\":%d,\"threads\":%d", m, n, k, t));
@@ -96,6 +113,14 @@ public final class BenchGemmCommand implements Runnable {
         json.append(String.format(Locale.ROOT, ",\"gflops\":%.3f}", best));
         System.out.println(json);
         System.out.flush();
+    }
+
+    private static String readLine(java.io.BufferedReader in) {
+        try {
+            return in.readLine();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading the pacing line from stdin", e);
+        }
     }
 
     private static float[] randoms(SplittableRandom rnd, int n) {

@@ -70,6 +70,23 @@ class BenchGemmCommandTest {
     }
 
     @Test
+    void pacedRunsOnePerStdinLineAndStopsAtEndOfInput() {
+        java.io.InputStream oldIn = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("\n\n".getBytes(StandardCharsets.UTF_8)));
+            Run r = run(args("bench", "gemm", "--m", "16", "--n", "16", "--k", "16", "--threads", "1", "--paced"));
+            assertThat(r.exit()).as(r.err()).isZero();
+            var lines = r.out().strip().split("\\R");
+            assertThat(lines).hasSize(3);   // two paced runs (runs = 3, but only two lines to read), then the summary
+            assertThat(lines[0]).matches("\\{\"run\":1,\"gflops\":[0-9.]+}");
+            assertThat(lines[1]).matches("\\{\"run\":2,\"gflops\":[0-9.]+}");
+            assertThat(JSON.matcher(lines[2]).matches()).as(lines[2]).isTrue();
+        } finally {
+            System.setIn(oldIn);
+        }
+    }
+
+    @Test
     void batchedAndTransposed() {
         Run r = run(args("bench", "gemm", "--m", "8", "--n", "16", "--k", "4", "--batch", "3", "--trans-a", "--trans-b"));
         assertThat(r.exit()).as(r.err()).isZero();
