@@ -200,10 +200,9 @@ public final class EmbedBench {
                 String name = b + "x" + t;
                 if (!o.cases().contains(shape[0] + "x" + shape[1])) continue;
                 caseNames.add(name);
-                Measurement a = measure(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids), 3,
-                        (long) b * t, b, o.seconds());
-                Measurement r = measure(name, ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3,
-                        (long) b * t, b, o.seconds());
+                Measurement[] ar = measurePair(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids),
+                        ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3, (long) b * t, b, o.seconds());
+                Measurement a = ar[0], r = ar[1];
                 results.add(a);
                 results.add(r);
                 maxDiffs.add(maxAbsDiff(a.output(), r.output()));
@@ -220,10 +219,9 @@ public final class EmbedBench {
             caseNames.add(e2e);
             // Warm up on a slice (a full pass is long); one measured pass of all sentences is enough.
             List<String> warm = texts.subList(0, Math.min(texts.size(), 2 * o.batch()));
-            Measurement a = measure(e2e, attn4j.name(), () -> attn4j.embedTexts(texts), () -> attn4j.embedTexts(warm),
-                    1, tokens, texts.size(), o.seconds());
-            Measurement r = measure(e2e, ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm),
-                    1, tokens, texts.size(), o.seconds());
+            Measurement[] ar = measurePair(e2e, attn4j.name(), () -> attn4j.embedTexts(texts), () -> attn4j.embedTexts(warm),
+                    ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm), 1, tokens, texts.size(), o.seconds());
+            Measurement a = ar[0], r = ar[1];
             progress(a, r);
             results.add(a);
             results.add(r);
@@ -269,33 +267,48 @@ public final class EmbedBench {
     }
 
     /**
-     * Median seconds per run of {@code work}, after {@code warmup} ran once (twice when that was
-     * quick), over at least {@code minRuns} runs and {@code seconds} of measuring; when one warm-up
-     * run alone takes longer than {@code seconds}, one measured run is enough. Keeps the last
-     * run's output in {@link Measurement#output()}.
+     * Median seconds per run of two engines' {@code work}, measured in alternation (one run of the
+     * first, one of the second, and so on), so that both see the same drift in machine speed; a
+     * shared VM's speed wanders by tens of percent over seconds. Each engine first runs its
+     * {@code warmup} once (twice when that was quick). Runs go on for at least {@code minRuns}
+     * pairs and {@code seconds} per engine (about 2 x seconds in all); when one warm-up run alone
+     * takes longer than {@code seconds}, one pair is enough. Keeps each engine's last output.
      */
-    static Measurement measure(String caseName, String engine, Supplier<List<float[]>> work, Runnable warmup, int minRuns,
-                               long tokens, int sentences, double seconds) {
+    static Measurement[] measurePair(String caseName, String engineA, Supplier<List<float[]>> workA, Runnable warmupA,
+                                     String engineB, Supplier<List<float[]>> workB, Runnable warmupB, int minRuns,
+                                     long tokens, int sentences, double seconds) {
+        double warmA = warm(warmupA, seconds), warmB = warm(warmupB, seconds);
+        if (Math.max(warmA, warmB) > seconds) minRuns = 1;
+        List<Double> timesA = new ArrayList<>(), timesB = new ArrayList<>();
+        List<float[]> lastA = null, lastB = null;
+        long end = System.nanoTime() + (long) (2 * seconds * 1e9);
+        while (timesA.size() < minRuns || System.nanoTime() < end) {
+            long t0 = System.nanoTime();
+            lastA = workA.get();
+            long t1 = System.nanoTime();
+            lastB = workB.get();
+            long t2 = System.nanoTime();
+            timesA.add((t1 - t0) / 1e9);
+            timesB.add((t2 - t1) / 1e9);
+        }
+        return new Measurement[] {
+                new Measurement(caseName, engineA, timesA.size(), median(timesA), tokens, sentences, lastA),
+                new Measurement(caseName, engineB, timesB.size(), median(timesB), tokens, sentences, lastB)};
+    }
+
+    /** Runs warmup once, and once more when that took under half of {@code seconds}; returns the first run's seconds. */
+    private static double warm(Runnable warmup, double seconds) {
         long w0 = System.nanoTime();
         warmup.run();
         double warmSeconds = (System.nanoTime() - w0) / 1e9;
-        if (warmSeconds > seconds) {
-            minRuns = 1;
-        } else if (warmSeconds < seconds / 2) {
-            warmup.run();
-        }
-        List<Double> times = new ArrayList<>();
-        List<float[]> last = null;
-        long end = System.nanoTime() + (long) (seconds * 1e9);
-        while (times.size() < minRuns || System.nanoTime() < end) {
-            long t0 = System.nanoTime();
-            last = work.get();
-            times.add((System.nanoTime() - t0) / 1e9);
-        }
+        if (warmSeconds < seconds / 2) warmup.run();
+        return warmSeconds;
+    }
+
+    private static double median(List<Double> times) {
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        return new Measurement(caseName, engine, sorted.length, median, tokens, sentences, last);
     }
 
     /** {@code b} sequences of {@code t} ids: [CLS], random word pieces, [SEP] (BERT ids 101/102, 999+ words). */

@@ -52,16 +52,29 @@ class EmbedBenchTest {
     }
 
     @Test
-    void measureRunsAtLeastTheMinimum() {
-        int[] calls = new int[2];
-        EmbedBench.Measurement m = EmbedBench.measure("c", "e", () -> {
-            calls[0]++;
-            return List.of(new float[] {calls[0]});
-        }, () -> calls[1]++, 4, 100, 2, 0.05);
-        assertThat(m.output().getFirst()[0]).isEqualTo(calls[0]);
-        assertThat(m.runs()).isGreaterThanOrEqualTo(4).isEqualTo(calls[0]);
-        assertThat(calls[1]).isBetween(1, 2);
-        assertThat(m.tokensPerSecond()).isEqualTo(100 / m.secondsPerRun());
+    void measurePairAlternatesAndRunsAtLeastTheMinimum() {
+        StringBuilder order = new StringBuilder();
+        int[] warmups = new int[2];
+        EmbedBench.Measurement[] m = EmbedBench.measurePair("c",
+                "a", () -> {
+                    order.append('a');
+                    return List.of(new float[] {order.length()});
+                }, () -> warmups[0]++,
+                "b", () -> {
+                    order.append('b');
+                    return List.of(new float[] {-order.length()});
+                }, () -> warmups[1]++, 4, 100, 2, 0.05);
+        assertThat(order.toString()).matches("(ab)+");
+        int pairs = order.length() / 2;
+        assertThat(m[0].runs()).isGreaterThanOrEqualTo(4).isEqualTo(pairs);
+        assertThat(m[1].runs()).isEqualTo(pairs);
+        assertThat(m[0].engine()).isEqualTo("a");
+        assertThat(m[1].engine()).isEqualTo("b");
+        assertThat(m[0].output().getFirst()[0]).isEqualTo(2 * pairs - 1);   // each keeps its own last output
+        assertThat(m[1].output().getFirst()[0]).isEqualTo(-2 * pairs);
+        assertThat(warmups[0]).isBetween(1, 2);
+        assertThat(warmups[1]).isBetween(1, 2);
+        assertThat(m[0].tokensPerSecond()).isEqualTo(100 / m[0].secondsPerRun());
     }
 
     @Test
