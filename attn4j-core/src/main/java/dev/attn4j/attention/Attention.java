@@ -138,6 +138,12 @@ public final class Attention {
         Tensor qE = expandTo(q, concat(batch, L, q.dim(-1)));                          // [batch..., L, E]
         Tensor kE = expandTo(k, concat(kvBatch, S, k.dim(-1)));                        // [kvBatch..., S, E]
         Tensor vE = expandTo(v, concat(kvBatch, S, v.dim(-1)));                        // [kvBatch..., S, Ev]
+        FusedAttention op = fusedOp(mask, scale, L, S, dt, blockQ, blockK);
+        return Tensor.apply("scaledDotProductAttention[fused]", op, qE, kE, vE);       // [batch..., L, Ev]
+    }
+
+    /** The fused kernel for {@code mask}'s parts: dense masks become additive biases, causal parts flags. */
+    private static FusedAttention fusedOp(AttentionMask mask, double scale, int L, int S, DType dt, int blockQ, int blockK) {
         boolean topLeft = false, bottomRight = false;
         List<NDArray> biases = new ArrayList<>();
         for (AttentionMask.Part part : mask.parts()) {
@@ -154,7 +160,35 @@ public final class Attention {
             else bottomRight = false;
         }
         FusedAttention op = new FusedAttention(scale, topLeft || bottomRight, bottomRight, biases, blockQ, blockK);
-        return Tensor.apply("scaledDotProductAttention[fused]", op, qE, kE, vE);       // [batch..., L, Ev]
+        return op;
+    }
+
+    /**
+     * Inference-only scaled dot-product attention, {@code softmax(Q K^T * scale + mask) V}, written
+     * into {@code out} with no autograd record and no [L, S] score matrix (the fused kernel).
+     * q [B, H, L, E], k [B, H, S, E], v [B, H, S, Ev] and out [B, H, L, Ev] may be any views over
+     * heap arrays with unit last stride, such as heads interleaved in [B, L, H * E] projections
+     * ({@code x.view(B, L, H, E).permute(0, 2, 1, 3)}), so no head split or merge is copied.
+     * {@code keyPadding}: a [B, S] mask as for {@link SdpaOptions#keyPaddingMask}, or
+     * {@link AttentionMask#none()}. A query row whose keys are all masked gets output 0.
+     */
+    public static void scaledDotProductInto(NDArray q, NDArray k, NDArray v, AttentionMask keyPadding, double scale,
+                                            NDArray out) {
+        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || out.rank() != 4) {
+            throw new IllegalArgumentException("scaledDotProductInto: q, k, v and out must be [B, H, L|S, E], got " + q.shape()
+                    + ", " + k.shape() + ", " + v.shape() + ", " + out.shape());
+        }
+        if (k.dim(0) != q.dim(0) || k.dim(1) != q.dim(1) || !k.shape().equals(Shape.of(k.dim(0), k.dim(1), v.dim(2), q.dim(3)))
+                || v.dim(0) != q.dim(0) || v.dim(1) != q.dim(1)) {
+            throw new IllegalArgumentException("scaledDotProductInto: shapes do not fit: q " + q.shape() + ", k " + k.shape()
+                    + ", v " + v.shape());
+        }
+        int L = q.dim(2), S = k.dim(2);
+        AttentionMask mask = keyPadding.isEmpty() ? keyPadding : keyPadding.asKeyPadding(4);
+        Shape scores = Shape.of(q.dim(0), q.dim(1), L, S);
+        mask.checkFits("key padding mask [B, S]", scores);
+        fusedOp(mask, scale, L, S, q.dtype(), FusedAttention.DEFAULT_BLOCK_Q, FusedAttention.DEFAULT_BLOCK_K)
+                .runInto(q, k, v, out);
     }
 
     private static AttentionResult reference(Tensor q, Tensor k, Tensor v, int group, AttentionMask mask, double scale,

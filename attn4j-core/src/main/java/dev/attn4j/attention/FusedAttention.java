@@ -210,8 +210,35 @@ final class FusedAttention implements CustomOp {
         int[] outDims = qa.shape().toArray();
         outDims[outDims.length - 1] = p.Ev;
         NDArray out = NDArray.zeros(qa.dtype(), Shape.of(outDims));
-        Object o = heapArray(out);
         double[] lse = new double[p.nq * p.L];
+        compute(p, operand(out), lse);
+        int[] lseDims = Arrays.copyOf(outDims, outDims.length - 1);
+        return new Result(out, NDArray.of(lse, lseDims));
+    }
+
+    /**
+     * Inference only: writes the output into {@code out} [batch..., L, Ev], a heap view with unit
+     * last stride and rows at least Ev apart (for instance heads interleaved in a [B, L, H * Ev]
+     * buffer), and keeps no log-sum-exp.
+     */
+    void runInto(NDArray qa, NDArray ka, NDArray va, NDArray out) {
+        Plan p = new Plan(qa, ka, va);
+        int[] outDims = qa.shape().toArray();
+        outDims[outDims.length - 1] = p.Ev;
+        if (!out.shape().equals(Shape.of(outDims)) || out.dtype() != qa.dtype()) {
+            throw new IllegalArgumentException("fused attention: output " + out.shape() + " " + out.dtype() + " should be "
+                    + Shape.of(outDims) + " " + qa.dtype());
+        }
+        if (kernelLayout(out) != out) {
+            throw new IllegalArgumentException("fused attention: output view needs heap storage, unit last stride and rows"
+                    + " at least " + p.Ev + " apart, got strides " + Arrays.toString(out.strides()));
+        }
+        compute(p, operand(out), null);
+    }
+
+    /** The forward loops: output rows through {@code out}'s offsets and row stride; lse may be null. */
+    private void compute(Plan p, Operand out, double[] lse) {
+        Object o = out.data;
         int qBlocks = (p.L + blockQ - 1) / blockQ;
         TileOps ops = p.ops;
         int bqMax = Math.min(blockQ, Math.max(p.L, 1)), bkMax = Math.min(blockK, Math.max(p.S, 1));
@@ -241,18 +268,17 @@ final class FusedAttention implements CustomOp {
                 ops.gemm(false, false, bq, p.Ev, bk, 1, s, 0, bk, p.v.data, p.v.offs[nkv] + kb * p.v.rowStride,
                         p.v.rowStride, 1, acc, 0, p.Ev);                             // acc [bq, Ev] += P V
             }
-            int outOff = (n * p.L + i0) * p.Ev;
+            int outOff = out.offs[n] + i0 * out.rowStride;
             for (int rr = 0; rr < bq; rr++) {
                 if (m[rr] == Double.NEGATIVE_INFINITY) {                           // every key masked: output 0
-                    lse[n * p.L + i0 + rr] = Double.NEGATIVE_INFINITY;
+                    ops.fill(o, outOff + rr * out.rowStride, p.Ev, 0);
+                    if (lse != null) lse[n * p.L + i0 + rr] = Double.NEGATIVE_INFINITY;
                 } else {
-                    ops.scaleInto(acc, rr * p.Ev, o, outOff + rr * p.Ev, p.Ev, 1 / l[rr]);
-                    lse[n * p.L + i0 + rr] = m[rr] + Math.log(l[rr]);
+                    ops.scaleInto(acc, rr * p.Ev, o, outOff + rr * out.rowStride, p.Ev, 1 / l[rr]);
+                    if (lse != null) lse[n * p.L + i0 + rr] = m[rr] + Math.log(l[rr]);
                 }
             }
         });
-        int[] lseDims = Arrays.copyOf(outDims, outDims.length - 1);
-        return new Result(out, NDArray.of(lse, lseDims));
     }
 
     @Override

@@ -61,6 +61,8 @@ final class SimdGemm {
         float[] b = new float[0];
         float[] row = new float[0];
         float[] acc = new float[0];
+        /** B^T for the direct path (see direct). */
+        float[] bt = new float[0];
         float[] shared = new float[0];
         final float[] tile = new float[MR * NR];
         /** Gather offsets {0, lda, ..., 7 lda} for packing A, for the lda in {@link #gatherLd}. */
@@ -132,16 +134,30 @@ final class SimdGemm {
             if (buf.shared.length < packedSize) buf.shared = new float[(int) packedSize];
             float[] packed = buf.shared;
             int units = transB ? n : k;
-            Parallel.forRange(units, Math.max(16, units / (4 * threads)), (from, to) ->
-                    packAllB(transB, b, bOff, ldb, k, n, packed, from, to));
-            if (transB) zeroPackedPadding(k, n, packed);
-            // Several slabs per thread, handed out as threads ask for them: a thread slowed by
+            // One parallel region: each thread claims shares of B to pack until none are left,
+            // waits until every claimed share is packed (a share is only claimed by a running
+            // thread, so this cannot wait on a thread that has not started), then claims row slabs
+            // of C. Several slabs per thread, handed out as threads ask for them: a thread slowed by
             // other processes on its core then takes fewer, instead of holding up the whole call.
+            int shares = Math.min(units, 4 * threads);
             int chunk = roundUp(Math.max(ROWS_PER_SLAB, (m + 4 * threads - 1) / (4 * threads)), MR);
             int parts = (m + chunk - 1) / chunk;
-            var next = new java.util.concurrent.atomic.AtomicInteger();
-            Parallel.forRange(Math.min(threads, parts), 1, (from, to) -> {
-                for (int t; (t = next.getAndIncrement()) < parts; ) {
+            var nextShare = new java.util.concurrent.atomic.AtomicInteger();
+            var sharesDone = new java.util.concurrent.atomic.AtomicInteger();
+            var nextSlab = new java.util.concurrent.atomic.AtomicInteger();
+            boolean zeroPadding = transB;
+            Parallel.forRange(threads, 1, (from, to) -> {
+                for (int s; (s = nextShare.getAndIncrement()) < shares; ) {
+                    try {
+                        packAllB(transB, b, bOff, ldb, k, n, packed, (int) ((long) units * s / shares),
+                                (int) ((long) units * (s + 1) / shares));
+                        if (zeroPadding && s == shares - 1) zeroPackedPadding(k, n, packed);
+                    } finally {
+                        sharesDone.incrementAndGet();     // even on failure: no one may spin forever
+                    }
+                }
+                while (sharesDone.get() < shares) Thread.onSpinWait();
+                for (int t; (t = nextSlab.getAndIncrement()) < parts; ) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
                             b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed);
@@ -222,6 +238,21 @@ final class SimdGemm {
         if (buf.row.length < k) buf.row = new float[k];
         if (buf.acc.length < n) buf.acc = new float[n];
         float[] row = buf.row, acc = buf.acc;
+        if (transB && m > 1) {
+            // B stored [n, k]: one dot product (with a lane reduction) per element of C is slow for
+            // short k (attention scores: k = 32). Transposed once into [k, n], every row of C is
+            // k axpys instead; the copy costs n k moves against m n k multiply-adds.
+            if (buf.bt.length < k * n) buf.bt = new float[k * n];
+            float[] bt = buf.bt;
+            for (int j = 0; j < n; j++) {
+                int src = bOff + j * ldb;
+                for (int p = 0; p < k; p++) bt[p * n + j] = b[src + p];
+            }
+            b = bt;
+            bOff = 0;
+            ldb = n;
+            transB = false;
+        }
         for (int i = 0; i < m; i++) {
             // row = op(A)[i, :]   [k]
             if (transA) {

@@ -7,12 +7,15 @@ import dev.attn4j.models.Params;
 import dev.attn4j.nn.Linear;
 import dev.attn4j.nn.Module;
 import dev.attn4j.nn.ModuleList;
+import dev.attn4j.tensor.NDArray;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * BERT, RoBERTa, XLM-RoBERTa and CamemBERT encoders with transformers' key names
@@ -85,10 +88,14 @@ public final class BertModel extends EncoderModel {
         return pooler != null;
     }
 
+    /** A workspace left by the last inference call (see {@link BertInference}); null while one is in use. */
+    private final AtomicReference<BertInference.Workspace> idleWorkspace = new AtomicReference<>();
+
     @Override
     public EncoderOutput forward(EncoderInput in, boolean outputHiddenStates, boolean outputAttentions) {
         AttentionMask keyPadding = keyPaddingMask(in);                             // [B, S] additive
         Tensor x = embeddings.forward(in);                                         // [B, T, C]
+        if (!outputAttentions && BertInference.applies(this)) return forwardInference(x, keyPadding, outputHiddenStates);
         List<Tensor> hidden = outputHiddenStates ? new ArrayList<>() : null;
         List<Tensor> weights = outputAttentions ? new ArrayList<>() : null;
         for (BertLayer layer : encoder.layer) {
@@ -100,5 +107,25 @@ public final class BertModel extends EncoderModel {
         if (hidden != null) hidden.add(x);
         Tensor pooled = pooler == null ? null : pooler.forward(x);                 // [B, C]
         return new EncoderOutput(x, pooled, hidden, weights);
+    }
+
+    /** The encoder on reused buffers (no autograd, eval mode): {@link BertInference}. */
+    private EncoderOutput forwardInference(Tensor embedded, AttentionMask keyPadding, boolean outputHiddenStates) {
+        int b = embedded.dim(0), t = embedded.dim(1), c = embedded.dim(2);
+        BertInference.Workspace ws = idleWorkspace.getAndSet(null);                // concurrent callers each get their own
+        if (ws == null) ws = new BertInference.Workspace();
+        try {
+            ws.ensure(b * t, c, config().intermediateSize());
+            NDArray e = embedded.data().contiguous();                              // [B, T, C]
+            System.arraycopy(e.floatArray(), e.offset(), ws.x, 0, b * t * c);
+            List<Tensor> hidden = outputHiddenStates ? new ArrayList<>() : null;
+            if (hidden != null) hidden.add(embedded);
+            BertInference.encode(config(), encoder.layer, b, t, keyPadding, ws, hidden);
+            Tensor x = Tensor.of(NDArray.of(Arrays.copyOf(ws.x, b * t * c), b, t, c));  // [B, T, C]
+            Tensor pooled = pooler == null ? null : pooler.forward(x);             // [B, C]
+            return new EncoderOutput(x, pooled, hidden, null);
+        } finally {
+            idleWorkspace.set(ws);
+        }
     }
 }

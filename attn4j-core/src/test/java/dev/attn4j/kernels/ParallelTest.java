@@ -1,0 +1,83 @@
+package dev.attn4j.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link Parallel#forRange}: every index once, the caller taking part, failures reaching the caller. */
+class ParallelTest {
+    final int threadsBefore = Parallel.threads();
+
+    @AfterEach
+    void restore() {
+        Parallel.setThreads(threadsBefore);
+    }
+
+    @Test
+    void coversEveryIndexOnceAndTheCallerRunsAChunk() {
+        Parallel.setThreads(3);
+        for (int n : new int[] {0, 1, 2, 3, 7, 100, 1001}) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+            Set<Thread> ran = ConcurrentHashMap.newKeySet();
+            Parallel.forRange(n, 1, (from, to) -> {
+                ran.add(Thread.currentThread());
+                for (int i = from; i < to; i++) hits.incrementAndGet(i);
+            });
+            for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("n=%d index %d", n, i).isEqualTo(1);
+            if (n > 0) assertThat(ran).as("n=%d", n).contains(Thread.currentThread());
+        }
+    }
+
+    @Test
+    void nestedCallsRunInline() {
+        Parallel.setThreads(2);
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        Parallel.forRange(8, 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int outer = i;
+                Parallel.forRange(8, 1, (f2, t2) -> {
+                    for (int j = f2; j < t2; j++) hits.incrementAndGet(outer * 8 + j);
+                });
+            }
+        });
+        for (int i = 0; i < 64; i++) assertThat(hits.get(i)).isEqualTo(1);
+    }
+
+    @Test
+    void fromAnotherForkJoinPool() throws Exception {
+        Parallel.setThreads(2);
+        AtomicIntegerArray hits = new AtomicIntegerArray(50);
+        ForkJoinPool other = new ForkJoinPool(2);
+        try {
+            other.submit(() -> Parallel.forRange(50, 1, (from, to) -> {
+                for (int i = from; i < to; i++) hits.incrementAndGet(i);
+            })).get();
+        } finally {
+            other.shutdown();
+        }
+        for (int i = 0; i < 50; i++) assertThat(hits.get(i)).isEqualTo(1);
+    }
+
+    @Test
+    void failuresInTheCallersChunkOrAPoolChunkReachTheCaller() {
+        Parallel.setThreads(2);
+        assertThatThrownBy(() -> Parallel.forRange(10, 1, (from, to) -> {
+            if (from == 0) throw new IllegalStateException("caller chunk " + from);
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("caller chunk 0");
+        assertThatThrownBy(() -> Parallel.forRange(10, 1, (from, to) -> {
+            if (from > 0) throw new IllegalArgumentException("pool chunk " + from);
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pool chunk 5");
+        // The pool is still usable afterwards.
+        AtomicIntegerArray hits = new AtomicIntegerArray(10);
+        Parallel.forRange(10, 1, (from, to) -> {
+            for (int i = from; i < to; i++) hits.incrementAndGet(i);
+        });
+        for (int i = 0; i < 10; i++) assertThat(hits.get(i)).isEqualTo(1);
+    }
+}

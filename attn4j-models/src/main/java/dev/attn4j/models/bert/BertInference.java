@@ -1,0 +1,201 @@
+package dev.attn4j.models.bert;
+
+import dev.attn4j.attention.Attention;
+import dev.attn4j.attention.AttentionMask;
+import dev.attn4j.autograd.GradMode;
+import dev.attn4j.autograd.Tensor;
+import dev.attn4j.kernels.BinaryOp;
+import dev.attn4j.kernels.Kernels;
+import dev.attn4j.kernels.Parallel;
+import dev.attn4j.kernels.UnaryOp;
+import dev.attn4j.nn.LayerNorm;
+import dev.attn4j.nn.Linear;
+import dev.attn4j.tensor.DType;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Shape;
+import dev.attn4j.tensor.Storage;
+
+import java.util.List;
+
+/**
+ * The encoder layers of a BERT-type model for inference (no gradient recording, eval mode) on
+ * buffers reused from layer to layer and from call to call. Per layer:
+ * <pre>
+ *   qkv[N, 3C]  = x Wq^T + bq | x Wk^T + bk | x Wv^T + bv   three GEMMs into one buffer
+ *   ctx[N, C]   = attention(heads of qkv read in place)      fused kernel, heads written interleaved
+ *   h[N, C]     = LayerNorm(x + ctx Wo^T + bo)               bias and residual put in C before the GEMM
+ *   inter[N, I] = act(h W1^T + b1)                           activation in place
+ *   x[N, C]     = LayerNorm(h + inter W2^T + b2)
+ * </pre>
+ * with N = B T rows. The arithmetic is {@link BertLayer#forward}'s (same products and sums; the
+ * LayerNorm statistics in float instead of double); what goes away is one fresh array per op (a
+ * 32 x 256 batch allocated ~70 MB per layer there, each page of it zeroed and faulted in), the
+ * head split and merge copies, and a pass over memory per bias, residual and activation.
+ */
+final class BertInference {
+    private BertInference() {
+    }
+
+    /** Buffers of one forward, grown on demand. One caller at a time (see {@link BertModel}). */
+    static final class Workspace {
+        float[] x = new float[0], qkv = new float[0], ctx = new float[0], h = new float[0], inter = new float[0];
+
+        void ensure(int rows, int hidden, int intermediate) {
+            int nc = Math.multiplyExact(rows, hidden);
+            if (x.length < nc) {
+                x = new float[nc];
+                ctx = new float[nc];
+                h = new float[nc];
+                qkv = new float[Math.multiplyExact(nc, 3)];
+            }
+            int ni = Math.multiplyExact(rows, intermediate);
+            if (inter.length < ni) inter = new float[ni];
+        }
+    }
+
+    /**
+     * Whether the fast path computes what {@link BertLayer#forward} would: no gradients recorded,
+     * eval mode, F32 weights, an activation the kernels have.
+     */
+    static boolean applies(BertModel model) {
+        if (GradMode.isEnabled() || model.isTraining()) return false;
+        if (activation(model.config().hiddenAct()) == null) return false;
+        for (BertLayer layer : model.encoder.layer) {
+            BertSelfAttention sa = layer.attention.self;
+            for (Linear lin : List.of(sa.query, sa.key, sa.value, layer.attention.output.dense, layer.intermediate.dense,
+                    layer.output.dense)) {
+                if (!isF32(lin.weight) || (lin.bias != null && !isF32(lin.bias))) return false;
+            }
+            for (LayerNorm ln : List.of(layer.attention.output.layerNorm, layer.output.layerNorm)) {
+                if (ln.normalizedShape.length != 1 || (ln.weight != null && !isF32(ln.weight))
+                        || (ln.bias != null && !isF32(ln.bias))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean isF32(Tensor t) {
+        return t.dtype() == DType.F32;
+    }
+
+    /** The kernels' op for a {@code hidden_act}, or null when there is none (the module path handles it). */
+    static UnaryOp activation(String hiddenAct) {
+        return switch (hiddenAct) {
+            case "gelu" -> UnaryOp.GELU_ERF;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_tanh" -> UnaryOp.GELU_TANH;
+            case "relu" -> UnaryOp.RELU;
+            case "silu", "swish" -> UnaryOp.SILU;
+            default -> null;
+        };
+    }
+
+    /**
+     * Runs {@code layers} on {@code ws.x} [B * T, C] in place (the result is left in ws.x). When
+     * {@code hidden} is not null, a copy of each layer's output [B, T, C] is added to it.
+     */
+    static void encode(BertConfig config, Iterable<BertLayer> layers, int b, int t, AttentionMask keyPadding, Workspace ws,
+                       List<Tensor> hidden) {
+        int n = b * t, c = config.hiddenSize(), inter = config.intermediateSize();
+        int heads = config.numAttentionHeads(), d = c / heads;
+        UnaryOp act = activation(config.hiddenAct());
+        ws.ensure(n, c, inter);
+        Storage qkvStore = new Storage.Floats(ws.qkv), ctxStore = new Storage.Floats(ws.ctx);
+        Shape headShape = Shape.of(b, heads, t, d);
+        NDArray q = NDArray.of(qkvStore, 0, headShape, new int[] {t * 3 * c, d, 3 * c, 1});     // [B, H, T, D] in [B, T, 3C]
+        NDArray k = NDArray.of(qkvStore, c, headShape, new int[] {t * 3 * c, d, 3 * c, 1});
+        NDArray v = NDArray.of(qkvStore, 2 * c, headShape, new int[] {t * 3 * c, d, 3 * c, 1});
+        NDArray ctx = NDArray.of(ctxStore, 0, headShape, new int[] {t * c, d, c, 1});           // [B, H, T, D] in [B, T, C]
+        double scale = 1 / Math.sqrt(d);
+        for (BertLayer layer : layers) {
+            BertSelfAttention sa = layer.attention.self;
+            project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null);                                  // [N, 3C]
+            project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null);
+            project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null);
+            Attention.scaledDotProductInto(q, k, v, keyPadding, scale, ctx);                      // [N, C]
+            project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x);                   // x + ctx Wo^T + bo
+            layerNorm(ws.h, n, layer.attention.output.layerNorm);                                 // h [N, C]
+            project(ws.h, n, layer.intermediate.dense, ws.inter, 0, inter, null);                 // [N, I]
+            activate(ws.inter, n * inter, act);
+            project(ws.inter, n, layer.output.dense, ws.x, 0, c, ws.h);                           // h + inter W2^T + b2
+            layerNorm(ws.x, n, layer.output.layerNorm);                                           // x [N, C]
+            if (hidden != null) hidden.add(Tensor.of(NDArray.of(java.util.Arrays.copyOf(ws.x, n * c), b, t, c)));
+        }
+    }
+
+    /** Row grain for the elementwise passes: about 16K elements per task. */
+    private static int grain(int rowLength) {
+        return Math.max(1, (1 << 14) / Math.max(1, rowLength));
+    }
+
+    /**
+     * out[r, outOff : outOff + F] = in[r, :] W^T + bias (+ residual[r, :]) for r < rows, where
+     * {@code lin} maps K -> F, in is [rows, K] and out has row stride ldo. Bias and residual are
+     * written first and the GEMM adds to them (beta = 1).
+     */
+    static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual) {
+        int f = lin.outFeatures, kIn = lin.inFeatures;
+        Vec bias = lin.bias == null ? null : Vec.of(lin.bias.data());
+        Kernels kern = Kernels.get();
+        boolean prefilled = bias != null || residual != null;
+        if (prefilled) {
+            Parallel.forRange(rows, grain(f), (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    int o = outOff + r * ldo;
+                    if (residual == null) System.arraycopy(bias.a, bias.off, out, o, f);
+                    else if (bias == null) System.arraycopy(residual, r * f, out, o, f);
+                    else kern.binary(BinaryOp.ADD, residual, r * f, bias.a, bias.off, out, o, f);
+                }
+            });
+        }
+        NDArray w = lin.weight.data();                                                      // [F, K]
+        boolean wIsTransposedView = w.stride(0) == 1 && w.stride(1) == f;                   // [K, F] row-major underneath
+        if (!(w.storage() instanceof Storage.Floats) || !(wIsTransposedView || (w.stride(1) == 1 && w.stride(0) == kIn))) {
+            w = w.contiguous();
+            wIsTransposedView = false;
+        }
+        kern.gemm(false, !wIsTransposedView, rows, f, kIn, 1f, in, 0, kIn, w.floatArray(), w.offset(),
+                wIsTransposedView ? f : kIn, prefilled ? 1f : 0f, out, outOff, ldo);
+    }
+
+    /** Row-wise LayerNorm of x [rows, C] in place, statistics in float (biased variance, as torch). */
+    static void layerNorm(float[] x, int rows, LayerNorm ln) {
+        int len = ln.normalizedShape[0];
+        Vec gamma = ln.weight == null ? null : Vec.of(ln.weight.data());
+        Vec beta = ln.bias == null ? null : Vec.of(ln.bias.data());
+        float eps = (float) ln.eps;
+        Kernels kern = Kernels.get();
+        Parallel.forRange(rows, grain(len), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * len;
+                float mean = kern.sum(x, o, len) / len;
+                kern.binaryScalar(BinaryOp.SUB, x, o, mean, x, o, len);
+                float var = kern.dot(x, o, x, o, len) / len;
+                float rstd = (float) (1 / Math.sqrt(var + eps));
+                kern.binaryScalar(BinaryOp.MUL, x, o, rstd, x, o, len);
+                if (gamma != null) kern.binary(BinaryOp.MUL, x, o, gamma.a, gamma.off, x, o, len);
+                if (beta != null) kern.binary(BinaryOp.ADD, x, o, beta.a, beta.off, x, o, len);
+            }
+        });
+    }
+
+    private static void activate(float[] x, int n, UnaryOp act) {
+        Kernels kern = Kernels.get();
+        int chunk = 1 << 14;
+        Parallel.forRange((n + chunk - 1) / chunk, 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int o = i * chunk, len = Math.min(chunk, n - o);
+                kern.unary(act, x, o, x, o, len);
+            }
+        });
+    }
+
+    /** A contiguous F32 vector on the heap: the parameter's own array when it is one, else a copy. */
+    private record Vec(float[] a, int off) {
+        static Vec of(NDArray p) {
+            NDArray c = p.storage() instanceof Storage.Floats && (p.dim(0) <= 1 || p.stride(0) == 1) ? p : p.to(DType.F32).contiguous();
+            return new Vec(c.floatArray(), c.offset());
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.attn4j.models.bert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.attn4j.autograd.GradMode;
+import dev.attn4j.autograd.Tensor;
+import dev.attn4j.kernels.Parallel;
+import dev.attn4j.tensor.NDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The inference path ({@link BertInference}: reused buffers, fused bias / residual / activation
+ * passes, attention on heads in place) against the module path ({@link BertLayer#forward}) of
+ * the same model, which the float64 reference in {@link BertModelTest} already pins down.
+ */
+class BertInferenceTest {
+    private final long seed = Long.getLong("attn4j.seed", System.nanoTime());
+    private final SplittableRandom rng = new SplittableRandom(seed);
+
+    /** Odd sizes that leave SIMD tails and GEMM edge tiles everywhere: C = 52 (4 heads of 13), I = 97. */
+    static BertConfig wider(String act) {
+        return new BertConfig("bert", 57, 52, 3, 4, 97, act, 0.1, 0.1, 70, 2, 1e-12, 0, 0.5);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gelu", "gelu_new", "relu"})
+    void matchesTheModulePathWithPaddingAndHiddenStates(String act) {
+        BertConfig c = wider(act);
+        BertModel m = BertModel.random(c, rng);
+        m.eval();
+        EncoderInput in = TinyEncoders.batch(rng, c, new int[] {1, 17, 64, 40}, true);
+        EncoderOutput fast;
+        try (var g = GradMode.noGrad()) {
+            assertThat(BertInference.applies(m)).isTrue();
+            fast = m.forward(in, true, false);
+        }
+        assertThat(BertInference.applies(m)).as("gradients are recorded").isFalse();
+        EncoderOutput modules = m.forward(in, true, false);
+        assertThat(modules.lastHiddenState().requiresGrad()).isTrue();
+        assertClose(fast.lastHiddenState(), modules.lastHiddenState(), "last hidden state");
+        assertClose(fast.poolerOutput(), modules.poolerOutput(), "pooler");
+        assertThat(fast.hiddenStates()).hasSize(c.numHiddenLayers() + 1);
+        for (int i = 0; i < fast.hiddenStates().size(); i++) {
+            assertClose(fast.hiddenStates().get(i), modules.hiddenStates().get(i), "hidden state " + i);
+        }
+        // Padding rows do not leak into real ones: row 0 alone equals row 0 in the batch.
+        int len0 = in.realLength(0);
+        EncoderInput alone = new EncoderInput(new int[][] {java.util.Arrays.copyOf(in.inputIds()[0], len0)}, null,
+                new int[][] {java.util.Arrays.copyOf(in.tokenTypeIds()[0], len0)});
+        assertClose(noGrad(m, alone), m.forward(alone).lastHiddenState(), "one token alone");
+        try (var g = GradMode.noGrad()) {
+            NDArray one = m.forward(alone).lastHiddenState().data();                   // [1, T, C]
+            NDArray all = fast.lastHiddenState().data();                               // [4, T, C]
+            for (int j = 0; j < c.hiddenSize(); j++) {
+                assertThat(Math.abs(one.getDouble(0, 0, j) - all.getDouble(0, 0, j))).as("seed %d", seed).isLessThan(1e-4);
+            }
+        }
+    }
+
+    @Test
+    void tinyOddModelAndTrainingModeUseTheRightPath() {
+        BertConfig c = TinyEncoders.config("bert");                                    // C = 15, 3 heads of 5, I = 23
+        BertModel m = BertModel.random(c, rng);
+        EncoderInput in = TinyEncoders.batch(rng, c, new int[] {9, 3}, true);
+        try (var g = GradMode.noGrad()) {
+            assertThat(BertInference.applies(m)).as("dropout is active in training mode").isFalse();
+            m.eval();
+            assertThat(BertInference.applies(m)).isTrue();
+            Tensor fast = m.forward(in).lastHiddenState();
+            try (var e = GradMode.enableGrad()) {
+                assertClose(fast, m.forward(in).lastHiddenState(), "last hidden state");
+            }
+        }
+    }
+
+    @Test
+    void concurrentCallersGetTheirOwnBuffers() throws Exception {
+        BertConfig c = wider("gelu");
+        BertModel m = BertModel.random(c, rng);
+        m.eval();
+        List<EncoderInput> inputs = new ArrayList<>();
+        List<NDArray> expected = new ArrayList<>();
+        int threadsBefore = Parallel.threads();
+        Parallel.setThreads(1);                    // the same GEMM splits as the pool's callers below
+        try (var g = GradMode.noGrad()) {
+            for (int i = 0; i < 6; i++) {
+                EncoderInput in = TinyEncoders.batch(rng, c, new int[] {5 + 11 * i, 30 - 4 * i}, true);
+                inputs.add(in);
+                expected.add(m.forward(in).lastHiddenState().data());
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<Double>> results = new ArrayList<>();
+            for (int rep = 0; rep < 4; rep++) {
+                for (int i = 0; i < inputs.size(); i++) {
+                    int idx = i;
+                    Callable<Double> task = () -> {
+                        try (var g = GradMode.noGrad()) {
+                            return maxDiff(m.forward(inputs.get(idx)).lastHiddenState().data(), expected.get(idx));
+                        }
+                    };
+                    results.add(pool.submit(task));
+                }
+            }
+            // Not bit-exact: the Vector API's exp and lane sums round differently before C2 compiles them.
+            // A buffer shared by two callers would differ by O(1).
+            for (Future<Double> f : results) assertThat(f.get()).as("seed %d", seed).isLessThan(1e-4);
+        } finally {
+            pool.shutdown();
+            Parallel.setThreads(threadsBefore);
+        }
+    }
+
+    private static Tensor noGrad(BertModel m, EncoderInput in) {
+        try (var g = GradMode.noGrad()) {
+            return m.forward(in).lastHiddenState();
+        }
+    }
+
+    private void assertClose(Tensor a, Tensor b, String what) {
+        assertThat(a.shape()).isEqualTo(b.shape());
+        assertThat(maxDiff(a.data(), b.data())).as("%s, seed %d", what, seed).isLessThanOrEqualTo(1e-4);
+    }
+
+    private static double maxDiff(NDArray a, NDArray b) {
+        double[] x = a.toDoubleArray(), y = b.toDoubleArray();
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+        return worst;
+    }
+}
