@@ -44,6 +44,8 @@ final class SimdGemm {
     static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 768), NR);
     /** Below this many multiply-adds the direct (unpacked) loops win. */
     static final long SMALL_WORK = 32L * 32 * 32;
+    /** Row slabs per thread in the shared-B path (more balance the load, fewer read B less often). */
+    static final int SLABS_PER_THREAD = Integer.getInteger("attn4j.gemm.slabs", 4);
     /** Smallest row slab a thread takes at a time in the shared-B path. */
     static final int ROWS_PER_SLAB = 64;
     /** Multiply-adds per thread below which another thread costs more than it saves. */
@@ -140,7 +142,8 @@ final class SimdGemm {
             // of C. Several slabs per thread, handed out as threads ask for them: a thread slowed by
             // other processes on its core then takes fewer, instead of holding up the whole call.
             int shares = Math.min(units, 4 * threads);
-            int chunk = roundUp(Math.max(ROWS_PER_SLAB, (m + 4 * threads - 1) / (4 * threads)), MR);
+            int slabs = SLABS_PER_THREAD * threads;
+            int chunk = roundUp(Math.max(ROWS_PER_SLAB, (m + slabs - 1) / slabs), MR);
             int parts = (m + chunk - 1) / chunk;
             var nextShare = new java.util.concurrent.atomic.AtomicInteger();
             var sharesDone = new java.util.concurrent.atomic.AtomicInteger();
@@ -238,10 +241,11 @@ final class SimdGemm {
         if (buf.row.length < k) buf.row = new float[k];
         if (buf.acc.length < n) buf.acc = new float[n];
         float[] row = buf.row, acc = buf.acc;
-        if (transB && m > 1) {
+        if (transB && k <= SHORT_DOT) {
             // B stored [n, k]: one dot product (with a lane reduction) per element of C is slow for
             // short k (attention scores: k = 32). Transposed once into [k, n], every row of C is
-            // k axpys instead; the copy costs n k moves against m n k multiply-adds.
+            // k axpys instead; the copy costs n k moves against m n k multiply-adds. Chosen by k
+            // alone, not m, so that a row gives the same bits alone or in a batch.
             if (buf.bt.length < k * n) buf.bt = new float[k * n];
             float[] bt = buf.bt;
             for (int j = 0; j < n; j++) {
@@ -263,6 +267,10 @@ final class SimdGemm {
             if (transB) {
                 // acc[j] = row . B^T[j, :]   [n]
                 for (int j = 0; j < n; j++) acc[j] = dot(row, b, bOff + j * ldb, k);
+            } else if (n <= SHORT_ROW) {
+                // acc = sum_p row[p] * B[p, :] for a row of C only a few vectors wide (attention
+                // tiles on short sequences): each vector of acc stays in registers over p.
+                shortRow(row, b, bOff, ldb, k, n, acc);
             } else {
                 // acc = sum_p row[p] * B[p, :]   [n]
                 java.util.Arrays.fill(acc, 0, n, 0f);
@@ -282,6 +290,36 @@ final class SimdGemm {
                 }
                 for (; j < n; j++) c[cr + j] = alpha * acc[j] + beta * c[cr + j];
             }
+        }
+    }
+
+    /** Longest reduction that the direct path runs as axpys over a transposed B rather than as dot products. */
+    static final int SHORT_DOT = 64;
+    /** Widest row of C (in floats) that {@link #shortRow} handles; wider ones run as axpys. */
+    static final int SHORT_ROW = 4 * L;
+
+    /**
+     * acc[0:n] = sum_p x[p] * B[p, 0:n] (B row-major from b[bOff], row stride ldb), one vector
+     * of columns at a time (the last one masked) with four partial sums over p in registers:
+     * the axpy form stores acc and reloads it for every p, a store-to-load chain of about 9 cycles
+     * per multiply-add when the row is one vector long.
+     */
+    private static void shortRow(float[] x, float[] b, int bOff, int ldb, int k, int n, float[] acc) {
+        for (int j = 0; j < n; j += L) {
+            var mask = S.indexInRange(j, n);
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            int p = 0;
+            for (; p + 4 <= k; p += 4) {
+                int o = bOff + p * ldb + j;
+                s0 = FloatVector.fromArray(S, b, o, mask).fma(FloatVector.broadcast(S, x[p]), s0);
+                s1 = FloatVector.fromArray(S, b, o + ldb, mask).fma(FloatVector.broadcast(S, x[p + 1]), s1);
+                s2 = FloatVector.fromArray(S, b, o + 2 * ldb, mask).fma(FloatVector.broadcast(S, x[p + 2]), s2);
+                s3 = FloatVector.fromArray(S, b, o + 3 * ldb, mask).fma(FloatVector.broadcast(S, x[p + 3]), s3);
+            }
+            for (; p < k; p++) {
+                s0 = FloatVector.fromArray(S, b, bOff + p * ldb + j, mask).fma(FloatVector.broadcast(S, x[p]), s0);
+            }
+            s0.add(s1).add(s2.add(s3)).intoArray(acc, j, mask);
         }
     }
 
