@@ -4,11 +4,12 @@ the narrower 2 and 1 (right edges), one method per beta mode.
 
 The kernels are unrolled by hand because C2 only keeps vectors in registers when every vector
 is a separate local; this script writes the repetitive part. Usage:
-    scripts/gen-gemm-kernels.py 8 > /tmp/k.java   (then paste between the markers in SimdGemm)
+    scripts/gen-gemm-kernels.py 7 > /tmp/k.java   (then paste between the markers in SimdGemm)
+The A panel has MP (>= MR) floats per depth step; the kernels read its first MR.
 """
 import sys
 
-MR = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+MR = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 NV = 3
 
 
@@ -33,7 +34,7 @@ def kernel(name, mode, doc):
         chunk = accs[1 + i:1 + i + NV]
         out.append("        FloatVector " + ", ".join(f"{x} = c00" for x in chunk) + ";")
     out.append("        for (int p = 0; p < kc; p++) {")
-    out.append(f"            int bo = bi + p * NR, ao = ai + p * MR;")
+    out.append(f"            int bo = bi + p * NR, ao = ai + p * MP;")
     for j in range(NV):
         out.append(f"            FloatVector b{j} = FloatVector.fromArray(S, bp, bo{off(j)});")
     for i in range(MR):

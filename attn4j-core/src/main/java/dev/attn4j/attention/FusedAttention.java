@@ -1,6 +1,7 @@
 package dev.attn4j.attention;
 
 import dev.attn4j.autograd.CustomOp;
+import dev.attn4j.kernels.Kernels;
 import dev.attn4j.kernels.Parallel;
 import dev.attn4j.tensor.DType;
 import dev.attn4j.tensor.NDArray;
@@ -236,8 +237,42 @@ final class FusedAttention implements CustomOp {
         compute(p, operand(out), null);
     }
 
+    /**
+     * Longest key sequence that inference attends to in one piece ({@link Kernels#attentionHead}:
+     * a whole row of scores per query) rather than tile by tile with an online softmax. Up to here
+     * a row of scores fits in L1 and the tiles' bookkeeping (a pass per row for the max, the
+     * rescaling of the output, copies of K) would cost more than the products themselves: on
+     * BERT's short sequences (L = S = 40, E = 32) it was 20% of the whole model's time.
+     */
+    static final int WHOLE_ROW_KEYS = 1024;
+
+    /** Whether {@link #computeWholeRows} applies: F32, no causal mask, at most one mask with unit key stride. */
+    private boolean wholeRows(Plan p) {
+        return p.ops instanceof TileOps.F32 && !causal && p.S <= WHOLE_ROW_KEYS && p.bias.size() <= 1
+                && (p.bias.isEmpty() || (p.bias.get(0).colStride() == 1 && p.bias.get(0).rowStride() >= 0));
+    }
+
+    /** Inference forward, one batch entry (head) per task, each with its whole key row (see {@link #WHOLE_ROW_KEYS}). */
+    private void computeWholeRows(Plan p, Operand out) {
+        Kernels kern = Kernels.get();
+        float[] q = (float[]) p.q.data, k = (float[]) p.k.data, v = (float[]) p.v.data, o = (float[]) out.data;
+        Bias b = p.bias.isEmpty() ? null : p.bias.get(0);
+        float[] bias = b == null ? null : (float[]) b.data();
+        float fScale = (float) scale;
+        forTasks(p.nq, p.ops, new int[] {Kernels.attentionScratchSize(p.S, p.E)}, (n, scratch) -> {
+            int nkv = p.kvIndex(n);
+            kern.attentionHead(p.L, p.S, p.E, p.Ev, fScale, q, p.q.offs[n], p.q.rowStride, k, p.k.offs[nkv], p.k.rowStride,
+                    v, p.v.offs[nkv], p.v.rowStride, bias, b == null ? 0 : b.offs()[n], b == null ? 0 : b.rowStride(),
+                    o, out.offs[n], out.rowStride, (float[]) scratch[0]);   // [L, Ev] of head n
+        });
+    }
+
     /** The forward loops: output rows through {@code out}'s offsets and row stride; lse may be null. */
     private void compute(Plan p, Operand out, double[] lse) {
+        if (lse == null && wholeRows(p)) {
+            computeWholeRows(p, out);
+            return;
+        }
         Object o = out.data;
         int qBlocks = (p.L + blockQ - 1) / blockQ;
         TileOps ops = p.ops;

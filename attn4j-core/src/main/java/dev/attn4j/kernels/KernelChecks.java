@@ -47,18 +47,45 @@ public final class KernelChecks {
                 b, (int) (bOff + last * strideB), ldb, c, (int) (cOff + last * strideC), ldc);
     }
 
+    /** Checks the arguments of {@link Kernels#attentionHead}. */
+    public static void checkAttentionHead(int L, int S, int E, int Ev, float[] q, int qOff, int ldq, float[] k, int kOff,
+                                          int ldk, float[] v, int vOff, int ldv, float[] bias, int biasOff, int biasLd,
+                                          float[] out, int outOff, int ldo, float[] scratch) {
+        String op = "attentionHead";
+        if (L < 0 || S < 0 || E < 0 || Ev < 0) {
+            throw new IllegalArgumentException(op + ": negative size L=" + L + ", S=" + S + ", E=" + E + ", Ev=" + Ev);
+        }
+        checkMatrix(op, "q", q, qOff, L, E, ldq);
+        checkMatrix(op, "k", k, kOff, S, E, ldk);
+        checkMatrix(op, "v", v, vOff, S, Ev, ldv);
+        checkMatrix(op, "out", out, outOff, L, Ev, ldo);
+        if (bias != null) {
+            if (biasLd < 0) throw new IllegalArgumentException(op + ": negative bias row stride " + biasLd);
+            checkMatrix(op, "bias", bias, biasOff, biasLd == 0 ? Math.min(L, 1) : L, S, biasLd == 0 ? Math.max(1, S) : biasLd);
+        }
+        int need = Kernels.attentionScratchSize(S, E);
+        if (scratch == null || scratch.length < need) {
+            throw new IllegalArgumentException(op + ": scratch of " + (scratch == null ? "null" : scratch.length + " floats")
+                    + ", needs " + need + " for S=" + S + ", E=" + E);
+        }
+    }
+
     /** A [rows, cols] row-major matrix at {@code off} with leading dimension {@code ld}. */
     static void checkMatrix(String name, float[] x, int off, int rows, int cols, int ld) {
-        if (x == null) throw new IllegalArgumentException("gemm: " + name + " is null");
+        checkMatrix("gemm", name, x, off, rows, cols, ld);
+    }
+
+    static void checkMatrix(String op, String name, float[] x, int off, int rows, int cols, int ld) {
+        if (x == null) throw new IllegalArgumentException(op + ": " + name + " is null");
         if (ld < Math.max(1, cols)) {
-            throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld
+            throw new IllegalArgumentException(op + ": leading dimension of " + name + " is " + ld
                     + ", less than its row length " + cols);
         }
-        if (off < 0) throw new IllegalArgumentException("gemm: negative offset " + off + " for " + name);
+        if (off < 0) throw new IllegalArgumentException(op + ": negative offset " + off + " for " + name);
         if (rows == 0 || cols == 0) return;
         long end = off + (long) (rows - 1) * ld + cols;
         if (end > x.length) {
-            throw new IllegalArgumentException("gemm: " + name + " [" + rows + ", " + cols + "] with leading dimension "
+            throw new IllegalArgumentException(op + ": " + name + " [" + rows + ", " + cols + "] with leading dimension "
                     + ld + " at offset " + off + " needs " + end + " elements, array has " + x.length);
         }
     }

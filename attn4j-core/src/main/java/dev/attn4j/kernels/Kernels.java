@@ -75,4 +75,31 @@ public interface Kernels {
 
     /** Numerically stable log-softmax of one row. */
     void logSoftmax(float[] x, int xOff, float[] y, int yOff, int n);
+
+    /**
+     * Softmax attention of one head, for inference, with the whole key row at once (for short key
+     * sequences, where a tiled online softmax spends more on its bookkeeping than on the products):
+     * for each query row i &lt; L
+     * <pre>
+     *   w[i, j]   = softmax over j &lt; S of (scale * q[i, :] . k[j, :] + bias[i, j])
+     *   out[i, :] = sum over j of w[i, j] * v[j, :]
+     * </pre>
+     * q [L, E], k [S, E], v [S, Ev] and out [L, Ev] are row-major with row strides ldq, ldk, ldv,
+     * ldo (heads interleaved in a wider buffer are fine). {@code bias} is null, or additive values
+     * (-Infinity masks a key) with row stride {@code biasLd}: 0 shares one row of S values between
+     * all queries (key padding). A query whose keys are all masked gets out = 0. {@code scratch}
+     * holds at least {@link #attentionScratchSize} floats and is overwritten.
+     */
+    void attentionHead(int L, int S, int E, int Ev, float scale, float[] q, int qOff, int ldq, float[] k, int kOff, int ldk,
+                       float[] v, int vOff, int ldv, float[] bias, int biasOff, int biasLd, float[] out, int outOff, int ldo,
+                       float[] scratch);
+
+    /** Scratch floats {@link #attentionHead} needs for S keys of width E: K transposed and a few rows of scores. */
+    static int attentionScratchSize(int S, int E) {
+        int padded = (S + 15) / 16 * 16;
+        return Math.multiplyExact(padded, E + ATTENTION_ROWS);
+    }
+
+    /** Query rows {@link #attentionHead} scores at a time (rows of scores its scratch holds). */
+    int ATTENTION_ROWS = 4;
 }

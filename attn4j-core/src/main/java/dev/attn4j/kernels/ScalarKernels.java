@@ -166,4 +166,40 @@ public final class ScalarKernels implements Kernels {
         float logS = (float) Math.log(s);
         for (int i = 0; i < n; i++) y[yOff + i] = (x[xOff + i] - m) - logS;
     }
+
+    @Override
+    public void attentionHead(int L, int S, int E, int Ev, float scale, float[] q, int qOff, int ldq, float[] k, int kOff,
+                              int ldk, float[] v, int vOff, int ldv, float[] bias, int biasOff, int biasLd, float[] out,
+                              int outOff, int ldo, float[] scratch) {
+        KernelChecks.checkAttentionHead(L, S, E, Ev, q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, bias, biasOff, biasLd,
+                out, outOff, ldo, scratch);
+        float[] w = scratch;                                                   // one query's scores, then weights [S]
+        for (int i = 0; i < L; i++) {
+            int qi = qOff + i * ldq, oi = outOff + i * ldo;
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < S; j++) {
+                int kj = kOff + j * ldk;
+                float dot = 0f;
+                for (int p = 0; p < E; p++) dot += q[qi + p] * k[kj + p];
+                float sj = scale * dot;
+                if (bias != null) sj += bias[biasOff + i * biasLd + j];
+                w[j] = sj;
+                m = Math.max(m, sj);
+            }
+            if (m == Float.NEGATIVE_INFINITY) {                                // every key masked (or none): out = 0
+                java.util.Arrays.fill(out, oi, oi + Ev, 0f);
+                continue;
+            }
+            float sum = 0f;
+            for (int j = 0; j < S; j++) {
+                w[j] = (float) Math.exp(w[j] - m);
+                sum += w[j];
+            }
+            for (int c = 0; c < Ev; c++) {
+                float acc = 0f;
+                for (int j = 0; j < S; j++) acc += w[j] * v[vOff + j * ldv + c];
+                out[oi + c] = acc / sum;
+            }
+        }
+    }
 }

@@ -133,6 +133,39 @@ class ScaledDotProductAttentionTest {
     }
 
     @Test
+    void inferenceIntoInterleavedHeadsMatchesFloat64Reference() {
+        // heads read in place from [B, T, 3 * H * E] projections and written into [B, L, H * Ev], as
+        // BERT's inference does; S above WHOLE_ROW_KEYS takes the tiled path, the rest whole rows
+        int[] keys = {1, 7, 33, 130, FusedAttention.WHOLE_ROW_KEYS + 3};
+        for (int rep = 0; rep < 8; rep++) {
+            boolean padded = rep % 2 == 0;
+            int B = 1 + rng.nextInt(3), H = 1 + rng.nextInt(3), E = ODD[rng.nextInt(3)], Ev = E;
+            int S = keys[rng.nextInt(keys.length)], L = S > 200 ? 1 + rng.nextInt(3) : S;
+            String what = "B=" + B + " H=" + H + " L=" + L + " S=" + S + " E=" + E + " padded=" + padded + " seed=" + seed;
+            NDArray qkv = NDArray.uniform(rng, Shape.of(B, S, 3 * H * E), -1, 1);        // [B, T, 3C], T = S
+            int c = H * E;
+            Shape heads = Shape.of(B, H, L, E);
+            int[] strides = {S * 3 * c, E, 3 * c, 1};
+            NDArray q = NDArray.of(qkv.storage(), 0, heads, strides);                     // [B, H, L, E], first L rows
+            NDArray k = NDArray.of(qkv.storage(), c, Shape.of(B, H, S, E), strides);
+            NDArray v = NDArray.of(qkv.storage(), 2 * c, Shape.of(B, H, S, Ev), strides);
+            NDArray outBuf = NDArray.zeros(B, L, H * Ev);
+            NDArray out = NDArray.of(outBuf.storage(), 0, Shape.of(B, H, L, Ev), new int[] {L * H * Ev, Ev, H * Ev, 1});
+            NDArray pad = bits(padded ? 0.3 : 0, B, S);
+            if (padded && B > 1) for (int j = 0; j < S; j++) pad.storage().setDouble(j, 1);   // batch 0: every key padded
+            double[] full = new double[B * H * L * S];
+            fill(full, B, H, L, S, (bb, h, i, j) -> pad.getDouble(bb, j) != 0 ? Double.NEGATIVE_INFINITY : 0);
+            AttentionMask mask = padded ? AttentionMask.blocked(pad) : AttentionMask.none();
+            double scale = 1 / Math.sqrt(E);
+            try (var g = GradMode.noGrad()) {
+                Attention.scaledDotProductInto(q, k, v, mask, scale, out);
+            }
+            NaiveAttention ref = new NaiveAttention(q.contiguous(), k.contiguous(), v.contiguous(), full, scale);
+            assertClose("into " + what, out.contiguous().toDoubleArray(), ref.out, 1e-5);
+        }
+    }
+
+    @Test
     void fusedIsExactOnSmallTilesInFloat64() {
         // tiny blocks force many tiles, partial tiles and the online rescaling on every row
         for (Kind kind : Kind.values()) {

@@ -12,14 +12,14 @@ import jdk.incubator.vector.VectorSpecies;
  *   for pc in k step KC:
  *     pack B[pc:+KC, jc:+NC] into NR-wide panels [kc, NR]     (block: 1.2 MB, stays in L2)
  *     for ir in m step MR:
- *       pack alpha * A[ir:+MR, pc:+KC] into one panel [kc, MR] (12 KB, stays in L1)
+ *       pack alpha * A[ir:+MR, pc:+KC] into one panel [kc, MP] (12 KB, stays in L1)
  *       for jr in nc step NR:
  *         micro-kernel: C[MR, NR] (+)= Apanel * Bpanel[jr]     (B panel streams from L2)
  * </pre>
  *
- * The micro-kernel keeps an MR x NR = 8 x 48 tile of C in 24 vector registers (AVX-512 has 32;
- * the other 8 hold three B vectors and the broadcast of A) and does 24 FMAs per 3 vector loads
- * and 8 broadcasts, so it is bound by the two FMA ports rather than by loads. The loop order is
+ * The micro-kernel keeps an MR x NR = 7 x 48 tile of C in 21 vector registers (AVX-512 has 32;
+ * ten more hold three B vectors and the seven broadcasts of A) and does 21 FMAs per 3 vector
+ * loads and 7 broadcasts from memory, so it is bound by the two FMA ports rather than by loads. The loop order is
  * BLIS's with the roles of A and B swapped, because here the broadcast operand is A: its small
  * panel stays in L1 and the wide B panels stream from L2. That allows a deep KC (fewer passes
  * over C); the BLIS order with the 8 x 48 kernel would need the [kc, 48] B panel in L1, i.e.
@@ -34,8 +34,15 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdGemm {
     private static final VectorSpecies<Float> S = SimdKernels.S;
     private static final int L = SimdKernels.L;
-    /** Rows of the register tile (broadcast A values). */
-    static final int MR = 8;
+    /**
+     * Rows of the register tile (broadcast A values). Seven, not eight: 7 x 3 accumulators, three
+     * B vectors and seven broadcasts make 31 of AVX-512's 32 registers, while C2, which loads the
+     * broadcasts ahead of their FMAs, ran the 8 x 48 tile one register short and spilled an
+     * accumulator to the stack and back on every step of the depth loop.
+     */
+    static final int MR = 7;
+    /** Floats per depth step of a packed A panel: MR rounded up to the 8-float copy that packs it. */
+    static final int MP = 8;
     /** Columns of the register tile: three vectors. */
     static final int NR = 3 * L;
     /** Depth of a packed block: fewer passes over C the deeper; KC * NC * 4 bytes of B must fit L2. */
@@ -67,13 +74,16 @@ final class SimdGemm {
         float[] bt = new float[0];
         float[] shared = new float[0];
         final float[] tile = new float[MR * NR];
-        /** Gather offsets {0, lda, ..., 7 lda} for packing A, for the lda in {@link #gatherLd}. */
-        final int[] gather = new int[MR];
+        /**
+         * Gather offsets {0, lda, ..., 6 lda, 6 lda} for packing A, for the lda in {@link #gatherLd}:
+         * the last row again in the padding lane, so the gather stays inside A.
+         */
+        final int[] gather = new int[MP];
         int gatherLd = -1;
 
         int[] gather(int lda) {
             if (gatherLd != lda) {
-                for (int ii = 0; ii < MR; ii++) gather[ii] = ii * lda;
+                for (int ii = 0; ii < MP; ii++) gather[ii] = Math.min(ii, MR - 1) * lda;
                 gatherLd = lda;
             }
             return gather;
@@ -357,10 +367,10 @@ final class SimdGemm {
                         float beta, float[] c, int cOff, int ldc, float[] packedB) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
-        float[] ap = buf.a(MR * kcMax);
+        float[] ap = buf.a(MP * kcMax);
         float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
         float[] tile = buf.tile;
-        int[] gather = buf.gather(lda);   // {0, lda, ..., 7 lda}: A rows of one panel
+        int[] gather = buf.gather(lda);   // {0, lda, ..., 6 lda, 6 lda}: A rows of one panel
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -375,7 +385,7 @@ final class SimdGemm {
                 float betaHere = pc == 0 ? beta : 1f;
                 for (int ir = 0; ir < m; ir += MR) {
                     int mr = Math.min(MR, m - ir);
-                    // One A panel [kc, MR] (12 KiB at kc = 384) stays in L1 while the B panels of
+                    // One A panel [kc, MP] (12 KiB at kc = 384) stays in L1 while the B panels of
                     // the block stream past it from L2.
                     packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
                     for (int jr = 0; jr < nc; jr += NR) {
@@ -545,43 +555,47 @@ final class SimdGemm {
 
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
 
+    /** The MR valid lanes of an MP-float panel step. */
+    private static final jdk.incubator.vector.VectorMask<Float> PANEL_ROWS = S8.indexInRange(0, MR);
+
     /**
-     * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into ceil(mc / MR) panels of [kc, MR], panel i0 / MR
-     * at i0 * kc, zero padding the rows past mc. Folding alpha in here costs nothing extra.
+     * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into ceil(mc / MR) panels of [kc, MP] (rows past mc
+     * zero, the lanes past MR unused), panel i0 / MR at i0 / MR * kc * MP. Folding alpha in here
+     * costs nothing extra.
      */
     static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
                       float[] ap, int[] rowOffsets) {
         for (int i0 = 0; i0 < mc; i0 += MR) {
             int h = Math.min(MR, mc - i0);
-            int dst = i0 * kc;
+            int dst = i0 / MR * kc * MP;
             if (transA) {
-                // A stored [k, m]: the MR values of one panel column are contiguous: one 8-float copy.
+                // A stored [k, m]: the MR values of one panel column are contiguous: one masked copy.
                 int src = aOff + pc * lda + ic + i0;
                 if (h == MR) {
                     for (int p = 0; p < kc; p++, src += lda) {
-                        FloatVector.fromArray(S8, a, src).mul(alpha).intoArray(ap, dst + p * MR);
+                        FloatVector.fromArray(S8, a, src, PANEL_ROWS).mul(alpha).intoArray(ap, dst + p * MP);
                     }
                 } else {
                     for (int p = 0; p < kc; p++, src += lda) {
-                        int d = dst + p * MR;
+                        int d = dst + p * MP;
                         for (int ii = 0; ii < h; ii++) ap[d + ii] = alpha * a[src + ii];
-                        for (int ii = h; ii < MR; ii++) ap[d + ii] = 0f;
+                        for (int ii = h; ii < MP; ii++) ap[d + ii] = 0f;
                     }
                 }
             } else if (h == MR) {
-                // A row-major [m, k]: a panel column is A[i0:i0+8, p], 8 values lda apart: one
+                // A row-major [m, k]: a panel column is A[i0:i0+7, p], 7 values lda apart: one
                 // gather per column. Scalar transposing ran at ~3 cycles per element, 8% of a GEMM.
                 int src = aOff + (ic + i0) * lda + pc;
                 for (int p = 0; p < kc; p++) {
-                    FloatVector.fromArray(S8, a, src + p, rowOffsets, 0).mul(alpha).intoArray(ap, dst + p * MR);
+                    FloatVector.fromArray(S8, a, src + p, rowOffsets, 0).mul(alpha).intoArray(ap, dst + p * MP);
                 }
             } else {
                 for (int ii = 0; ii < h; ii++) {
                     int src = aOff + (ic + i0 + ii) * lda + pc;
-                    for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = alpha * a[src + p];
+                    for (int p = 0; p < kc; p++) ap[dst + p * MP + ii] = alpha * a[src + p];
                 }
-                for (int ii = h; ii < MR; ii++) {
-                    for (int p = 0; p < kc; p++) ap[dst + p * MR + ii] = 0f;
+                for (int ii = h; ii < MP; ii++) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MP + ii] = 0f;
                 }
             }
         }
@@ -594,7 +608,7 @@ final class SimdGemm {
      * three epilogues in one method C2 hit its inlining node limit, left Vector API calls out of
      * line and boxed every vector (50x slower, depending on the order it saw the branches).
      */
-    // ---- generated by scripts/gen-gemm-kernels.py 8: do not edit by hand ----
+    // ---- generated by scripts/gen-gemm-kernels.py 7: do not edit by hand ----
     /** C[MR, NR] = A panel * B panel (C not read). */
     static void kernelSet(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(S);
@@ -604,10 +618,9 @@ final class SimdGemm {
         FloatVector c31 = c00, c32 = c00, c40 = c00;
         FloatVector c41 = c00, c42 = c00, c50 = c00;
         FloatVector c51 = c00, c52 = c00, c60 = c00;
-        FloatVector c61 = c00, c62 = c00, c70 = c00;
-        FloatVector c71 = c00, c72 = c00;
+        FloatVector c61 = c00, c62 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -639,10 +652,6 @@ final class SimdGemm {
             c60 = av.fma(b0, c60);
             c61 = av.fma(b1, c61);
             c62 = av.fma(b2, c62);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
-            c72 = av.fma(b2, c72);
         }
         c00.intoArray(c, ci);
         c01.intoArray(c, ci + L);
@@ -665,9 +674,6 @@ final class SimdGemm {
         c60.intoArray(c, ci + 6 * ldc);
         c61.intoArray(c, ci + 6 * ldc + L);
         c62.intoArray(c, ci + 6 * ldc + 2 * L);
-        c70.intoArray(c, ci + 7 * ldc);
-        c71.intoArray(c, ci + 7 * ldc + L);
-        c72.intoArray(c, ci + 7 * ldc + 2 * L);
     }
 
     /** C[MR, NR] += A panel * B panel. */
@@ -679,10 +685,9 @@ final class SimdGemm {
         FloatVector c31 = c00, c32 = c00, c40 = c00;
         FloatVector c41 = c00, c42 = c00, c50 = c00;
         FloatVector c51 = c00, c52 = c00, c60 = c00;
-        FloatVector c61 = c00, c62 = c00, c70 = c00;
-        FloatVector c71 = c00, c72 = c00;
+        FloatVector c61 = c00, c62 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -714,10 +719,6 @@ final class SimdGemm {
             c60 = av.fma(b0, c60);
             c61 = av.fma(b1, c61);
             c62 = av.fma(b2, c62);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
-            c72 = av.fma(b2, c72);
         }
         c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
         c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
@@ -740,9 +741,6 @@ final class SimdGemm {
         c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
         c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
         c62.add(FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L)).intoArray(c, ci + 6 * ldc + 2 * L);
-        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
-        c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
-        c72.add(FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L)).intoArray(c, ci + 7 * ldc + 2 * L);
     }
 
     /** C[MR, NR] = A panel * B panel + beta * C. */
@@ -754,10 +752,9 @@ final class SimdGemm {
         FloatVector c31 = c00, c32 = c00, c40 = c00;
         FloatVector c41 = c00, c42 = c00, c50 = c00;
         FloatVector c51 = c00, c52 = c00, c60 = c00;
-        FloatVector c61 = c00, c62 = c00, c70 = c00;
-        FloatVector c71 = c00, c72 = c00;
+        FloatVector c61 = c00, c62 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -789,10 +786,6 @@ final class SimdGemm {
             c60 = av.fma(b0, c60);
             c61 = av.fma(b1, c61);
             c62 = av.fma(b2, c62);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
-            c72 = av.fma(b2, c72);
         }
         FloatVector bv = FloatVector.broadcast(S, beta);
         FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
@@ -816,9 +809,6 @@ final class SimdGemm {
         FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
         FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
         FloatVector.fromArray(S, c, ci + 6 * ldc + 2 * L).fma(bv, c62).intoArray(c, ci + 6 * ldc + 2 * L);
-        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
-        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
-        FloatVector.fromArray(S, c, ci + 7 * ldc + 2 * L).fma(bv, c72).intoArray(c, ci + 7 * ldc + 2 * L);
     }
 
     /** C[MR, 2 * L] = A panel * B panel (C not read). */
@@ -830,10 +820,9 @@ final class SimdGemm {
         FloatVector c31 = c00, c40 = c00;
         FloatVector c41 = c00, c50 = c00;
         FloatVector c51 = c00, c60 = c00;
-        FloatVector c61 = c00, c70 = c00;
-        FloatVector c71 = c00;
+        FloatVector c61 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -857,9 +846,6 @@ final class SimdGemm {
             av = FloatVector.broadcast(S, ap[ao + 6]);
             c60 = av.fma(b0, c60);
             c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
         }
         c00.intoArray(c, ci);
         c01.intoArray(c, ci + L);
@@ -875,8 +861,6 @@ final class SimdGemm {
         c51.intoArray(c, ci + 5 * ldc + L);
         c60.intoArray(c, ci + 6 * ldc);
         c61.intoArray(c, ci + 6 * ldc + L);
-        c70.intoArray(c, ci + 7 * ldc);
-        c71.intoArray(c, ci + 7 * ldc + L);
     }
 
     /** C[MR, 2 * L] += A panel * B panel. */
@@ -888,10 +872,9 @@ final class SimdGemm {
         FloatVector c31 = c00, c40 = c00;
         FloatVector c41 = c00, c50 = c00;
         FloatVector c51 = c00, c60 = c00;
-        FloatVector c61 = c00, c70 = c00;
-        FloatVector c71 = c00;
+        FloatVector c61 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -915,9 +898,6 @@ final class SimdGemm {
             av = FloatVector.broadcast(S, ap[ao + 6]);
             c60 = av.fma(b0, c60);
             c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
         }
         c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
         c01.add(FloatVector.fromArray(S, c, ci + L)).intoArray(c, ci + L);
@@ -933,8 +913,6 @@ final class SimdGemm {
         c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L)).intoArray(c, ci + 5 * ldc + L);
         c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
         c61.add(FloatVector.fromArray(S, c, ci + 6 * ldc + L)).intoArray(c, ci + 6 * ldc + L);
-        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
-        c71.add(FloatVector.fromArray(S, c, ci + 7 * ldc + L)).intoArray(c, ci + 7 * ldc + L);
     }
 
     /** C[MR, 2 * L] = A panel * B panel + beta * C. */
@@ -946,10 +924,9 @@ final class SimdGemm {
         FloatVector c31 = c00, c40 = c00;
         FloatVector c41 = c00, c50 = c00;
         FloatVector c51 = c00, c60 = c00;
-        FloatVector c61 = c00, c70 = c00;
-        FloatVector c71 = c00;
+        FloatVector c61 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -973,9 +950,6 @@ final class SimdGemm {
             av = FloatVector.broadcast(S, ap[ao + 6]);
             c60 = av.fma(b0, c60);
             c61 = av.fma(b1, c61);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
-            c71 = av.fma(b1, c71);
         }
         FloatVector bv = FloatVector.broadcast(S, beta);
         FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
@@ -992,8 +966,6 @@ final class SimdGemm {
         FloatVector.fromArray(S, c, ci + 5 * ldc + L).fma(bv, c51).intoArray(c, ci + 5 * ldc + L);
         FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
         FloatVector.fromArray(S, c, ci + 6 * ldc + L).fma(bv, c61).intoArray(c, ci + 6 * ldc + L);
-        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
-        FloatVector.fromArray(S, c, ci + 7 * ldc + L).fma(bv, c71).intoArray(c, ci + 7 * ldc + L);
     }
 
     /** C[MR, 1 * L] = A panel * B panel (C not read). */
@@ -1005,9 +977,8 @@ final class SimdGemm {
         FloatVector c40 = c00;
         FloatVector c50 = c00;
         FloatVector c60 = c00;
-        FloatVector c70 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
             c00 = av.fma(b0, c00);
@@ -1023,8 +994,6 @@ final class SimdGemm {
             c50 = av.fma(b0, c50);
             av = FloatVector.broadcast(S, ap[ao + 6]);
             c60 = av.fma(b0, c60);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
         }
         c00.intoArray(c, ci);
         c10.intoArray(c, ci + ldc);
@@ -1033,7 +1002,6 @@ final class SimdGemm {
         c40.intoArray(c, ci + 4 * ldc);
         c50.intoArray(c, ci + 5 * ldc);
         c60.intoArray(c, ci + 6 * ldc);
-        c70.intoArray(c, ci + 7 * ldc);
     }
 
     /** C[MR, 1 * L] += A panel * B panel. */
@@ -1045,9 +1013,8 @@ final class SimdGemm {
         FloatVector c40 = c00;
         FloatVector c50 = c00;
         FloatVector c60 = c00;
-        FloatVector c70 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
             c00 = av.fma(b0, c00);
@@ -1063,8 +1030,6 @@ final class SimdGemm {
             c50 = av.fma(b0, c50);
             av = FloatVector.broadcast(S, ap[ao + 6]);
             c60 = av.fma(b0, c60);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
         }
         c00.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
         c10.add(FloatVector.fromArray(S, c, ci + ldc)).intoArray(c, ci + ldc);
@@ -1073,7 +1038,6 @@ final class SimdGemm {
         c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
         c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
         c60.add(FloatVector.fromArray(S, c, ci + 6 * ldc)).intoArray(c, ci + 6 * ldc);
-        c70.add(FloatVector.fromArray(S, c, ci + 7 * ldc)).intoArray(c, ci + 7 * ldc);
     }
 
     /** C[MR, 1 * L] = A panel * B panel + beta * C. */
@@ -1085,9 +1049,8 @@ final class SimdGemm {
         FloatVector c40 = c00;
         FloatVector c50 = c00;
         FloatVector c60 = c00;
-        FloatVector c70 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = bi + p * NR, ao = ai + p * MR;
+            int bo = bi + p * NR, ao = ai + p * MP;
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
             c00 = av.fma(b0, c00);
@@ -1103,8 +1066,6 @@ final class SimdGemm {
             c50 = av.fma(b0, c50);
             av = FloatVector.broadcast(S, ap[ao + 6]);
             c60 = av.fma(b0, c60);
-            av = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = av.fma(b0, c70);
         }
         FloatVector bv = FloatVector.broadcast(S, beta);
         FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
@@ -1114,7 +1075,6 @@ final class SimdGemm {
         FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
         FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
         FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
-        FloatVector.fromArray(S, c, ci + 7 * ldc).fma(bv, c70).intoArray(c, ci + 7 * ldc);
     }
     // ---- end of generated code ----
 }

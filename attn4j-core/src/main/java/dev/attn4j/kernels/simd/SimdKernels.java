@@ -409,4 +409,14 @@ public final class SimdKernels implements Kernels {
         }
         return s;
     }
+
+    @Override
+    public void attentionHead(int L, int S, int E, int Ev, float scale, float[] q, int qOff, int ldq, float[] k, int kOff,
+                              int ldk, float[] v, int vOff, int ldv, float[] bias, int biasOff, int biasLd, float[] out,
+                              int outOff, int ldo, float[] scratch) {
+        KernelChecks.checkAttentionHead(L, S, E, Ev, q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, bias,
+                biasOff, biasLd, out, outOff, ldo, scratch);
+        SimdAttention.head(L, S, E, Ev, scale, q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, bias, biasOff, biasLd, out, outOff,
+                ldo, scratch);
+    }
 }
