@@ -139,7 +139,7 @@ final class SimdAttention {
         }
         FloatVector sum = FloatVector.zero(SP);
         for (int j = 0; j < sp; j += VL) {
-            FloatVector w = FloatVector.fromArray(SP, s, off + j).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector w = VectorMath.expNonPositive(FloatVector.fromArray(SP, s, off + j).sub(m));
             w.intoArray(s, off + j);
             sum = sum.add(w);
         }
@@ -153,10 +153,18 @@ final class SimdAttention {
     private static void weighted(int nk, int ev, int c, float[] w, int w0, int w1, int w2, int w3, float[] v, int vOff,
                                  int ldv, float[] sums, int rows, float[] out, int oOff, int ldo) {
         VectorMask<Float> m0 = SP.indexInRange(c, ev), m1 = SP.indexInRange(c + VL, ev);
+        boolean whole = c + 2 * VL <= ev;
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int j = 0; j < nk; j++) {
             int vo = vOff + j * ldv + c;
-            FloatVector v0 = FloatVector.fromArray(SP, v, vo, m0), v1 = FloatVector.fromArray(SP, v, vo + VL, m1);
+            FloatVector v0, v1;
+            if (whole) {                                                        // no masks: the common case (Ev = 32, 64)
+                v0 = FloatVector.fromArray(SP, v, vo);
+                v1 = FloatVector.fromArray(SP, v, vo + VL);
+            } else {
+                v0 = FloatVector.fromArray(SP, v, vo, m0);
+                v1 = FloatVector.fromArray(SP, v, vo + VL, m1);
+            }
             FloatVector b = FloatVector.broadcast(SP, w[w0 + j]);
             a00 = b.fma(v0, a00);
             a01 = b.fma(v1, a01);

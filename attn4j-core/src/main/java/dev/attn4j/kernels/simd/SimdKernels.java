@@ -254,7 +254,7 @@ public final class SimdKernels implements Kernels {
                 .fma(t, FloatVector.broadcast(S, E2)).fma(t, FloatVector.broadcast(S, E1))
                 .fma(t, FloatVector.broadcast(S, E0));                        // erfcx(z)
         // erfc(z + dz) = exp(-zz) (1 - ezz) (r - 2/sqrt(pi) dz) to first order
-        FloatVector erfc = zz.neg().lanewise(VectorOperators.EXP)
+        FloatVector erfc = VectorMath.expNonPositive(zz.neg())
                 .mul(r.sub(r.mul(ezz)).sub(dz.mul(TWO_OVER_SQRT_PI)));
         VectorMask<Float> nonNeg = x.compare(VectorOperators.GE, 0f);
         FloatVector f = erfc.blend(FloatVector.broadcast(S, 2f).sub(erfc), nonNeg);
@@ -386,8 +386,8 @@ public final class SimdKernels implements Kernels {
         int i = 0;
         int ub2 = n - 2 * L + 1;
         for (; i < ub2; i += 2 * L) {
-            FloatVector e0 = FloatVector.fromArray(S, x, xOff + i).sub(mv).lanewise(VectorOperators.EXP);
-            FloatVector e1 = FloatVector.fromArray(S, x, xOff + i + L).sub(mv).lanewise(VectorOperators.EXP);
+            FloatVector e0 = VectorMath.expNonPositive(FloatVector.fromArray(S, x, xOff + i).sub(mv));
+            FloatVector e1 = VectorMath.expNonPositive(FloatVector.fromArray(S, x, xOff + i + L).sub(mv));
             if (store) {
                 e0.intoArray(y, yOff + i);
                 e1.intoArray(y, yOff + i + L);
@@ -397,7 +397,7 @@ public final class SimdKernels implements Kernels {
         }
         int ub = S.loopBound(n);
         for (; i < ub; i += L) {
-            FloatVector e0 = FloatVector.fromArray(S, x, xOff + i).sub(mv).lanewise(VectorOperators.EXP);
+            FloatVector e0 = VectorMath.expNonPositive(FloatVector.fromArray(S, x, xOff + i).sub(mv));
             if (store) e0.intoArray(y, yOff + i);
             s0 = s0.add(e0);
         }

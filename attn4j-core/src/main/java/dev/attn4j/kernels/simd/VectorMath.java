@@ -1,0 +1,51 @@
+package dev.attn4j.kernels.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Elementary functions written out in vector arithmetic, so C2 keeps them inline in the loop that
+ * uses them. The Vector API's own {@code lanewise(EXP)} calls an out-of-line stub per vector, and
+ * the call spills every live vector register around it: in a softmax row that was the largest
+ * part of the time.
+ */
+final class VectorMath {
+    private static final VectorSpecies<Float> S = SimdKernels.S;
+
+    /** Below this e^x is subnormal in float; such lanes, and -Infinity, give 0. */
+    private static final float EXP_MIN_ARG = -87.33654f;
+    private static final float LOG2E = 1.44269504088896341f;
+    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer, kept in the low mantissa bits. */
+    private static final float ROUNDER = 12582912f;
+    /** ln 2 in two parts (the first exact in a few bits), so n * LN2_HI is exact for |n| <= 126. */
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** e^r = 1 + r + r^2 (P0 r^5 + ... + P5) on |r| <= ln2 / 2 (the coefficients of Cephes' expf). */
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    private VectorMath() {
+    }
+
+    /**
+     * e^x for x &lt;= 0, within about 2 ulps; arguments below -87.34 (where e^x would be subnormal)
+     * and -Infinity give 0, NaN gives NaN. Positive arguments are not handled (the exponent
+     * arithmetic would overflow above 88.7): softmax and the erfc tail only need x &lt;= 0.
+     * x = n ln2 + r with n = round(x / ln2), e^x = 2^n e^r, and 2^n is built in the exponent bits.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        FloatVector xc = x.max(EXP_MIN_ARG);
+        FloatVector shifted = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUNDER));  // n + ROUNDER
+        FloatVector n = shifted.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);                                                  // |r| <= ln2 / 2
+        FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1))
+                .fma(r, FloatVector.broadcast(S, P2)).fma(r, FloatVector.broadcast(S, P3))
+                .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
+        FloatVector er = p.fma(r.mul(r), r.add(1f));                                                       // e^r
+        // The low bits of `shifted` hold n (ROUNDER's own bits shift out): (n + 127) << 23 is 2^n.
+        IntVector pow2 = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23);
+        return er.mul(pow2.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, EXP_MIN_ARG));
+    }
+}
