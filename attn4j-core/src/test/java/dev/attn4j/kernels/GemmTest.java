@@ -20,12 +20,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GemmTest {
     static final List<Kernels> IMPLS = List.of(new SimdKernels(), Kernels.scalar());
-    /** m, n, k: single elements, edge tiles around 8 x 48 (and 1- or 2-vector right edges), blocks crossing KC and NC, the direct path. */
+    /**
+     * m, n, k: single elements, edge tiles around 7 x 48 (and 1- or 2-vector right edges), odd depths
+     * (the micro-kernel's unrolled loop and its tail), blocks crossing KC and NC, the direct path.
+     */
     static final int[][] SHAPES = {
             {1, 1, 1}, {3, 17, 33}, {17, 3, 65}, {33, 65, 3}, {65, 127, 17}, {127, 33, 130}, {130, 130, 130},
             {8, 48, 128}, {16, 96, 256}, {9, 49, 129}, {2, 50, 7}, {5, 7, 9}, {20, 20, 20}, {1, 300, 40},
             {300, 1, 40}, {4, 16, 600}, {400, 97, 150}, {64, 130, 300}, {8, 3100, 16}, {16, 64, 40}, {24, 80, 33},
-            {40, 256, 32}, {16, 100, 500},
+            {40, 256, 32}, {16, 100, 500}, {7, 48, 129}, {14, 96, 385}, {21, 49, 7}, {6, 48, 64}, {71, 144, 777},
     };
     static final float PAD = 12345.5f;
 
