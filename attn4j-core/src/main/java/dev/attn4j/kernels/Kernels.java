@@ -94,10 +94,10 @@ public interface Kernels {
                        float[] v, int vOff, int ldv, float[] bias, int biasOff, int biasLd, float[] out, int outOff, int ldo,
                        float[] scratch);
 
-    /** Scratch floats {@link #attentionHead} needs for S keys of width E: K transposed and a few rows of scores. */
+    /** Scratch floats {@link #attentionHead} needs for S keys of width E: K transposed, a few rows of scores, a bias row. */
     static int attentionScratchSize(int S, int E) {
         int padded = (S + 15) / 16 * 16;
-        return Math.multiplyExact(padded, E + ATTENTION_ROWS);
+        return Math.multiplyExact(padded, E + ATTENTION_ROWS + 1);
     }
 
     /** Query rows {@link #attentionHead} scores at a time (rows of scores its scratch holds). */

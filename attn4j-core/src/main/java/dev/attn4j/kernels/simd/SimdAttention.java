@@ -25,6 +25,7 @@ final class SimdAttention {
     private static final VectorSpecies<Float> SP = SimdKernels.S;
     private static final int VL = SimdKernels.L;
     private static final int ROWS = Kernels.ATTENTION_ROWS;
+    private static final VectorMask<Float> ALL = SP.maskAll(true);
 
     static {
         if (ROWS != 4) throw new AssertionError("SimdAttention is written for 4 query rows per block");
@@ -43,11 +44,15 @@ final class SimdAttention {
         }
         int sp = (nk + VL - 1) / VL * VL;                                       // keys padded to whole vectors
         int sBase = e * sp;                                                     // scores [ROWS, sp] after kt [e, sp]
+        int bBase = sBase + ROWS * sp;                                          // then one bias row [sp]
         for (int j = 0; j < nk; j++) {                                          // kt[p, j] = k[j, p]
             int src = kOff + j * ldk;
             for (int p = 0; p < e; p++) scratch[p * sp + j] = k[src + p];
         }
         if (sp > nk) for (int p = 0; p < e; p++) Arrays.fill(scratch, p * sp + nk, p * sp + sp, 0f);
+        // The bias row in scratch is padded with -inf, so the padding lanes drop out of the softmax
+        // without masks (mask arithmetic at the tail of every row cost more than the row itself).
+        if (bias == null || biasLd == 0) paddedBias(scratch, bBase, bias, biasOff, nk, sp);
         float[] sums = new float[ROWS];
         for (int i0 = 0; i0 < nq; i0 += ROWS) {
             int rows = Math.min(ROWS, nq - i0);
@@ -57,7 +62,8 @@ final class SimdAttention {
             for (; j + 2 * VL <= sp; j += 2 * VL) scores2(e, sp, scratch, j, q, q0, q1, q2, q3, sBase);
             if (j < sp) scores1(e, sp, scratch, j, q, q0, q1, q2, q3, sBase);
             for (int r = 0; r < rows; r++) {
-                sums[r] = softmaxRow(scratch, sBase + r * sp, nk, sp, scale, bias, bias == null ? 0 : biasOff + (i0 + r) * biasLd);
+                if (bias != null && biasLd != 0) paddedBias(scratch, bBase, bias, biasOff + (i0 + r) * biasLd, nk, sp);
+                sums[r] = softmaxRow(scratch, sBase + r * sp, sp, scale, bBase);
             }
             int w0 = sBase, w1 = sBase + Math.min(1, rows - 1) * sp;
             int w2 = sBase + Math.min(2, rows - 1) * sp, w3 = sBase + Math.min(3, rows - 1) * sp;
@@ -114,21 +120,22 @@ final class SimdAttention {
         a3.intoArray(kt, s + 3 * sp);
     }
 
+    /** dst[0:sp] = bias[off : off + nk] (0 when bias is null), then -inf for the padding lanes. */
+    private static void paddedBias(float[] dst, int at, float[] bias, int off, int nk, int sp) {
+        if (bias == null) Arrays.fill(dst, at, at + nk, 0f);
+        else System.arraycopy(bias, off, dst, at, nk);
+        Arrays.fill(dst, at + nk, at + sp, Float.NEGATIVE_INFINITY);
+    }
+
     /**
-     * One row of scores s[off : off + sp] becomes exp(scale s + bias - max) (padding lanes 0);
-     * returns the row's sum, 0 when every key is masked.
+     * One row of scores s[off : off + sp] becomes exp(scale s + bias - max), with the padded bias
+     * row at s[bRow] (padding lanes -inf, so they become 0); returns the row's sum, 0 when every key
+     * is masked (the row is then all 0).
      */
-    private static float softmaxRow(float[] s, int off, int nk, int sp, float scale, float[] bias, int bRow) {
+    private static float softmaxRow(float[] s, int off, int sp, float scale, int bRow) {
         FloatVector mx = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < sp; j += VL) {
-            FloatVector x = FloatVector.fromArray(SP, s, off + j).mul(scale);
-            if (j + VL > nk) {
-                VectorMask<Float> valid = SP.indexInRange(j, nk);
-                if (bias != null) x = x.add(FloatVector.fromArray(SP, bias, bRow + j, valid));
-                x = x.blend(Float.NEGATIVE_INFINITY, valid.not());
-            } else if (bias != null) {
-                x = x.add(FloatVector.fromArray(SP, bias, bRow + j));
-            }
+            FloatVector x = FloatVector.fromArray(SP, s, off + j).fma(FloatVector.broadcast(SP, scale), FloatVector.fromArray(SP, s, bRow + j));
             x.intoArray(s, off + j);
             mx = mx.max(x);
         }
@@ -152,8 +159,8 @@ final class SimdAttention {
      */
     private static void weighted(int nk, int ev, int c, float[] w, int w0, int w1, int w2, int w3, float[] v, int vOff,
                                  int ldv, float[] sums, int rows, float[] out, int oOff, int ldo) {
-        VectorMask<Float> m0 = SP.indexInRange(c, ev), m1 = SP.indexInRange(c + VL, ev);
         boolean whole = c + 2 * VL <= ev;
+        VectorMask<Float> m0 = whole ? ALL : SP.indexInRange(c, ev), m1 = whole ? ALL : SP.indexInRange(c + VL, ev);
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int j = 0; j < nk; j++) {
             int vo = vOff + j * ldv + c;
