@@ -17,15 +17,15 @@ import java.util.Arrays;
  *     s[r]      = exp(scale s[r] + bias[r] - max) per row   padding lanes -inf, so they weigh 0
  *     out[rows] = (s V) / row sums                          4 x 2 accumulators: broadcast s, load V rows
  * </pre>
- * Both products run in the broadcast-and-FMA form, so neither needs a lane reduction per element;
- * four query rows share every load of kt and V. A block's tail rows repeat its last row and are not
+ * Both products run in the broadcast-and-FMA form ({@link #block4x2}), so neither needs a lane
+ * reduction per element; four query rows share every load of kt and V. A block's tail rows repeat its last row and are not
  * stored.
  */
 final class SimdAttention {
     private static final VectorSpecies<Float> SP = SimdKernels.S;
     private static final int VL = SimdKernels.L;
     private static final int ROWS = Kernels.ATTENTION_ROWS;
-    private static final VectorMask<Float> ALL = SP.maskAll(true);
+    private static final VectorMask<Float> ALL = SP.maskAll(true), NONE = SP.maskAll(false);
 
     static {
         if (ROWS != 4) throw new AssertionError("SimdAttention is written for 4 query rows per block");
@@ -58,66 +58,23 @@ final class SimdAttention {
             int rows = Math.min(ROWS, nq - i0);
             int q0 = qOff + i0 * ldq, q1 = qOff + (i0 + Math.min(1, rows - 1)) * ldq;
             int q2 = qOff + (i0 + Math.min(2, rows - 1)) * ldq, q3 = qOff + (i0 + Math.min(3, rows - 1)) * ldq;
-            int j = 0;
-            for (; j + 2 * VL <= sp; j += 2 * VL) scores2(e, sp, scratch, j, q, q0, q1, q2, q3, sBase);
-            if (j < sp) scores1(e, sp, scratch, j, q, q0, q1, q2, q3, sBase);
+            for (int j = 0; j < sp; j += 2 * VL) {                              // s[rows, j:j+2VL] = Q[rows] kt[:, j:j+2VL]
+                boolean whole = j + 2 * VL <= sp;                               // else one vector is left: the second masked off
+                block4x2(e, q, q0, q1, q2, q3, scratch, j, sp, whole, ALL, whole ? ALL : NONE, scratch, sBase + j, sp, rows,
+                        null);
+            }
             for (int r = 0; r < rows; r++) {
                 if (bias != null && biasLd != 0) paddedBias(scratch, bBase, bias, biasOff + (i0 + r) * biasLd, nk, sp);
                 sums[r] = softmaxRow(scratch, sBase + r * sp, sp, scale, bBase);
             }
             int w0 = sBase, w1 = sBase + Math.min(1, rows - 1) * sp;
             int w2 = sBase + Math.min(2, rows - 1) * sp, w3 = sBase + Math.min(3, rows - 1) * sp;
-            for (int c = 0; c < ev; c += 2 * VL) {
-                weighted(nk, ev, c, scratch, w0, w1, w2, w3, v, vOff, ldv, sums, rows, out, outOff + i0 * ldo, ldo);
+            for (int c = 0; c < ev; c += 2 * VL) {                              // out[rows, c:c+2VL] = (w V) / sums
+                boolean whole = c + 2 * VL <= ev;
+                block4x2(nk, scratch, w0, w1, w2, w3, v, vOff + c, ldv, whole, whole ? ALL : SP.indexInRange(c, ev),
+                        whole ? ALL : SP.indexInRange(c + VL, ev), out, outOff + i0 * ldo + c, ldo, rows, sums);
             }
         }
-    }
-
-    /** s[r, j:j+2VL] = q_r . kt[:, j:j+2VL] for the 4 query rows starting at q0..q3. */
-    private static void scores2(int e, int sp, float[] kt, int j, float[] q, int q0, int q1, int q2, int q3, int sBase) {
-        FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int p = 0; p < e; p++) {
-            int ko = p * sp + j;
-            FloatVector k0 = FloatVector.fromArray(SP, kt, ko), k1 = FloatVector.fromArray(SP, kt, ko + VL);
-            FloatVector b = FloatVector.broadcast(SP, q[q0 + p]);
-            a00 = b.fma(k0, a00);
-            a01 = b.fma(k1, a01);
-            b = FloatVector.broadcast(SP, q[q1 + p]);
-            a10 = b.fma(k0, a10);
-            a11 = b.fma(k1, a11);
-            b = FloatVector.broadcast(SP, q[q2 + p]);
-            a20 = b.fma(k0, a20);
-            a21 = b.fma(k1, a21);
-            b = FloatVector.broadcast(SP, q[q3 + p]);
-            a30 = b.fma(k0, a30);
-            a31 = b.fma(k1, a31);
-        }
-        int s = sBase + j;
-        a00.intoArray(kt, s);
-        a01.intoArray(kt, s + VL);
-        a10.intoArray(kt, s + sp);
-        a11.intoArray(kt, s + sp + VL);
-        a20.intoArray(kt, s + 2 * sp);
-        a21.intoArray(kt, s + 2 * sp + VL);
-        a30.intoArray(kt, s + 3 * sp);
-        a31.intoArray(kt, s + 3 * sp + VL);
-    }
-
-    /** One vector of columns: s[r, j:j+VL] = q_r . kt[:, j:j+VL], two partial sums per row over p. */
-    private static void scores1(int e, int sp, float[] kt, int j, float[] q, int q0, int q1, int q2, int q3, int sBase) {
-        FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0;
-        for (int p = 0; p < e; p++) {
-            FloatVector k0 = FloatVector.fromArray(SP, kt, p * sp + j);
-            a0 = FloatVector.broadcast(SP, q[q0 + p]).fma(k0, a0);
-            a1 = FloatVector.broadcast(SP, q[q1 + p]).fma(k0, a1);
-            a2 = FloatVector.broadcast(SP, q[q2 + p]).fma(k0, a2);
-            a3 = FloatVector.broadcast(SP, q[q3 + p]).fma(k0, a3);
-        }
-        int s = sBase + j;
-        a0.intoArray(kt, s);
-        a1.intoArray(kt, s + sp);
-        a2.intoArray(kt, s + 2 * sp);
-        a3.intoArray(kt, s + 3 * sp);
     }
 
     /** dst[0:sp] = bias[off : off + nk] (0 when bias is null), then -inf for the padding lanes. */
@@ -154,47 +111,56 @@ final class SimdAttention {
     }
 
     /**
-     * out[r, c:c+2VL] = sum over j &lt; nk of w_r[j] v[j, c:c+2VL] / sums[r] for the rows r &lt; rows of
-     * a block (columns past ev masked); a row with sum 0 (all keys masked) gets zeros.
+     * Both products of a block of 4 query rows: for the rows r &lt; rows,
+     * <pre>
+     *   dst[d + r ldd, 0:2VL] = sum over t &lt; n of x[x_r + t] * b[bOff + t ldb, 0:2VL]   (/ div[r] when div is not null)
+     * </pre>
+     * with 4 x 2 accumulators: one broadcast of x per row, two loads of b shared by the four rows.
+     * The x rows of a block's tail repeat its last row (x0..x3 need not differ). Columns whose
+     * masks m0, m1 are off are neither loaded nor stored; {@code whole} says both are all on, so
+     * the loads go unmasked. A divisor of 0 (a row whose keys are all masked, x = 0) stores 0.
      */
-    private static void weighted(int nk, int ev, int c, float[] w, int w0, int w1, int w2, int w3, float[] v, int vOff,
-                                 int ldv, float[] sums, int rows, float[] out, int oOff, int ldo) {
-        boolean whole = c + 2 * VL <= ev;
-        VectorMask<Float> m0 = whole ? ALL : SP.indexInRange(c, ev), m1 = whole ? ALL : SP.indexInRange(c + VL, ev);
+    private static void block4x2(int n, float[] x, int x0, int x1, int x2, int x3, float[] b, int bOff, int ldb, boolean whole,
+                                 VectorMask<Float> m0, VectorMask<Float> m1, float[] dst, int d, int ldd, int rows,
+                                 float[] div) {
         FloatVector a00 = FloatVector.zero(SP), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (int j = 0; j < nk; j++) {
-            int vo = vOff + j * ldv + c;
-            FloatVector v0, v1;
-            if (whole) {                                                        // no masks: the common case (Ev = 32, 64)
-                v0 = FloatVector.fromArray(SP, v, vo);
-                v1 = FloatVector.fromArray(SP, v, vo + VL);
+        for (int t = 0; t < n; t++) {
+            int bo = bOff + t * ldb;
+            FloatVector b0, b1;
+            if (whole) {
+                b0 = FloatVector.fromArray(SP, b, bo);
+                b1 = FloatVector.fromArray(SP, b, bo + VL);
             } else {
-                v0 = FloatVector.fromArray(SP, v, vo, m0);
-                v1 = FloatVector.fromArray(SP, v, vo + VL, m1);
+                b0 = FloatVector.fromArray(SP, b, bo, m0);
+                b1 = FloatVector.fromArray(SP, b, bo + VL, m1);
             }
-            FloatVector b = FloatVector.broadcast(SP, w[w0 + j]);
-            a00 = b.fma(v0, a00);
-            a01 = b.fma(v1, a01);
-            b = FloatVector.broadcast(SP, w[w1 + j]);
-            a10 = b.fma(v0, a10);
-            a11 = b.fma(v1, a11);
-            b = FloatVector.broadcast(SP, w[w2 + j]);
-            a20 = b.fma(v0, a20);
-            a21 = b.fma(v1, a21);
-            b = FloatVector.broadcast(SP, w[w3 + j]);
-            a30 = b.fma(v0, a30);
-            a31 = b.fma(v1, a31);
+            FloatVector xv = FloatVector.broadcast(SP, x[x0 + t]);
+            a00 = xv.fma(b0, a00);
+            a01 = xv.fma(b1, a01);
+            xv = FloatVector.broadcast(SP, x[x1 + t]);
+            a10 = xv.fma(b0, a10);
+            a11 = xv.fma(b1, a11);
+            xv = FloatVector.broadcast(SP, x[x2 + t]);
+            a20 = xv.fma(b0, a20);
+            a21 = xv.fma(b1, a21);
+            xv = FloatVector.broadcast(SP, x[x3 + t]);
+            a30 = xv.fma(b0, a30);
+            a31 = xv.fma(b1, a31);
         }
-        store(a00, a01, sums[0], out, oOff + c, m0, m1);
-        if (rows > 1) store(a10, a11, sums[1], out, oOff + ldo + c, m0, m1);
-        if (rows > 2) store(a20, a21, sums[2], out, oOff + 2 * ldo + c, m0, m1);
-        if (rows > 3) store(a30, a31, sums[3], out, oOff + 3 * ldo + c, m0, m1);
+        store(a00, a01, div == null ? 1f : div[0], dst, d, m0, m1);
+        if (rows > 1) store(a10, a11, div == null ? 1f : div[1], dst, d + ldd, m0, m1);
+        if (rows > 2) store(a20, a21, div == null ? 1f : div[2], dst, d + 2 * ldd, m0, m1);
+        if (rows > 3) store(a30, a31, div == null ? 1f : div[3], dst, d + 3 * ldd, m0, m1);
     }
 
-    private static void store(FloatVector x0, FloatVector x1, float sum, float[] out, int o, VectorMask<Float> m0,
+    private static void store(FloatVector x0, FloatVector x1, float div, float[] dst, int o, VectorMask<Float> m0,
                               VectorMask<Float> m1) {
-        if (sum == 0f) sum = 1f;                                                // all keys masked: x is 0
-        x0.div(sum).intoArray(out, o, m0);
-        x1.div(sum).intoArray(out, o + VL, m1);
+        if (div == 0f) div = 1f;                                                // all keys masked: x is 0
+        if (div != 1f) {
+            x0 = x0.div(div);
+            x1 = x1.div(div);
+        }
+        x0.intoArray(dst, o, m0);
+        x1.intoArray(dst, o + VL, m1);
     }
 }
