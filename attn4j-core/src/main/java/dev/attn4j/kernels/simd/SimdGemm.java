@@ -19,11 +19,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * The micro-kernel keeps an MR x NR = 7 x 48 tile of C in 21 vector registers (AVX-512 has 32;
  * ten more hold three B vectors and the seven broadcasts of A) and does 21 FMAs per 3 vector
- * loads and 7 broadcasts from memory, so it is bound by the two FMA ports rather than by loads. The loop order is
- * BLIS's with the roles of A and B swapped, because here the broadcast operand is A: its small
- * panel stays in L1 and the wide B panels stream from L2. That allows a deep KC (fewer passes
- * over C); the BLIS order with the 8 x 48 kernel would need the [kc, 48] B panel in L1, i.e.
- * KC <= 128, and measured slower on [4096, 1536] x [1536, 384].
+ * loads and 7 broadcasts from memory, so it is bound by the two FMA ports rather than by loads.
+ * The loop order is BLIS's with the roles of A and B swapped, because here the broadcast operand
+ * is A: its small panel stays in L1 and the wide B panels stream from L2. That allows a deep KC
+ * (fewer passes over C); the BLIS order would need the [kc, 48] B panel in L1, i.e. KC <= 128,
+ * and measured slower on [4096, 1536] x [1536, 384] (with the earlier 8 x 48 tile).
  *
  * <p>Packing turns every transpose combination into the same unit-stride panels, so all four
  * run at the same speed. Edge tiles run the same kernel on the zero-padded panels into a scratch

@@ -6,10 +6,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Elementary functions written out in vector arithmetic, so C2 keeps them inline in the loop that
- * uses them. The Vector API's own {@code lanewise(EXP)} calls an out-of-line stub per vector, and
- * the call spills every live vector register around it: in a softmax row that was the largest
- * part of the time.
+ * Elementary functions written out in vector arithmetic (FMAs, compares, bit shifts) instead of
+ * the Vector API's {@code lanewise(EXP)}, which calls an out-of-line math-library stub per
+ * vector. Measured by sampling the BERT forward: GELU (erf form, one exp per vector) went from
+ * about 6.5% to 3.5% of the time; in a softmax row the difference was within this machine's noise.
  */
 final class VectorMath {
     private static final VectorSpecies<Float> S = SimdKernels.S;
@@ -45,7 +45,7 @@ final class VectorMath {
                 .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
         FloatVector er = p.fma(r.mul(r), r.add(1f));                                                       // e^r
         // The low bits of `shifted` hold n (ROUNDER's own bits shift out): (n + 127) << 23 is 2^n.
-        IntVector pow2 = ((IntVector) shifted.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23);
+        IntVector pow2 = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23);
         return er.mul(pow2.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, EXP_MIN_ARG));
     }
 }
