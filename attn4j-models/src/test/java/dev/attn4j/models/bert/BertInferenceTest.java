@@ -27,6 +27,14 @@ class BertInferenceTest {
     private final long seed = Long.getLong("attn4j.seed", System.nanoTime());
     private final SplittableRandom rng = new SplittableRandom(seed);
 
+    /**
+     * Both paths round differently in float32, and {@link #wider}'s large initializer range (0.5: attention rows
+     * close to one-hot, wide pre-norm ranges) amplifies it: against the float64 reference each path alone was
+     * off by up to 1.9e-4 over 8 seeds (both sides alike), so their difference can reach about twice that. A
+     * leaking pad row or a shared buffer differs by O(0.1 - 1).
+     */
+    private static final double TOL = 5e-4;
+
     /** Odd sizes that leave SIMD tails and GEMM edge tiles everywhere: C = 52 (4 heads of 13), I = 97. */
     static BertConfig wider(String act) {
         return new BertConfig("bert", 57, 52, 3, 4, 97, act, 0.1, 0.1, 70, 2, 1e-12, 0, 0.5);
@@ -62,7 +70,7 @@ class BertInferenceTest {
             NDArray one = m.forward(alone).lastHiddenState().data();                   // [1, T, C]
             NDArray all = fast.lastHiddenState().data();                               // [4, T, C]
             for (int j = 0; j < c.hiddenSize(); j++) {
-                assertThat(Math.abs(one.getDouble(0, 0, j) - all.getDouble(0, 0, j))).as("seed %d", seed).isLessThan(1e-4);
+                assertThat(Math.abs(one.getDouble(0, 0, j) - all.getDouble(0, 0, j))).as("seed %d", seed).isLessThan(TOL);
             }
         }
     }
@@ -115,7 +123,7 @@ class BertInferenceTest {
             }
             // Not bit-exact: the Vector API's exp and lane sums round differently before C2 compiles them.
             // A buffer shared by two callers would differ by O(1).
-            for (Future<Double> f : results) assertThat(f.get()).as("seed %d", seed).isLessThan(1e-4);
+            for (Future<Double> f : results) assertThat(f.get()).as("seed %d", seed).isLessThan(TOL);
         } finally {
             pool.shutdown();
             Parallel.setThreads(threadsBefore);
@@ -130,7 +138,7 @@ class BertInferenceTest {
 
     private void assertClose(Tensor a, Tensor b, String what) {
         assertThat(a.shape()).isEqualTo(b.shape());
-        assertThat(maxDiff(a.data(), b.data())).as("%s, seed %d", what, seed).isLessThanOrEqualTo(1e-4);
+        assertThat(maxDiff(a.data(), b.data())).as("%s, seed %d", what, seed).isLessThanOrEqualTo(TOL);
     }
 
     private static double maxDiff(NDArray a, NDArray b) {
