@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
  */
 class AttentionHeadKernelTest {
     static final List<Kernels> IMPLS = List.of(new SimdKernels(), Kernels.scalar());
-    static final int[] ROWS = {1, 2, 3, 4, 5, 7, 9, 16, 17, 33};
-    static final int[] KEYS = {1, 2, 7, 15, 16, 17, 31, 32, 33, 48, 65, 129};
-    static final int[] WIDTHS = {1, 7, 16, 17, 32, 33, 64};
+    static final int[] ROWS = {1, 2, 3, 4, 5, 7, 8, 9, 14, 15, 16, 17, 33};
+    static final int[] KEYS = {1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 48, 49, 65, 96, 97, 129};
+    static final int[] WIDTHS = {1, 7, 16, 17, 32, 33, 47, 48, 49, 64, 97};
 
     final long seed = System.nanoTime();
     final SplittableRandom rnd = new SplittableRandom(seed);

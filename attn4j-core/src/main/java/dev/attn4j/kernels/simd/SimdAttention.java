@@ -11,7 +11,7 @@ import java.util.Arrays;
 /**
  * {@link Kernels#attentionHead} on the Vector API. Per head:
  * <pre>
- *   kt[E, Sp] = K^T, zero padded to whole vectors           one copy, stays in L1 (6 KiB at S = 48, E = 32)
+ *   kt[E, Sp] = K^T, padded to whole vectors                gathers, stays in L1 (6 KiB at S = 48, E = 32)
  *   for each block of 4 query rows:
  *     s[4, Sp]  = Q[rows] kt                                4 x 2 accumulators: broadcast q, load kt rows
  *     s[r]      = exp(scale s[r] + bias[r] - max) per row   padding lanes -inf, so they weigh 0
@@ -45,11 +45,7 @@ final class SimdAttention {
         int sp = (nk + VL - 1) / VL * VL;                                       // keys padded to whole vectors
         int sBase = e * sp;                                                     // scores [ROWS, sp] after kt [e, sp]
         int bBase = sBase + ROWS * sp;                                          // then one bias row [sp]
-        for (int j = 0; j < nk; j++) {                                          // kt[p, j] = k[j, p]
-            int src = kOff + j * ldk;
-            for (int p = 0; p < e; p++) scratch[p * sp + j] = k[src + p];
-        }
-        if (sp > nk) for (int p = 0; p < e; p++) Arrays.fill(scratch, p * sp + nk, p * sp + sp, 0f);
+        transposeKeys(k, kOff, ldk, nk, e, sp, scratch);
         // The bias row in scratch is padded with -inf, so the padding lanes drop out of the softmax
         // without masks (mask arithmetic at the tail of every row cost more than the row itself).
         if (bias == null || biasLd == 0) paddedBias(scratch, bBase, bias, biasOff, nk, sp);
@@ -63,10 +59,11 @@ final class SimdAttention {
                 block4x2(e, q, q0, q1, q2, q3, scratch, j, sp, whole, ALL, whole ? ALL : NONE, scratch, sBase + j, sp, rows,
                         null);
             }
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < rows; r++) {                                    // scale, bias, row maxima
                 if (bias != null && biasLd != 0) paddedBias(scratch, bBase, bias, biasOff + (i0 + r) * biasLd, nk, sp);
-                sums[r] = softmaxRow(scratch, sBase + r * sp, sp, scale, bBase);
+                sums[r] = scaleAndMax(scratch, sBase + r * sp, sp, scale, bBase);
             }
+            for (int r = 0; r < rows; r++) sums[r] = expAndSum(scratch, sBase + r * sp, sp, sums[r]);
             int w0 = sBase, w1 = sBase + Math.min(1, rows - 1) * sp;
             int w2 = sBase + Math.min(2, rows - 1) * sp, w3 = sBase + Math.min(3, rows - 1) * sp;
             for (int c = 0; c < ev; c += 2 * VL) {                              // out[rows, c:c+2VL] = (w V) / sums
@@ -74,6 +71,20 @@ final class SimdAttention {
                 block4x2(nk, scratch, w0, w1, w2, w3, v, vOff + c, ldv, whole, whole ? ALL : SP.indexInRange(c, ev),
                         whole ? ALL : SP.indexInRange(c + VL, ev), out, outOff + i0 * ldo + c, ldo, rows, sums);
             }
+        }
+    }
+
+    /**
+     * kt[p, j] = k[j, p] for p &lt; e, j &lt; sp (row stride sp), one gather of VL keys per row of kt.
+     * The padding keys j &gt;= nk repeat the last key: finite, and the -inf padding of the bias row
+     * removes their scores. (A scalar copy with strided stores, then zeroing the padding with a
+     * fill call per row, had cost 15% of a head at S = 48.)
+     */
+    private static void transposeKeys(float[] k, int kOff, int ldk, int nk, int e, int sp, float[] kt) {
+        int[] keys = new int[VL];
+        for (int j0 = 0; j0 < sp; j0 += VL) {
+            for (int l = 0; l < VL; l++) keys[l] = Math.min(j0 + l, nk - 1) * ldk;
+            for (int p = 0; p < e; p++) FloatVector.fromArray(SP, k, kOff + p, keys, 0).intoArray(kt, p * sp + j0);
         }
     }
 
@@ -85,25 +96,33 @@ final class SimdAttention {
     }
 
     /**
-     * One row of scores s[off : off + sp] becomes exp(scale s + bias - max), with the padded bias
-     * row at s[bRow] (padding lanes -inf, so they become 0); returns the row's sum, 0 when every key
-     * is masked (the row is then all 0).
+     * s[off : off + sp] = scale s + bias row (at s[bRow], padding lanes -inf); returns the row's
+     * maximum. The block's rows run this first and {@link #expAndSum} after, each pass over all
+     * rows: a row's max, exp and sum form one chain of dependent operations, and rows taken one at
+     * a time left the vector units idle on it.
      */
-    private static float softmaxRow(float[] s, int off, int sp, float scale, int bRow) {
+    private static float scaleAndMax(float[] s, int off, int sp, float scale, int bRow) {
         FloatVector mx = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < sp; j += VL) {
             FloatVector x = FloatVector.fromArray(SP, s, off + j).fma(FloatVector.broadcast(SP, scale), FloatVector.fromArray(SP, s, bRow + j));
             x.intoArray(s, off + j);
             mx = mx.max(x);
         }
-        float m = mx.reduceLanes(VectorOperators.MAX);
-        if (m == Float.NEGATIVE_INFINITY) {                                     // weights 0, so the product is 0 too
+        return mx.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * s[off : off + sp] = exp(s - max); returns the row's sum, 0 when every key is masked
+     * (max = -inf: the row is then all 0).
+     */
+    private static float expAndSum(float[] s, int off, int sp, float max) {
+        if (max == Float.NEGATIVE_INFINITY) {                                   // weights 0, so the product is 0 too
             Arrays.fill(s, off, off + sp, 0f);
             return 0f;
         }
         FloatVector sum = FloatVector.zero(SP);
         for (int j = 0; j < sp; j += VL) {
-            FloatVector w = VectorMath.expNonPositive(FloatVector.fromArray(SP, s, off + j).sub(m));
+            FloatVector w = VectorMath.expNonPositive(FloatVector.fromArray(SP, s, off + j).sub(max));
             w.intoArray(s, off + j);
             sum = sum.add(w);
         }
