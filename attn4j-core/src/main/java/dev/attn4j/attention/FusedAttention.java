@@ -183,7 +183,7 @@ final class FusedAttention implements CustomOp {
         }
     }
 
-    /** Runs body(task, scratch) for tasks 0..n-1, interleaved over the threads (balances causal work). */
+    /** Runs body(task, scratch) for tasks 0..n-1 over the threads, each task writing only its own outputs. */
     private interface TaskBody {
         void run(int task, Object[] scratch);
     }
@@ -191,12 +191,13 @@ final class FusedAttention implements CustomOp {
     private static void forTasks(int tasks, TileOps ops, int[] scratchSizes, TaskBody body) {
         if (tasks == 0) return;
         int workers = Math.min(Parallel.threads(), tasks);
+        // Tasks handed out one at a time as workers ask: a worker slowed by other processes on its
+        // core takes fewer, instead of holding up the call with a fixed share.
+        var next = new java.util.concurrent.atomic.AtomicInteger();
         Parallel.forRange(workers, 1, (from, to) -> {
             Object[] scratch = new Object[scratchSizes.length];
             for (int i = 0; i < scratch.length; i++) scratch[i] = ops.alloc(scratchSizes[i]);
-            for (int w = from; w < to; w++) {
-                for (int t = w; t < tasks; t += workers) body.run(t, scratch);
-            }
+            for (int t; (t = next.getAndIncrement()) < tasks; ) body.run(t, scratch);
         });
     }
 

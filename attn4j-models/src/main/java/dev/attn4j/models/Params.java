@@ -67,6 +67,58 @@ public abstract class Params {
         return new Linear(wt.transpose(0, 1), p.get("bias", Init.ZEROS, false, out)); // [out, in] view
     }
 
+    /**
+     * {@link Linear}s {@code names[i]} from [in] to [out] that read the same input (a query, key
+     * and value projection), each as {@link #linear} gives it, but with all weights in one [in,
+     * n out] array (linear i's weight W_i^T in columns [i out, (i + 1) out)) and all biases in one
+     * [n out] array. Every weight and bias is still its own parameter under its own name (a view),
+     * so training, state dicts and in-place updates see n separate tensors; inference can run the
+     * n projections as one GEMM of width n out (see {@link #sideBySide}).
+     */
+    public java.util.List<Linear> fusedLinears(int in, int out, String... names) {
+        int n = names.length, width = Math.multiplyExact(n, out);
+        java.util.List<NDArray> weights = new java.util.ArrayList<>(), biases = new java.util.ArrayList<>();
+        for (String name : names) {
+            weights.add(at(name).get("weight", Init.NORMAL, false, out, in));          // [out, in]
+            biases.add(at(name).get("bias", Init.ZEROS, false, out));                   // [out]
+        }
+        NDArray wAll = NDArray.zeros(weights.get(0).dtype(), Shape.of(in, width));     // [in, n out] storage
+        NDArray bAll = NDArray.zeros(biases.get(0).dtype(), Shape.of(width));          // [n out]
+        java.util.List<Linear> result = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            NDArray wt = wAll.narrow(1, i * out, out);                                  // [in, out] view, row stride n out
+            wt.copyFrom(weights.get(i).transpose(0, 1));
+            NDArray b = bAll.narrow(0, i * out, out);
+            b.copyFrom(biases.get(i));
+            result.add(new Linear(wt.transpose(0, 1), b));                              // [out, in] view
+        }
+        return result;
+    }
+
+    /**
+     * Whether {@code lins} are still laid out as {@link #fusedLinears} made them: weights W_i^T side
+     * by side in one float storage ([in, n out], row stride n out) and biases side by side in one.
+     */
+    public static boolean sideBySide(java.util.List<Linear> lins) {
+        Linear first = lins.get(0);
+        NDArray w0 = first.weight.data(), b0 = first.bias == null ? null : first.bias.data();
+        int out = first.outFeatures, width = out * lins.size();
+        if (b0 == null || !(w0.storage() instanceof dev.attn4j.tensor.Storage.Floats)) return false;
+        for (int i = 0; i < lins.size(); i++) {
+            Linear l = lins.get(i);
+            if (l.bias == null || l.outFeatures != out || l.inFeatures != first.inFeatures) return false;
+            NDArray w = l.weight.data(), b = l.bias.data();
+            if (w.storage() != w0.storage() || w.stride(0) != 1 || w.stride(1) != width || w.offset() != w0.offset() + i * out) {
+                return false;
+            }
+            if (b.storage() != b0.storage() || !(b.storage() instanceof dev.attn4j.tensor.Storage.Floats) || b.stride(0) != 1
+                    || b.offset() != b0.offset() + i * out) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A {@link LayerNorm} over the last dimension from {@code name.weight} and {@code name.bias}. */
     public LayerNorm layerNorm(String name, int dim, double eps) {
         Params p = at(name);

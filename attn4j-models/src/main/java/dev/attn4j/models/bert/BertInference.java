@@ -8,6 +8,7 @@ import dev.attn4j.kernels.BinaryOp;
 import dev.attn4j.kernels.Kernels;
 import dev.attn4j.kernels.Parallel;
 import dev.attn4j.kernels.UnaryOp;
+import dev.attn4j.models.Params;
 import dev.attn4j.nn.LayerNorm;
 import dev.attn4j.nn.Linear;
 import dev.attn4j.tensor.DType;
@@ -21,7 +22,7 @@ import java.util.List;
  * The encoder layers of a BERT-type model for inference (no gradient recording, eval mode) on
  * buffers reused from layer to layer and from call to call. Per layer:
  * <pre>
- *   qkv[N, 3C]  = x Wq^T + bq | x Wk^T + bk | x Wv^T + bv   three GEMMs into one buffer
+ *   qkv[N, 3C]  = x [Wq^T | Wk^T | Wv^T] + [bq | bk | bv]    one GEMM (weights side by side, Params.fusedLinears)
  *   ctx[N, C]   = attention(heads of qkv read in place)      fused kernel, heads written interleaved
  *   h[N, C]     = LayerNorm(x + ctx Wo^T + bo)               bias and residual put in C before the GEMM
  *   inter[N, I] = act(h W1^T + b1)                           activation in place
@@ -110,9 +111,16 @@ final class BertInference {
         double scale = 1 / Math.sqrt(d);
         for (BertLayer layer : layers) {
             BertSelfAttention sa = layer.attention.self;
-            project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null);                                  // [N, 3C]
-            project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null);
-            project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null);
+            List<Linear> qkvLinears = List.of(sa.query, sa.key, sa.value);
+            if (Params.sideBySide(qkvLinears)) {                                                 // [N, 3C] in one GEMM
+                NDArray w = sa.query.weight.data(), bias = sa.query.bias.data();                 // W_q^T | W_k^T | W_v^T: [C, 3C]
+                linearInto(ws.x, n, c, 3 * c, new Vec(bias.floatArray(), bias.offset()), w.floatArray(), w.offset(), 3 * c,
+                        false, ws.qkv, 0, 3 * c, null);
+            } else {
+                project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null);                              // [N, 3C]
+                project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null);
+                project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null);
+            }
             Attention.scaledDotProductInto(q, k, v, keyPadding, scale, ctx);                      // [N, C]
             project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x);                   // x + ctx Wo^T + bo
             layerNorm(ws.h, n, layer.attention.output.layerNorm);                                 // h [N, C]
@@ -135,8 +143,24 @@ final class BertInference {
      * written first and the GEMM adds to them (beta = 1).
      */
     static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual) {
+        NDArray w = lin.weight.data();                                                      // [F, K]
         int f = lin.outFeatures, kIn = lin.inFeatures;
-        Vec bias = lin.bias == null ? null : Vec.of(lin.bias.data());
+        boolean wIsTransposedView = w.stride(0) == 1 && w.stride(1) >= f;                   // [K, F] row-major underneath
+        if (!(w.storage() instanceof Storage.Floats) || !(wIsTransposedView || (w.stride(1) == 1 && w.stride(0) >= kIn))) {
+            w = w.contiguous();
+            wIsTransposedView = false;
+        }
+        linearInto(in, rows, kIn, f, lin.bias == null ? null : Vec.of(lin.bias.data()), w.floatArray(), w.offset(),
+                wIsTransposedView ? w.stride(1) : w.stride(0), !wIsTransposedView, out, outOff, ldo, residual);
+    }
+
+    /**
+     * out[r, outOff : outOff + f] = in[r, :] W^T + bias (+ residual[r, :]) for r &lt; rows, in [rows, kIn],
+     * with W^T [kIn, f] at w[wOff] (row stride ldw), or W itself [f, kIn] there when {@code transW}.
+     * Bias and residual are written first and the GEMM adds to them (beta = 1).
+     */
+    private static void linearInto(float[] in, int rows, int kIn, int f, Vec bias, float[] w, int wOff, int ldw, boolean transW,
+                                   float[] out, int outOff, int ldo, float[] residual) {
         Kernels kern = Kernels.get();
         boolean prefilled = bias != null || residual != null;
         if (prefilled) {
@@ -149,14 +173,7 @@ final class BertInference {
                 }
             });
         }
-        NDArray w = lin.weight.data();                                                      // [F, K]
-        boolean wIsTransposedView = w.stride(0) == 1 && w.stride(1) == f;                   // [K, F] row-major underneath
-        if (!(w.storage() instanceof Storage.Floats) || !(wIsTransposedView || (w.stride(1) == 1 && w.stride(0) == kIn))) {
-            w = w.contiguous();
-            wIsTransposedView = false;
-        }
-        kern.gemm(false, !wIsTransposedView, rows, f, kIn, 1f, in, 0, kIn, w.floatArray(), w.offset(),
-                wIsTransposedView ? f : kIn, prefilled ? 1f : 0f, out, outOff, ldo);
+        kern.gemm(false, transW, rows, f, kIn, 1f, in, 0, kIn, w, wOff, ldw, prefilled ? 1f : 0f, out, outOff, ldo);
     }
 
     /** Row-wise LayerNorm of x [rows, C] in place, statistics in float (biased variance, as torch). */

@@ -28,9 +28,11 @@ public final class BertSelfAttention extends Module {
     public BertSelfAttention(BertConfig config, Params p, SplittableRandom rng) {
         int c = config.hiddenSize();
         this.numHeads = config.numAttentionHeads();
-        this.query = child("query", p.linear("query", c, c));
-        this.key = child("key", p.linear("key", c, c));
-        this.value = child("value", p.linear("value", c, c));
+        // Side by side in memory, so inference projects q, k, v in one GEMM (BertInference).
+        java.util.List<Linear> qkv = p.fusedLinears(c, c, "query", "key", "value");
+        this.query = child("query", qkv.get(0));
+        this.key = child("key", qkv.get(1));
+        this.value = child("value", qkv.get(2));
         this.dropoutP = config.attentionProbsDropoutProb();
         this.rng = rng.split();
     }

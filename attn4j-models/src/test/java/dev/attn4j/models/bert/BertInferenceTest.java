@@ -76,6 +76,28 @@ class BertInferenceTest {
     }
 
     @Test
+    void queryKeyValueSideBySideAndInPlaceUpdatesSeenByTheFastPath() {
+        BertConfig c = wider("gelu");
+        BertModel m = BertModel.random(c, rng);
+        m.eval();
+        BertSelfAttention sa = m.encoder.layer.get(1).attention.self;
+        assertThat(dev.attn4j.models.Params.sideBySide(List.of(sa.query, sa.key, sa.value))).isTrue();
+        // Each projection is still its own parameter: its state-dict entry is its own [C, C] weight.
+        NDArray keyWeight = m.stateDict().get("encoder.layer.1.attention.self.key.weight");
+        assertThat(keyWeight.shape().toArray()).containsExactly(c.hiddenSize(), c.hiddenSize());
+        assertThat(keyWeight.getDouble(3, 5)).isEqualTo(sa.key.weight.data().getDouble(3, 5));
+        // An in-place change of one projection (what an optimizer step does) reaches the fused GEMM.
+        for (int i = 0; i < c.hiddenSize(); i++) sa.value.weight.data().set(sa.value.weight.data().getDouble(i, i) + 0.5, i, i);
+        sa.key.bias.data().set(2.0, 7);
+        EncoderInput in = TinyEncoders.batch(rng, c, new int[] {9, 20}, true);
+        EncoderOutput fast;
+        try (var g = GradMode.noGrad()) {
+            fast = m.forward(in);
+        }
+        assertClose(fast.lastHiddenState(), m.forward(in).lastHiddenState(), "after in-place updates");
+    }
+
+    @Test
     void tinyOddModelAndTrainingModeUseTheRightPath() {
         BertConfig c = TinyEncoders.config("bert");                                    // C = 15, 3 heads of 5, I = 23
         BertModel m = BertModel.random(c, rng);
