@@ -25,7 +25,7 @@ final class SimdAttention {
     private static final VectorSpecies<Float> SP = SimdKernels.S;
     private static final int VL = SimdKernels.L;
     private static final int ROWS = Kernels.ATTENTION_ROWS;
-    private static final VectorMask<Float> ALL = SP.maskAll(true), NONE = SP.maskAll(false);
+    private static final VectorMask<Float> ALL = SP.maskAll(true);
 
     static {
         if (ROWS != 4) throw new AssertionError("SimdAttention is written for 4 query rows per block");
@@ -54,11 +54,11 @@ final class SimdAttention {
             int rows = Math.min(ROWS, nq - i0);
             int q0 = qOff + i0 * ldq, q1 = qOff + (i0 + Math.min(1, rows - 1)) * ldq;
             int q2 = qOff + (i0 + Math.min(2, rows - 1)) * ldq, q3 = qOff + (i0 + Math.min(3, rows - 1)) * ldq;
-            for (int j = 0; j < sp; j += 2 * VL) {                              // s[rows, j:j+2VL] = Q[rows] kt[:, j:j+2VL]
-                boolean whole = j + 2 * VL <= sp;                               // else one vector is left: the second masked off
-                block4x2(e, q, q0, q1, q2, q3, scratch, j, sp, whole, ALL, whole ? ALL : NONE, scratch, sBase + j, sp, rows,
-                        null);
+            int j = 0;
+            for (; j + 2 * VL <= sp; j += 2 * VL) {                             // s[rows, j:j+2VL] = Q[rows] kt[:, j:j+2VL]
+                block4x2(e, q, q0, q1, q2, q3, scratch, j, sp, true, ALL, ALL, scratch, sBase + j, sp, rows, null);
             }
+            if (j < sp) block4x1(e, q, q0, q1, q2, q3, scratch, j, sp, ALL, scratch, sBase + j, sp, rows, null);
             for (int r = 0; r < rows; r++) {                                    // scale, bias, row maxima
                 if (bias != null && biasLd != 0) paddedBias(scratch, bBase, bias, biasOff + (i0 + r) * biasLd, nk, sp);
                 sums[r] = scaleAndMax(scratch, sBase + r * sp, sp, scale, bBase);
@@ -67,9 +67,14 @@ final class SimdAttention {
             int w0 = sBase, w1 = sBase + Math.min(1, rows - 1) * sp;
             int w2 = sBase + Math.min(2, rows - 1) * sp, w3 = sBase + Math.min(3, rows - 1) * sp;
             for (int c = 0; c < ev; c += 2 * VL) {                              // out[rows, c:c+2VL] = (w V) / sums
-                boolean whole = c + 2 * VL <= ev;
-                block4x2(nk, scratch, w0, w1, w2, w3, v, vOff + c, ldv, whole, whole ? ALL : SP.indexInRange(c, ev),
-                        whole ? ALL : SP.indexInRange(c + VL, ev), out, outOff + i0 * ldo + c, ldo, rows, sums);
+                if (c + VL >= ev) {                                             // one vector (or part of one) left
+                    block4x1(nk, scratch, w0, w1, w2, w3, v, vOff + c, ldv, c + VL == ev ? ALL : SP.indexInRange(c, ev),
+                            out, outOff + i0 * ldo + c, ldo, rows, sums);
+                } else {
+                    boolean whole = c + 2 * VL <= ev;
+                    block4x2(nk, scratch, w0, w1, w2, w3, v, vOff + c, ldv, whole, ALL, whole ? ALL : SP.indexInRange(c + VL, ev),
+                            out, outOff + i0 * ldo + c, ldo, rows, sums);
+                }
             }
         }
     }
@@ -170,6 +175,34 @@ final class SimdAttention {
         if (rows > 1) store(a10, a11, div == null ? 1f : div[1], dst, d + ldd, m0, m1);
         if (rows > 2) store(a20, a21, div == null ? 1f : div[2], dst, d + 2 * ldd, m0, m1);
         if (rows > 3) store(a30, a31, div == null ? 1f : div[3], dst, d + 3 * ldd, m0, m1);
+    }
+
+    /**
+     * {@link #block4x2} one vector wide (a row's last VL or fewer columns: with 16 keys or values
+     * left, the two-vector block ran its second half on masked-off loads, a quarter of the FMAs of
+     * a 48-key row for nothing). Columns whose mask m0 is off are neither loaded nor stored.
+     */
+    private static void block4x1(int n, float[] x, int x0, int x1, int x2, int x3, float[] b, int bOff, int ldb,
+                                 VectorMask<Float> m0, float[] dst, int d, int ldd, int rows, float[] div) {
+        boolean whole = m0.allTrue();
+        FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < n; t++) {
+            int bo = bOff + t * ldb;
+            FloatVector b0 = whole ? FloatVector.fromArray(SP, b, bo) : FloatVector.fromArray(SP, b, bo, m0);
+            a0 = FloatVector.broadcast(SP, x[x0 + t]).fma(b0, a0);
+            a1 = FloatVector.broadcast(SP, x[x1 + t]).fma(b0, a1);
+            a2 = FloatVector.broadcast(SP, x[x2 + t]).fma(b0, a2);
+            a3 = FloatVector.broadcast(SP, x[x3 + t]).fma(b0, a3);
+        }
+        store(a0, div == null ? 1f : div[0], dst, d, m0);
+        if (rows > 1) store(a1, div == null ? 1f : div[1], dst, d + ldd, m0);
+        if (rows > 2) store(a2, div == null ? 1f : div[2], dst, d + 2 * ldd, m0);
+        if (rows > 3) store(a3, div == null ? 1f : div[3], dst, d + 3 * ldd, m0);
+    }
+
+    private static void store(FloatVector x, float div, float[] dst, int o, VectorMask<Float> m) {
+        if (div == 0f) div = 1f;                                                // all keys masked: x is 0
+        (div != 1f ? x.div(div) : x).intoArray(dst, o, m);
     }
 
     private static void store(FloatVector x0, FloatVector x1, float div, float[] dst, int o, VectorMask<Float> m0,
