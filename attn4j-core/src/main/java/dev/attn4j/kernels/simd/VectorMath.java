@@ -30,10 +30,11 @@ final class VectorMath {
     }
 
     /**
-     * e^x for x &lt;= 0, within 1 ulp (0.89 at worst over every 7th float in [-88, 0]; the Cephes form
-     * r + 1 + r^2 P(r) with a Math.max clamp had 1.26 and about seven more vector instructions); arguments below -87.34 (where e^x would be subnormal)
-     * and -Infinity give 0, NaN gives NaN. Positive arguments are not handled (the exponent
-     * arithmetic would overflow above 88.7): softmax and the erfc tail only need x &lt;= 0.
+     * e^x for x &lt;= 0, within 1 ulp (0.89 at worst over every 7th float in [-88, 0]; the Cephes
+     * form r + 1 + r^2 P(r) with a Math.max clamp had 1.26 and about seven more vector
+     * instructions). Arguments below -87.34 (where e^x would be subnormal) and -Infinity give 0,
+     * NaN gives NaN. Positive arguments are not handled (the exponent arithmetic would overflow
+     * above 88.7): softmax and the erfc tail only need x &lt;= 0.
      * x = n ln2 + r with n = round(x / ln2), e^x = 2^n e^r, and 2^n is built in the exponent bits.
      */
     static FloatVector expNonPositive(FloatVector x) {
