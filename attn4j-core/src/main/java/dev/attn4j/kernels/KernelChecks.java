@@ -22,6 +22,15 @@ public final class KernelChecks {
         checkMatrix("C", c, cOff, m, n, ldc);
     }
 
+    /** Checks the arguments of {@link Kernels#gemmBiasResidual}. */
+    public static void checkGemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                             float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] res, int resOff,
+                                             int ldr, float[] c, int cOff, int ldc) {
+        checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (bias != null) checkMatrix("bias", bias, biasOff, Math.min(m, 1), n, Math.max(1, n));
+        if (res != null) checkMatrix("residual", res, resOff, m, n, ldr);
+    }
+
     /** Checks the arguments of {@link Kernels#gemmBatch}. */
     public static void checkGemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k,
                                       float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB,

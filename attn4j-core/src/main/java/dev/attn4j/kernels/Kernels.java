@@ -30,6 +30,28 @@ public interface Kernels {
               float beta, float[] c, int cOff, int ldc);
 
     /**
+     * {@code C = op(A) op(B) + bias + residual} for a linear layer: bias [n] (at biasOff) added to
+     * every row, residual [m, n] (at resOff, row stride ldr) added element by element; either may be
+     * null. The same as writing bias + residual into C and calling {@link #gemm} with alpha = beta = 1,
+     * which is what the default does; the SIMD GEMM instead writes each block of C just before its
+     * first product, while the block is in cache, rather than in one pass over all of C before.
+     */
+    default void gemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                  float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] res, int resOff, int ldr,
+                                  float[] c, int cOff, int ldc) {
+        KernelChecks.checkGemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, bias, biasOff, res, resOff, ldr,
+                c, cOff, ldc);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float v = bias == null ? 0f : bias[biasOff + j];
+                if (res != null) v += res[resOff + i * ldr + j];
+                c[cOff + i * ldc + j] = v;
+            }
+        }
+        gemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 1f, c, cOff, ldc);
+    }
+
+    /**
      * Strided batched GEMM: for i in [0, batch), {@link #gemm} on the matrices starting at
      * {@code aOff + i * strideA}, {@code bOff + i * strideB}, {@code cOff + i * strideC}. A stride
      * of 0 for A or B uses the same matrix for every batch entry (broadcast); strideC must not

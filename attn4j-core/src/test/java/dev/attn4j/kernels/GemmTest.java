@@ -95,6 +95,55 @@ class GemmTest {
         }
     }
 
+    /**
+     * gemmBiasResidual on shapes that take every path of the SIMD GEMM (direct, matrix-vector
+     * columns, one thread, shared-B row slabs, per-thread B, column split): against float64, with
+     * only bias, only residual or both, and nothing written outside C.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void biasAndResidualStartC(int threads) {
+        Parallel.setThreads(threads);
+        int[][] shapes = {{1, 300, 40}, {3, 700, 500}, {5, 7, 9}, {130, 130, 130}, {400, 97, 150}, {71, 1000, 50},
+                {300, 40, 777}, {2000, 130, 30}, {64, 2100, 70}};
+        for (Kernels kern : IMPLS) {
+            for (int[] sh : shapes) {
+                int m = sh[0], n = sh[1], k = sh[2], mode = rnd.nextInt(3);
+                boolean tB = rnd.nextBoolean();
+                int lda = k + rnd.nextInt(3), ldb = (tB ? k : n) + rnd.nextInt(3), ldr = n + rnd.nextInt(3), ldc = n + rnd.nextInt(3);
+                float[] a = randoms(1 + m * lda), b = randoms(2 + (tB ? n : k) * ldb);
+                float[] bias = mode == 1 ? null : randoms(3 + n), res = mode == 0 ? null : randoms(1 + m * ldr);
+                float[] c = new float[2 + m * ldc + 1];
+                java.util.Arrays.fill(c, PAD);
+                kern.gemmBiasResidual(false, tB, m, n, k, a, 1, lda, b, 2, ldb, bias, 3, res, 1, ldr, c, 2, ldc);
+                String what = kern.name() + " m=" + m + " n=" + n + " k=" + k + " transB=" + tB + " mode=" + mode
+                        + " threads=" + threads + " seed=" + seed + "L";
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0, sa = 0;
+                        for (int p = 0; p < k; p++) {
+                            double x = a[1 + i * lda + p], y = tB ? b[2 + j * ldb + p] : b[2 + p * ldb + j];
+                            sum += x * y;
+                            sa += Math.abs(x * y);
+                        }
+                        double init = (bias == null ? 0 : bias[3 + j]) + (res == null ? 0 : res[1 + i * ldr + j]);
+                        double want = sum + init, tol = (k + 4) * 0x1p-24 * (sa + Math.abs(init)) + 1e-30;
+                        float got = c[2 + i * ldc + j];
+                        if (!(Math.abs(got - want) <= tol)) fail("C[" + i + "][" + j + "] = " + got + ", want " + want + ": " + what);
+                    }
+                }
+                for (int idx = 0; idx < c.length; idx++) {
+                    int rel = idx - 2;
+                    boolean inside = rel >= 0 && rel / ldc < m && rel % ldc < n;
+                    if (!inside && c[idx] != PAD) fail("C[" + idx + "] outside the result was written: " + what);
+                }
+            }
+            assertThatThrownBy(() -> kern.gemmBiasResidual(false, false, 2, 3, 4, new float[8], 0, 4, new float[12], 0, 3,
+                    new float[2], 0, null, 0, 0, new float[6], 0, 3)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("bias");
+        }
+    }
+
     float randomAlpha() {
         return new float[]{1f, 0.5f, -1.75f, 3f}[rnd.nextInt(4)];
     }

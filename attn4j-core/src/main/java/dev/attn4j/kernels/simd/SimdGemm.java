@@ -106,18 +106,55 @@ final class SimdGemm {
         return (x + to - 1) / to * to;
     }
 
-    /** C = alpha op(A) op(B) + beta C; arguments already checked. */
+    /**
+     * What C starts from instead of beta C ({@link dev.attn4j.kernels.Kernels#gemmBiasResidual}):
+     * C[i, j] = bias[biasOff + j] + res[resOff + i ldr + j], either array null for none. Each block
+     * of C is written just before its first product.
+     */
+    record CInit(float[] bias, int biasOff, float[] res, int resOff, int ldr) {
+        /** The same for the rows from i0 and the columns from j0 of C on. */
+        CInit at(int i0, int j0) {
+            return new CInit(bias, biasOff + j0, res, res == null ? 0 : resOff + i0 * ldr + j0, ldr);
+        }
+
+        /** C[i0 : i0 + rows, j0 : j0 + cols] (at c[cOff], row stride ldc) = its initial value. */
+        void fill(float[] c, int cOff, int ldc, int i0, int rows, int j0, int cols) {
+            int ub = j0 + S.loopBound(cols);
+            for (int i = i0; i < i0 + rows; i++) {
+                int cr = cOff + i * ldc, rr = resOff + i * ldr, j = j0;
+                if (res == null) {
+                    System.arraycopy(bias, biasOff + j0, c, cr + j0, cols);
+                    continue;
+                }
+                if (bias == null) {
+                    System.arraycopy(res, rr + j0, c, cr + j0, cols);
+                    continue;
+                }
+                for (; j < ub; j += L) {
+                    FloatVector.fromArray(S, bias, biasOff + j).add(FloatVector.fromArray(S, res, rr + j)).intoArray(c, cr + j);
+                }
+                for (; j < j0 + cols; j++) c[cr + j] = bias[biasOff + j] + res[rr + j];
+            }
+        }
+    }
+
+    /**
+     * C = alpha op(A) op(B) + beta C, or, when {@code init} is not null, op(A) op(B) + init with
+     * alpha = beta = 1 (the caller passes those); arguments already checked.
+     */
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                     float beta, float[] c, int cOff, int ldc, boolean threaded) {
+                     float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
-            scale(m, n, beta, c, cOff, ldc);
+            if (init != null) init.fill(c, cOff, ldc, 0, m, 0, n);
+            else scale(m, n, beta, c, cOff, ldc);
             return;
         }
         long work = (long) m * n * k;
         int threads = threaded ? (int) Math.min(Parallel.threads(), Math.max(1, work / WORK_PER_THREAD)) : 1;
         if (m < 4 || n < L || work < SMALL_WORK) {
+            if (init != null) init.fill(c, cOff, ldc, 0, m, 0, n);              // then beta = 1 adds the product
             if (threads > 1 && n >= threads * 4 * L) {
                 // Matrix-vector shapes (decoding: m = 1, large n k): columns of C split over threads.
                 int chunk = roundUp((n + threads - 1) / threads, L);
@@ -135,7 +172,7 @@ final class SimdGemm {
             return;
         }
         if (threads <= 1) {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null);
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null, init);
             return;
         }
         long packedSize = (long) k * packedWidth(n);
@@ -173,7 +210,7 @@ final class SimdGemm {
                 for (int t; (t = nextSlab.getAndIncrement()) < parts; ) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
-                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed);
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed, init == null ? null : init.at(i0, 0));
                 }
             });
         } else if (m >= n) {
@@ -184,7 +221,7 @@ final class SimdGemm {
                 for (int t = from; t < to; t++) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
-                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null);
+                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null, init == null ? null : init.at(i0, 0));
                 }
             });
         } else {
@@ -194,7 +231,8 @@ final class SimdGemm {
                 for (int t = from; t < to; t++) {
                     int j0 = t * chunk, cols = Math.min(chunk, n - j0);
                     blocked(transA, transB, m, cols, k, alpha, a, aOff, lda,
-                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc, null);
+                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc, null,
+                            init == null ? null : init.at(0, j0));
                 }
             });
         }
@@ -216,13 +254,13 @@ final class SimdGemm {
             Parallel.forRange(threads, 1, (from, to) -> {
                 for (int i; (i = next.getAndIncrement()) < batch; ) {
                     gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
-                            beta, c, cOff + i * strideC, ldc, false);
+                            beta, c, cOff + i * strideC, ldc, false, null);
                 }
             });
         } else {
             for (int i = 0; i < batch; i++) {
                 gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
-                        beta, c, cOff + i * strideC, ldc, true);
+                        beta, c, cOff + i * strideC, ldc, true, null);
             }
         }
     }
@@ -361,10 +399,12 @@ final class SimdGemm {
     /**
      * The packed algorithm on one slab of C, on the calling thread. {@code packedB}: all of B
      * already packed by {@link #packAllB} (shared between threads), or null to pack block by block.
+     * {@code init}: null, or C's initial value (beta is then 1), written panel by panel just before
+     * the first depth block's products, so the kernels find it in L1.
      */
     static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                        float beta, float[] c, int cOff, int ldc, float[] packedB) {
+                        float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
         float[] ap = buf.a(MP * kcMax);
@@ -388,6 +428,7 @@ final class SimdGemm {
                     // One A panel [kc, MP] (12 KiB at kc = 384) stays in L1 while the B panels of
                     // the block stream past it from L2.
                     packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
+                    if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, jc, nc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]

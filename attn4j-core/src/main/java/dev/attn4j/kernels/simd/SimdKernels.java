@@ -37,7 +37,17 @@ public final class SimdKernels implements Kernels {
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float beta, float[] c, int cOff, int ldc) {
         KernelChecks.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        SimdGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, true);
+        SimdGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, true, null);
+    }
+
+    @Override
+    public void gemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                 float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] res, int resOff, int ldr,
+                                 float[] c, int cOff, int ldc) {
+        KernelChecks.checkGemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, bias, biasOff, res, resOff, ldr,
+                c, cOff, ldc);
+        SimdGemm.CInit init = bias == null && res == null ? null : new SimdGemm.CInit(bias, biasOff, res, resOff, ldr);
+        SimdGemm.gemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, init == null ? 0f : 1f, c, cOff, ldc, true, init);
     }
 
     @Override

@@ -24,7 +24,7 @@ import java.util.List;
  * <pre>
  *   qkv[N, 3C]  = x [Wq^T | Wk^T | Wv^T] + [bq | bk | bv]    one GEMM (weights side by side, Params.fusedLinears)
  *   ctx[N, C]   = attention(heads of qkv read in place)      fused kernel, heads written interleaved
- *   h[N, C]     = LayerNorm(x + ctx Wo^T + bo)               bias and residual put in C before the GEMM
+ *   h[N, C]     = LayerNorm(x + ctx Wo^T + bo)               the GEMM starts C's blocks from bias and residual
  *   inter[N, I] = act(h W1^T + b1)                           activation in place
  *   x[N, C]     = LayerNorm(h + inter W2^T + b2)
  * </pre>
@@ -157,23 +157,18 @@ final class BertInference {
     /**
      * out[r, outOff : outOff + f] = in[r, :] W^T + bias (+ residual[r, :]) for r &lt; rows, in [rows, kIn],
      * with W^T [kIn, f] at w[wOff] (row stride ldw), or W itself [f, kIn] there when {@code transW}.
-     * Bias and residual are written first and the GEMM adds to them (beta = 1).
+     * The GEMM starts each block of out from bias + residual just before its products
+     * ({@link Kernels#gemmBiasResidual}) instead of a pass over all of out first.
      */
     private static void linearInto(float[] in, int rows, int kIn, int f, Vec bias, float[] w, int wOff, int ldw, boolean transW,
                                    float[] out, int outOff, int ldo, float[] residual) {
         Kernels kern = Kernels.get();
-        boolean prefilled = bias != null || residual != null;
-        if (prefilled) {
-            Parallel.forRange(rows, grain(f), (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    int o = outOff + r * ldo;
-                    if (residual == null) System.arraycopy(bias.a, bias.off, out, o, f);
-                    else if (bias == null) System.arraycopy(residual, r * f, out, o, f);
-                    else kern.binary(BinaryOp.ADD, residual, r * f, bias.a, bias.off, out, o, f);
-                }
-            });
+        if (bias == null && residual == null) {
+            kern.gemm(false, transW, rows, f, kIn, 1f, in, 0, kIn, w, wOff, ldw, 0f, out, outOff, ldo);
+        } else {
+            kern.gemmBiasResidual(false, transW, rows, f, kIn, in, 0, kIn, w, wOff, ldw, bias == null ? null : bias.a,
+                    bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo);
         }
-        kern.gemm(false, transW, rows, f, kIn, 1f, in, 0, kIn, w, wOff, ldw, prefilled ? 1f : 0f, out, outOff, ldo);
     }
 
     /** Row-wise LayerNorm of x [rows, C] in place, statistics in float (biased variance, as torch). */
