@@ -8,11 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM in the BLIS/GotoBLAS structure, on the Vector API.
  *
  * <pre>
- * for jc in n step NC:
- *   for pc in k step KC:
+ * for pc in k step KC:
+ *   for jc in n step NC:
  *     pack B[pc:+KC, jc:+NC] into NR-wide panels [kc, NR]     (block: 1.2 MB, stays in L2)
  *     for ir in m step MR:
- *       pack alpha * A[ir:+MR, pc:+KC] into one panel [kc, MP] (12 KB, stays in L1)
+ *       pack alpha * A[ir:+MR, pc:+KC] into one panel [kc, MP] (12 KB, stays in L1; packed once
+ *                                                             for all jc when n > NC)
  *       for jr in nc step NR:
  *         micro-kernel: C[MR, NR] (+)= Apanel * Bpanel[jr]     (B panel streams from L2)
  * </pre>
@@ -60,6 +61,9 @@ final class SimdGemm {
 
     /** Largest B (in floats, padded) packed once and shared by all threads: 64 MiB. */
     static final long MAX_SHARED_PACKED_B = 16L << 20;
+
+    /** Largest A (in floats, packed) that one call packs once for all its column blocks: 16 MiB. */
+    static final long MAX_PACKED_A = 4L << 20;
 
     private SimdGemm() {
     }
@@ -407,38 +411,46 @@ final class SimdGemm {
                         float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
-        float[] ap = buf.a(MP * kcMax);
+        // With several column blocks, the A panels of a depth block are packed once for all of them
+        // (up to MAX_PACKED_A floats) instead of once per block: QKV and FFN projections (n = 1152,
+        // 1536 over NC = 768) packed every row of A twice.
+        int panels = (m + MR - 1) / MR;
+        boolean packAOnce = n > NC && (long) panels * MP * kcMax <= MAX_PACKED_A;
+        float[] ap = buf.a((packAOnce ? panels : 1) * MP * kcMax);
         float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
         float[] tile = buf.tile;
         int[] gather = buf.gather(lda);   // {0, lda, ..., 6 lda, 6 lda}: A rows of one panel
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            if (packAOnce) packA(transA, a, aOff, lda, 0, m, pc, kc, alpha, ap, gather);   // panel ir / MR at ir / MR * kc * MP
+            // The first depth block applies beta; later ones add to what it wrote.
+            float betaHere = pc == 0 ? beta : 1f;
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
                 int bBase = 0;
                 if (packedB == null) {
                     packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
                 } else {
                     bBase = packedBlockOffset(k, jc, pc, nc);
                 }
-                // The first depth block applies beta; later ones add to what it wrote.
-                float betaHere = pc == 0 ? beta : 1f;
                 for (int ir = 0; ir < m; ir += MR) {
                     int mr = Math.min(MR, m - ir);
                     // One A panel [kc, MP] (12 KiB at kc = 384) stays in L1 while the B panels of
                     // the block stream past it from L2.
-                    packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
+                    int ai = 0;
+                    if (packAOnce) ai = ir / MR * kc * MP;
+                    else packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
                     if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, jc, nc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]
                         int cIdx = cOff + ir * ldc + jc + jr;
                         if (mr == MR && nr == NR) {
-                            if (betaHere == 0f) kernelSet(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
-                            else if (betaHere == 1f) kernelAdd(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
-                            else kernelBeta(kc, ap, 0, bp, bIdx, c, cIdx, ldc, betaHere);
+                            if (betaHere == 0f) kernelSet(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
+                            else if (betaHere == 1f) kernelAdd(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
+                            else kernelBeta(kc, ap, ai, bp, bIdx, c, cIdx, ldc, betaHere);
                         } else {
-                            edgeTile(kc, ap, bp, bIdx, mr, nr, c, cIdx, ldc, betaHere, tile);
+                            edgeTile(kc, ap, ai, bp, bIdx, mr, nr, c, cIdx, ldc, betaHere, tile);
                         }
                     }
                 }
@@ -451,23 +463,23 @@ final class SimdGemm {
      * 16 columns) go straight to C through the 2- or 1-vector kernels; anything else runs the
      * narrowest kernel that covers it into the scratch tile and copies the valid part.
      */
-    private static void edgeTile(int kc, float[] ap, float[] bp, int bIdx, int mr, int nr,
+    private static void edgeTile(int kc, float[] ap, int ai, float[] bp, int bIdx, int mr, int nr,
                                  float[] c, int cIdx, int ldc, float beta, float[] tile) {
         if (mr == MR && nr == 2 * L) {
-            if (beta == 0f) kernelSet2(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
-            else if (beta == 1f) kernelAdd2(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
-            else kernelBeta2(kc, ap, 0, bp, bIdx, c, cIdx, ldc, beta);
+            if (beta == 0f) kernelSet2(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
+            else if (beta == 1f) kernelAdd2(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
+            else kernelBeta2(kc, ap, ai, bp, bIdx, c, cIdx, ldc, beta);
             return;
         }
         if (mr == MR && nr == L) {
-            if (beta == 0f) kernelSet1(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
-            else if (beta == 1f) kernelAdd1(kc, ap, 0, bp, bIdx, c, cIdx, ldc);
-            else kernelBeta1(kc, ap, 0, bp, bIdx, c, cIdx, ldc, beta);
+            if (beta == 0f) kernelSet1(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
+            else if (beta == 1f) kernelAdd1(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
+            else kernelBeta1(kc, ap, ai, bp, bIdx, c, cIdx, ldc, beta);
             return;
         }
-        if (nr <= L) kernelSet1(kc, ap, 0, bp, bIdx, tile, 0, NR);
-        else if (nr <= 2 * L) kernelSet2(kc, ap, 0, bp, bIdx, tile, 0, NR);
-        else kernelSet(kc, ap, 0, bp, bIdx, tile, 0, NR);
+        if (nr <= L) kernelSet1(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        else if (nr <= 2 * L) kernelSet2(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        else kernelSet(kc, ap, ai, bp, bIdx, tile, 0, NR);
         mergeTile(tile, mr, nr, c, cIdx, ldc, beta);
     }
 
