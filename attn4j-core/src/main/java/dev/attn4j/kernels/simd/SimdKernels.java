@@ -251,8 +251,11 @@ public final class SimdKernels implements Kernels {
      * recovered with FMA and applied as first-order corrections.
      */
     static FloatVector geluErf(FloatVector x) {
-        // erfc(12) underflows float; clamping keeps inf out of the corrections below.
-        FloatVector ax = x.abs().min(17f);
+        // erfc(12) underflows float; clamping keeps inf out of the corrections below. (A compare and
+        // a blend: FloatVector.min keeps Math.min's NaN and -0 rules and compiles to six
+        // instructions. NaN compares false and stays NaN.)
+        FloatVector ax = x.abs();
+        ax = ax.blend(17f, ax.compare(VectorOperators.GT, 17f));
         FloatVector z = ax.mul(INV_SQRT2);
         FloatVector dz = ax.fma(FloatVector.broadcast(S, INV_SQRT2), z.neg()).add(ax.mul(INV_SQRT2_LO));  // |x|/sqrt2 - z
         FloatVector zz = z.mul(z);
