@@ -68,6 +68,29 @@ public interface Kernels {
         }
     }
 
+    /**
+     * One row of LayerNorm in place, statistics in float: x[off : off + n] = (x - mean) / sqrt(var +
+     * eps) * gamma + beta with the biased variance of the centred values (torch's), gamma and beta
+     * (each may be null) read from gOff and bOff. The default runs the passes one after another;
+     * the SIMD one reads the row three times and writes it once.
+     */
+    default void layerNormRow(float[] x, int off, int n, float[] gamma, int gOff, float[] beta, int bOff, float eps) {
+        if (n <= 0) return;
+        float mean = sum(x, off, n) / n;
+        float var = 0f;
+        for (int i = 0; i < n; i++) {
+            float d = x[off + i] - mean;
+            var += d * d;
+        }
+        float rstd = (float) (1 / Math.sqrt(var / n + eps));
+        for (int i = 0; i < n; i++) {
+            float y = (x[off + i] - mean) * rstd;
+            if (gamma != null) y *= gamma[gOff + i];
+            if (beta != null) y += beta[bOff + i];
+            x[off + i] = y;
+        }
+    }
+
     /** Sum of a[i] * b[i]. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 

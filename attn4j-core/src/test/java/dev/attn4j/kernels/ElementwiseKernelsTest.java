@@ -21,6 +21,41 @@ class ElementwiseKernelsTest {
     final long seed = System.nanoTime();
     final SplittableRandom rnd = new SplittableRandom(seed);
 
+    /** layerNormRow against float64 on every size (tails), with and without gamma and beta, offset rows, a constant row. */
+    @Test
+    void layerNormRowMatchesFloat64() {
+        int[] sizes = {1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 129, 257, 384, 385};
+        for (Kernels kern : IMPLS) {
+            for (int n : sizes) {
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean withGamma = (variant & 1) != 0, withBeta = (variant & 2) != 0;
+                    float[] x = randoms(n + 5, -3, 5);
+                    if (variant == 3 && n > 1) java.util.Arrays.fill(x, 2, 2 + n, 1.25f);   // constant row: var = 0
+                    float[] gamma = withGamma ? randoms(n + 1, 0.5, 1.5) : null, beta = withBeta ? randoms(n + 3, -1, 1) : null;
+                    float[] before = x.clone();
+                    float eps = 1e-5f;
+                    kern.layerNormRow(x, 2, n, gamma, 1, beta, 3, eps);
+                    double mean = 0, var = 0;
+                    for (int i = 0; i < n; i++) mean += before[2 + i];
+                    mean /= n;
+                    for (int i = 0; i < n; i++) var += (before[2 + i] - mean) * (before[2 + i] - mean);
+                    double rstd = 1 / Math.sqrt(var / n + eps);
+                    for (int i = 0; i < n; i++) {
+                        double want = (before[2 + i] - mean) * rstd * (withGamma ? gamma[1 + i] : 1) + (withBeta ? beta[3 + i] : 0);
+                        double tol = 2e-6 * (1 + Math.abs(want)) * Math.max(1, Math.sqrt(n) / 4) + 1e-6 * Math.min(rstd, 1e3);
+                        if (!(Math.abs(x[2 + i] - want) <= tol)) {
+                            fail(kern.name() + " layerNormRow n=" + n + " variant=" + variant + " i=" + i + ": " + x[2 + i]
+                                    + ", want " + want + " seed=" + seed + "L");
+                        }
+                    }
+                    for (int i : new int[] {0, 1, 2 + n, 3 + n, 4 + n}) {
+                        if (i < x.length && x[i] != before[i]) fail(kern.name() + " layerNormRow wrote outside the row at " + i);
+                    }
+                }
+            }
+        }
+    }
+
     float[] randoms(int n, double lo, double hi) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) (lo + (hi - lo) * rnd.nextDouble());

@@ -100,6 +100,42 @@ public final class SimdKernels implements Kernels {
     }
 
     @Override
+    public void layerNormRow(float[] x, int off, int n, float[] gamma, int gOff, float[] beta, int bOff, float eps) {
+        if (n <= 0) return;
+        float mean = sum(x, off, n) / n;
+        FloatVector mv = FloatVector.broadcast(S, mean), v0 = FloatVector.zero(S), v1 = v0;
+        int i = 0, ub = S.loopBound(n);
+        for (; i + L < ub; i += 2 * L) {                                        // sum of (x - mean)^2, two chains
+            FloatVector d0 = FloatVector.fromArray(S, x, off + i).sub(mv), d1 = FloatVector.fromArray(S, x, off + i + L).sub(mv);
+            v0 = d0.fma(d0, v0);
+            v1 = d1.fma(d1, v1);
+        }
+        for (; i < ub; i += L) {
+            FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mv);
+            v0 = d.fma(d, v0);
+        }
+        float var = v0.add(v1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[off + i] - mean;
+            var += d * d;
+        }
+        float rstd = (float) (1 / Math.sqrt(var / n + eps));
+        FloatVector rv = FloatVector.broadcast(S, rstd);
+        for (i = 0; i < ub; i += L) {                                           // (x - mean) rstd gamma + beta
+            FloatVector y = FloatVector.fromArray(S, x, off + i).sub(mv).mul(rv);
+            if (gamma != null) y = y.mul(FloatVector.fromArray(S, gamma, gOff + i));
+            if (beta != null) y = y.add(FloatVector.fromArray(S, beta, bOff + i));
+            y.intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float y = (x[off + i] - mean) * rstd;
+            if (gamma != null) y *= gamma[gOff + i];
+            if (beta != null) y += beta[bOff + i];
+            x[off + i] = y;
+        }
+    }
+
+    @Override
     public float max(float[] x, int off, int n) {
         // lanewise MAX has Math.max semantics, so a NaN anywhere makes the result NaN.
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;

@@ -4,7 +4,6 @@ import dev.attn4j.attention.Attention;
 import dev.attn4j.attention.AttentionMask;
 import dev.attn4j.autograd.GradMode;
 import dev.attn4j.autograd.Tensor;
-import dev.attn4j.kernels.BinaryOp;
 import dev.attn4j.kernels.Kernels;
 import dev.attn4j.kernels.Parallel;
 import dev.attn4j.kernels.UnaryOp;
@@ -180,14 +179,8 @@ final class BertInference {
         Kernels kern = Kernels.get();
         Parallel.forRange(rows, grain(len), (from, to) -> {
             for (int r = from; r < to; r++) {
-                int o = r * len;
-                float mean = kern.sum(x, o, len) / len;
-                kern.binaryScalar(BinaryOp.SUB, x, o, mean, x, o, len);
-                float var = kern.dot(x, o, x, o, len) / len;
-                float rstd = (float) (1 / Math.sqrt(var + eps));
-                kern.binaryScalar(BinaryOp.MUL, x, o, rstd, x, o, len);
-                if (gamma != null) kern.binary(BinaryOp.MUL, x, o, gamma.a, gamma.off, x, o, len);
-                if (beta != null) kern.binary(BinaryOp.ADD, x, o, beta.a, beta.off, x, o, len);
+                kern.layerNormRow(x, r * len, len, gamma == null ? null : gamma.a, gamma == null ? 0 : gamma.off,
+                        beta == null ? null : beta.a, beta == null ? 0 : beta.off, eps);
             }
         });
     }
