@@ -30,15 +30,16 @@ public interface Kernels {
               float beta, float[] c, int cOff, int ldc);
 
     /**
-     * {@code C = op(A) op(B) + bias + residual} for a linear layer: bias [n] (at biasOff) added to
-     * every row, residual [m, n] (at resOff, row stride ldr) added element by element; either may be
-     * null. The same as writing bias + residual into C and calling {@link #gemm} with alpha = beta = 1,
+     * {@code C = act(op(A) op(B) + bias + residual)} for a linear layer: bias [n] (at biasOff) added
+     * to every row, residual [m, n] (at resOff, row stride ldr) added element by element, then the
+     * activation {@code act} element by element; any of the three may be null. The same as writing
+     * bias + residual into C, calling {@link #gemm} with alpha = beta = 1 and then {@link #unary},
      * which is what the default does; the SIMD GEMM instead writes each block of C just before its
-     * first product, while the block is in cache, rather than in one pass over all of C before.
+     * first product and applies act to it right after its last, while the block is in cache.
      */
     default void gemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                                   float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] res, int resOff, int ldr,
-                                  float[] c, int cOff, int ldc) {
+                                  float[] c, int cOff, int ldc, UnaryOp act) {
         KernelChecks.checkGemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, bias, biasOff, res, resOff, ldr,
                 c, cOff, ldc);
         for (int i = 0; i < m; i++) {
@@ -49,6 +50,7 @@ public interface Kernels {
             }
         }
         gemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 1f, c, cOff, ldc);
+        if (act != null) for (int i = 0; i < m; i++) unary(act, c, cOff + i * ldc, c, cOff + i * ldc, n);
     }
 
     /**

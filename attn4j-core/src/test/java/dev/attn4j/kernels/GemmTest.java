@@ -97,8 +97,8 @@ class GemmTest {
 
     /**
      * gemmBiasResidual on shapes that take every path of the SIMD GEMM (direct, matrix-vector
-     * columns, one thread, shared-B row slabs, per-thread B, column split): against float64, with
-     * only bias, only residual or both, and nothing written outside C.
+     * columns, one thread, shared-B row slabs, column split): against float64, with only bias,
+     * only residual or both, with or without an activation, and nothing written outside C.
      */
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3})
@@ -108,15 +108,17 @@ class GemmTest {
                 {300, 40, 777}, {2000, 130, 30}, {64, 2100, 70}};
         for (Kernels kern : IMPLS) {
             for (int[] sh : shapes) {
-                int m = sh[0], n = sh[1], k = sh[2], mode = rnd.nextInt(3);
+                int m = sh[0], n = sh[1], k = sh[2], mode = rnd.nextInt(4);
                 boolean tB = rnd.nextBoolean();
                 int lda = k + rnd.nextInt(3), ldb = (tB ? k : n) + rnd.nextInt(3), ldr = n + rnd.nextInt(3), ldc = n + rnd.nextInt(3);
                 float[] a = randoms(1 + m * lda), b = randoms(2 + (tB ? n : k) * ldb);
-                float[] bias = mode == 1 ? null : randoms(3 + n), res = mode == 0 ? null : randoms(1 + m * ldr);
+                // mode 0: bias, 1: residual, 2: both, 3: neither (then only the activation, if any)
+                float[] bias = mode % 2 == 1 ? null : randoms(3 + n), res = mode == 0 || mode == 3 ? null : randoms(1 + m * ldr);
                 float[] c = new float[2 + m * ldc + 1];
                 java.util.Arrays.fill(c, PAD);
-                kern.gemmBiasResidual(false, tB, m, n, k, a, 1, lda, b, 2, ldb, bias, 3, res, 1, ldr, c, 2, ldc);
-                String what = kern.name() + " m=" + m + " n=" + n + " k=" + k + " transB=" + tB + " mode=" + mode
+                UnaryOp act = new UnaryOp[] {null, UnaryOp.GELU_ERF, UnaryOp.RELU}[rnd.nextInt(3)];
+                kern.gemmBiasResidual(false, tB, m, n, k, a, 1, lda, b, 2, ldb, bias, 3, res, 1, ldr, c, 2, ldc, act);
+                String what = kern.name() + " m=" + m + " n=" + n + " k=" + k + " transB=" + tB + " mode=" + mode + " act=" + act
                         + " threads=" + threads + " seed=" + seed + "L";
                 for (int i = 0; i < m; i++) {
                     for (int j = 0; j < n; j++) {
@@ -128,6 +130,10 @@ class GemmTest {
                         }
                         double init = (bias == null ? 0 : bias[3 + j]) + (res == null ? 0 : res[1 + i * ldr + j]);
                         double want = sum + init, tol = (k + 4) * 0x1p-24 * (sa + Math.abs(init)) + 1e-30;
+                        if (act != null) {                                    // slope <= 1.13; the activation's own error a few ulps
+                            want = ScalarKernels.apply(act, (float) want);
+                            tol = 1.2 * tol + 16 * Math.ulp((float) Math.abs(want)) + 1e-30;
+                        }
                         float got = c[2 + i * ldc + j];
                         if (!(Math.abs(got - want) <= tol)) fail("C[" + i + "][" + j + "] = " + got + ", want " + want + ": " + what);
                     }
@@ -139,7 +145,7 @@ class GemmTest {
                 }
             }
             assertThatThrownBy(() -> kern.gemmBiasResidual(false, false, 2, 3, 4, new float[8], 0, 4, new float[12], 0, 3,
-                    new float[2], 0, null, 0, 0, new float[6], 0, 3)).isInstanceOf(IllegalArgumentException.class)
+                    new float[2], 0, null, 0, 0, new float[6], 0, 3, null)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("bias");
         }
     }

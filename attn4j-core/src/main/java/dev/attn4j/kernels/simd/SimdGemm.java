@@ -112,13 +112,25 @@ final class SimdGemm {
 
     /**
      * What C starts from instead of beta C ({@link dev.attn4j.kernels.Kernels#gemmBiasResidual}):
-     * C[i, j] = bias[biasOff + j] + res[resOff + i ldr + j], either array null for none. Each block
-     * of C is written just before its first product.
+     * C[i, j] = bias[biasOff + j] + res[resOff + i ldr + j], either array null for none (both null:
+     * 0), and the activation applied to C at the end (null: none). Each block of C is written just
+     * before its first product and activated right after its last.
      */
-    record CInit(float[] bias, int biasOff, float[] res, int resOff, int ldr) {
+    record CInit(float[] bias, int biasOff, float[] res, int resOff, int ldr, dev.attn4j.kernels.UnaryOp act) {
+        private static final SimdKernels ELEMENTWISE = new SimdKernels();
+
         /** The same for the rows from i0 and the columns from j0 of C on. */
         CInit at(int i0, int j0) {
-            return new CInit(bias, biasOff + j0, res, res == null ? 0 : resOff + i0 * ldr + j0, ldr);
+            return new CInit(bias, biasOff + j0, res, res == null ? 0 : resOff + i0 * ldr + j0, ldr, act);
+        }
+
+        /** C[i0 : i0 + rows, j0 : j0 + cols] = act(C) (nothing when act is null). */
+        void activate(float[] c, int cOff, int ldc, int i0, int rows, int j0, int cols) {
+            if (act == null) return;
+            for (int i = i0; i < i0 + rows; i++) {
+                int o = cOff + i * ldc + j0;
+                ELEMENTWISE.unary(act, c, o, c, o, cols);
+            }
         }
 
         /** C[i0 : i0 + rows, j0 : j0 + cols] (at c[cOff], row stride ldc) = its initial value. */
@@ -126,6 +138,10 @@ final class SimdGemm {
             int ub = j0 + S.loopBound(cols);
             for (int i = i0; i < i0 + rows; i++) {
                 int cr = cOff + i * ldc, rr = resOff + i * ldr, j = j0;
+                if (res == null && bias == null) {
+                    java.util.Arrays.fill(c, cr + j0, cr + j0 + cols, 0f);
+                    continue;
+                }
                 if (res == null) {
                     System.arraycopy(bias, biasOff + j0, c, cr + j0, cols);
                     continue;
@@ -151,8 +167,12 @@ final class SimdGemm {
                      float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
-            if (init != null) init.fill(c, cOff, ldc, 0, m, 0, n);
-            else scale(m, n, beta, c, cOff, ldc);
+            if (init != null) {
+                init.fill(c, cOff, ldc, 0, m, 0, n);
+                init.activate(c, cOff, ldc, 0, m, 0, n);
+            } else {
+                scale(m, n, beta, c, cOff, ldc);
+            }
             return;
         }
         long work = (long) m * n * k;
@@ -173,6 +193,7 @@ final class SimdGemm {
             } else {
                 direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             }
+            if (init != null) init.activate(c, cOff, ldc, 0, m, 0, n);
             return;
         }
         if (threads <= 1) {
@@ -404,7 +425,8 @@ final class SimdGemm {
      * The packed algorithm on one slab of C, on the calling thread. {@code packedB}: all of B
      * already packed by {@link #packAllB} (shared between threads), or null to pack block by block.
      * {@code init}: null, or C's initial value (beta is then 1), written panel by panel just before
-     * the first depth block's products, so the kernels find it in L1.
+     * the first depth block's products, so the kernels find it in L1, and its activation, applied
+     * panel by panel right after the last depth block's.
      */
     static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -453,6 +475,7 @@ final class SimdGemm {
                             edgeTile(kc, ap, ai, bp, bIdx, mr, nr, c, cIdx, ldc, betaHere, tile);
                         }
                     }
+                    if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, jc, nc);
                 }
             }
         }

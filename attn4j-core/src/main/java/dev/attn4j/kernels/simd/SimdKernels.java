@@ -43,10 +43,11 @@ public final class SimdKernels implements Kernels {
     @Override
     public void gemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                                  float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] res, int resOff, int ldr,
-                                 float[] c, int cOff, int ldc) {
+                                 float[] c, int cOff, int ldc, UnaryOp act) {
         KernelChecks.checkGemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, bias, biasOff, res, resOff, ldr,
                 c, cOff, ldc);
-        SimdGemm.CInit init = bias == null && res == null ? null : new SimdGemm.CInit(bias, biasOff, res, resOff, ldr);
+        SimdGemm.CInit init = bias == null && res == null && act == null ? null
+                : new SimdGemm.CInit(bias, biasOff, res, resOff, ldr, act);
         SimdGemm.gemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, init == null ? 0f : 1f, c, cOff, ldc, true, init);
     }
 

@@ -24,7 +24,7 @@ import java.util.List;
  *   qkv[N, 3C]  = x [Wq^T | Wk^T | Wv^T] + [bq | bk | bv]    one GEMM (weights side by side, Params.fusedLinears)
  *   ctx[N, C]   = attention(heads of qkv read in place)      fused kernel, heads written interleaved
  *   h[N, C]     = LayerNorm(x + ctx Wo^T + bo)               the GEMM starts C's blocks from bias and residual
- *   inter[N, I] = act(h W1^T + b1)                           activation in place
+ *   inter[N, I] = act(h W1^T + b1)                           activation on each block of C as the GEMM finishes it
  *   x[N, C]     = LayerNorm(h + inter W2^T + b2)
  * </pre>
  * with N = B T rows. The arithmetic is {@link BertLayer#forward}'s (same products and sums; the
@@ -114,18 +114,17 @@ final class BertInference {
             if (Params.sideBySide(qkvLinears)) {                                                 // [N, 3C] in one GEMM
                 NDArray w = sa.query.weight.data(), bias = sa.query.bias.data();                 // W_q^T | W_k^T | W_v^T: [C, 3C]
                 linearInto(ws.x, n, c, 3 * c, new Vec(bias.floatArray(), bias.offset()), w.floatArray(), w.offset(), 3 * c,
-                        false, ws.qkv, 0, 3 * c, null);
+                        false, ws.qkv, 0, 3 * c, null, null);
             } else {
-                project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null);                              // [N, 3C]
-                project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null);
-                project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null);
+                project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null, null);                        // [N, 3C]
+                project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null, null);
+                project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null, null);
             }
             Attention.scaledDotProductInto(q, k, v, keyPadding, scale, ctx);                      // [N, C]
-            project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x);                   // x + ctx Wo^T + bo
+            project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x, null);             // x + ctx Wo^T + bo
             layerNorm(ws.h, n, layer.attention.output.layerNorm);                                 // h [N, C]
-            project(ws.h, n, layer.intermediate.dense, ws.inter, 0, inter, null);                 // [N, I]
-            activate(ws.inter, n * inter, act);
-            project(ws.inter, n, layer.output.dense, ws.x, 0, c, ws.h);                           // h + inter W2^T + b2
+            project(ws.h, n, layer.intermediate.dense, ws.inter, 0, inter, null, act);            // act(h W1^T + b1) [N, I]
+            project(ws.inter, n, layer.output.dense, ws.x, 0, c, ws.h, null);                     // h + inter W2^T + b2
             layerNorm(ws.x, n, layer.output.layerNorm);                                           // x [N, C]
             if (hidden != null) hidden.add(Tensor.of(NDArray.of(java.util.Arrays.copyOf(ws.x, n * c), b, t, c)));
         }
@@ -141,7 +140,7 @@ final class BertInference {
      * {@code lin} maps K -> F, in is [rows, K] and out has row stride ldo. Bias and residual are
      * written first and the GEMM adds to them (beta = 1).
      */
-    static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual) {
+    static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
         NDArray w = lin.weight.data();                                                      // [F, K]
         int f = lin.outFeatures, kIn = lin.inFeatures;
         boolean wIsTransposedView = w.stride(0) == 1 && w.stride(1) >= f;                   // [K, F] row-major underneath
@@ -150,23 +149,24 @@ final class BertInference {
             wIsTransposedView = false;
         }
         linearInto(in, rows, kIn, f, lin.bias == null ? null : Vec.of(lin.bias.data()), w.floatArray(), w.offset(),
-                wIsTransposedView ? w.stride(1) : w.stride(0), !wIsTransposedView, out, outOff, ldo, residual);
+                wIsTransposedView ? w.stride(1) : w.stride(0), !wIsTransposedView, out, outOff, ldo, residual, act);
     }
 
     /**
      * out[r, outOff : outOff + f] = in[r, :] W^T + bias (+ residual[r, :]) for r &lt; rows, in [rows, kIn],
      * with W^T [kIn, f] at w[wOff] (row stride ldw), or W itself [f, kIn] there when {@code transW}.
-     * The GEMM starts each block of out from bias + residual just before its products
-     * ({@link Kernels#gemmBiasResidual}) instead of a pass over all of out first.
+     * The GEMM starts each block of out from bias + residual just before its products and applies
+     * act (may be null) right after them ({@link Kernels#gemmBiasResidual}), instead of passes over
+     * all of out before and after.
      */
     private static void linearInto(float[] in, int rows, int kIn, int f, Vec bias, float[] w, int wOff, int ldw, boolean transW,
-                                   float[] out, int outOff, int ldo, float[] residual) {
+                                   float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
         Kernels kern = Kernels.get();
-        if (bias == null && residual == null) {
+        if (bias == null && residual == null && act == null) {
             kern.gemm(false, transW, rows, f, kIn, 1f, in, 0, kIn, w, wOff, ldw, 0f, out, outOff, ldo);
         } else {
             kern.gemmBiasResidual(false, transW, rows, f, kIn, in, 0, kIn, w, wOff, ldw, bias == null ? null : bias.a,
-                    bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo);
+                    bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo, act);
         }
     }
 
@@ -185,16 +185,6 @@ final class BertInference {
         });
     }
 
-    private static void activate(float[] x, int n, UnaryOp act) {
-        Kernels kern = Kernels.get();
-        int chunk = 1 << 14;
-        Parallel.forRange((n + chunk - 1) / chunk, 1, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                int o = i * chunk, len = Math.min(chunk, n - o);
-                kern.unary(act, x, o, x, o, len);
-            }
-        });
-    }
 
     /** A contiguous F32 vector on the heap: the parameter's own array when it is one, else a copy. */
     private record Vec(float[] a, int off) {
