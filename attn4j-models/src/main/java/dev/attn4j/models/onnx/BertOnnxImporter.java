@@ -154,6 +154,7 @@ public final class BertOnnxImporter {
             boolean tr;
             if (n.opType().equals("MatMul") && n.inputs().size() == 2 && n.inputs().get(1).equals(name)
                     && !n.inputs().get(0).equals(name)) {
+                if (n.outputs().isEmpty()) return new Match(null, false, n.describe() + " reads it but has no output");
                 k = biasKeyAfter(n.outputs().get(0), dims[1]);
                 if (k == null) {
                     return new Match(null, false, n.describe() + " reads it, but its output feeds no Add with a named"

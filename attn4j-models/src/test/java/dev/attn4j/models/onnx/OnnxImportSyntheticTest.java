@@ -27,7 +27,7 @@ class OnnxImportSyntheticTest {
 
     @Test
     void matchesTransposedMatMulWeightsThroughTheGraph() throws Exception {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("attn4j.seed", System.nanoTime());
         TinyBertOnnx tiny = new TinyBertOnnx(seed);
         ImportedBert bert = importTiny(tiny);
         assertSameAsHf(tiny, bert, seed);
@@ -38,7 +38,7 @@ class OnnxImportSyntheticTest {
 
     @Test
     void readsPackedDimsTypedFloatDataAndGemmWeights() throws Exception {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("attn4j.seed", System.nanoTime());
         TinyBertOnnx tiny = new TinyBertOnnx(seed);
         tiny.packedDims = true;
         tiny.typedData = true;
@@ -78,7 +78,7 @@ class OnnxImportSyntheticTest {
 
     @Test
     void truncatedOrCorruptBytesGiveFormatErrorsWithOffsets() {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("attn4j.seed", System.nanoTime());
         java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
         byte[] good = new TinyBertOnnx(seed).build();
         for (int trial = 0; trial < 200; trial++) {
