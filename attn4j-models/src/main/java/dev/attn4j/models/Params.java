@@ -60,11 +60,7 @@ public abstract class Params {
      * best (the scalar kernels' transposed-B path strides across rows, ~10x slower).
      */
     public Linear linear(String name, int in, int out) {
-        Params p = at(name);
-        NDArray w = p.get("weight", Init.NORMAL, false, out, in);                  // [out, in]
-        NDArray wt = NDArray.zeros(w.dtype(), Shape.of(in, out));                   // [in, out] storage
-        wt.copyFrom(w.transpose(0, 1));
-        return new Linear(wt.transpose(0, 1), p.get("bias", Init.ZEROS, false, out)); // [out, in] view
+        return fusedLinears(in, out, name).get(0);
     }
 
     /**
@@ -72,8 +68,9 @@ public abstract class Params {
      * and value projection), each as {@link #linear} gives it, but with all weights in one [in,
      * n out] array (linear i's weight W_i^T in columns [i out, (i + 1) out)) and all biases in one
      * [n out] array. Every weight and bias is still its own parameter under its own name (a view),
-     * so training, state dicts and in-place updates see n separate tensors; inference can run the
-     * n projections as one GEMM of width n out (see {@link #sideBySide}).
+     * so state dicts, loading and in-place edits see n separate tensors; inference can run the n
+     * projections as one GEMM of width n out (see {@link #sideBySide}). With one name this is
+     * {@link #linear}.
      */
     public java.util.List<Linear> fusedLinears(int in, int out, String... names) {
         int n = names.length, width = Math.multiplyExact(n, out);

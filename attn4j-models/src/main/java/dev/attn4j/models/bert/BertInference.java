@@ -137,8 +137,8 @@ final class BertInference {
 
     /**
      * out[r, outOff : outOff + F] = in[r, :] W^T + bias (+ residual[r, :]) for r < rows, where
-     * {@code lin} maps K -> F, in is [rows, K] and out has row stride ldo. Bias and residual are
-     * written first and the GEMM adds to them (beta = 1).
+     * {@code lin} maps K -> F, in is [rows, K] and out has row stride ldo; then act (may be null).
+     * See {@link #linearInto}.
      */
     static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
         NDArray w = lin.weight.data();                                                      // [F, K]
@@ -184,7 +184,6 @@ final class BertInference {
             }
         });
     }
-
 
     /** A contiguous F32 vector on the heap: the parameter's own array when it is one, else a copy. */
     private record Vec(float[] a, int off) {
