@@ -7,10 +7,11 @@ import dev.attn4j.kernels.ArrayOps;
 import dev.attn4j.tensor.DType;
 import dev.attn4j.tensor.NDArray;
 import dev.attn4j.tensor.Shape;
-
+import dev.attn4j.tensor.Storage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Attention functions, differentiable, with the semantics of PyTorch's
@@ -189,6 +190,47 @@ public final class Attention {
         mask.checkFits("key padding mask [B, S]", scores);
         fusedOp(mask, scale, L, S, q.dtype(), FusedAttention.DEFAULT_BLOCK_Q, FusedAttention.DEFAULT_BLOCK_K)
                 .runInto(q, k, v, out);
+    }
+
+    /**
+     * Inference-only self-attention over sequences packed one after another with no padding (the
+     * layout of flash-attn's {@code varlen} functions): sequence b is rows {@code cuSeqlens[b]} to
+     * {@code cuSeqlens[b + 1] - 1} of q [N, H, E], k [N, H, E], v [N, H, Ev] and out [N, H, Ev], and
+     * attends to its own rows only, so no key is padding and no work goes to padding rows. Each
+     * output row is what {@link #scaledDotProductInto} gives for that sequence alone (or padded,
+     * with a key-padding mask). {@code cuSeqlens} has B + 1 entries: 0, then running totals of the
+     * lengths, ending at N. The arrays are F32 views over heap arrays with unit last stride, such as
+     * the heads interleaved in a [N, 3 H E] projection.
+     */
+    public static void scaledDotProductPackedInto(NDArray q, NDArray k, NDArray v, int[] cuSeqlens, double scale, NDArray out) {
+        String op = "scaledDotProductPackedInto";
+        if (q.rank() != 3 || k.rank() != 3 || v.rank() != 3 || out.rank() != 3) {
+            throw new IllegalArgumentException(op + ": q, k, v and out must be [N, H, E|Ev], got " + q.shape() + ", " + k.shape()
+                    + ", " + v.shape() + ", " + out.shape());
+        }
+        int n = q.dim(0), heads = q.dim(1);
+        if (!k.shape().equals(q.shape()) || v.dim(0) != n || v.dim(1) != heads
+                || !out.shape().equals(Shape.of(n, heads, v.dim(2)))) {
+            throw new IllegalArgumentException(op + ": shapes do not fit: q " + q.shape() + ", k " + k.shape() + ", v "
+                    + v.shape() + ", out " + out.shape() + " (k must equal q, out must be [N, H, Ev] of v)");
+        }
+        for (var named : List.of(Map.entry("q", q), Map.entry("k", k), Map.entry("v", v), Map.entry("out", out))) {
+            NDArray x = named.getValue();
+            if (x.dtype() != DType.F32 || !(x.storage() instanceof Storage.Floats) || (x.dim(2) > 1 && x.stride(2) != 1)) {
+                throw new IllegalArgumentException(op + ": " + named.getKey() + " must be an F32 heap view with unit last stride, got "
+                        + x.dtype() + " " + x.storage().getClass().getSimpleName() + " strides " + Arrays.toString(x.strides()));
+            }
+        }
+        if (cuSeqlens == null || cuSeqlens.length < 1 || cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n) {
+            throw new IllegalArgumentException(op + ": cuSeqlens must run from 0 to N = " + n + ", got "
+                    + (cuSeqlens == null ? "null" : Arrays.toString(cuSeqlens)));
+        }
+        for (int b = 0; b + 1 < cuSeqlens.length; b++) {
+            if (cuSeqlens[b + 1] < cuSeqlens[b]) {
+                throw new IllegalArgumentException(op + ": cuSeqlens decreases at " + (b + 1) + ": " + Arrays.toString(cuSeqlens));
+            }
+        }
+        FusedAttention.packedInto(q, k, v, cuSeqlens, scale, out);
     }
 
     private static AttentionResult reference(Tensor q, Tensor k, Tensor v, int group, AttentionMask mask, double scale,

@@ -268,6 +268,50 @@ final class FusedAttention implements CustomOp {
         });
     }
 
+    /**
+     * Inference self-attention over packed sequences ({@link Attention#scaledDotProductPackedInto},
+     * which checks the arguments): sequence b is rows cu[b] .. cu[b + 1] - 1 of q, k, v [N, H, E|Ev]
+     * and out [N, H, Ev], F32 heap views with unit last stride. One task per (sequence, head),
+     * longest sequences first so that the last tasks handed out are short ones; a sequence longer
+     * than {@link #WHOLE_ROW_KEYS} takes the tiled path on its own.
+     */
+    static void packedInto(NDArray q, NDArray k, NDArray v, int[] cu, double scale, NDArray out) {
+        int heads = q.dim(1), e = q.dim(2), ev = v.dim(2), batch = cu.length - 1;
+        Integer[] bySize = new Integer[batch];
+        for (int b = 0; b < batch; b++) bySize[b] = b;
+        Arrays.sort(bySize, (x, y) -> Integer.compare(cu[y + 1] - cu[y], cu[x + 1] - cu[x]));   // longest first
+        int whole = 0, longest = 0;
+        for (int b : bySize) {
+            int len = cu[b + 1] - cu[b];
+            if (len == 0) continue;
+            if (len > WHOLE_ROW_KEYS) {                                        // its own tiled call, [1, H, len, E] views
+                Attention.scaledDotProductInto(sequence(q, cu[b], len), sequence(k, cu[b], len), sequence(v, cu[b], len),
+                        AttentionMask.none(), scale, sequence(out, cu[b], len));
+                continue;
+            }
+            bySize[whole++] = b;
+            longest = Math.max(longest, len);
+        }
+        if (whole == 0) return;
+        Kernels kern = Kernels.get();
+        float[] qa = (float[]) heapArray(q), ka = (float[]) heapArray(k), va = (float[]) heapArray(v), oa = (float[]) heapArray(out);
+        float fScale = (float) scale;
+        int nSeq = whole;
+        forTasks(nSeq * heads, TileOps.of(DType.F32), new int[] {Kernels.attentionScratchSize(longest, e)}, (task, scratch) -> {
+            int b = bySize[task / heads], h = task % heads, row = cu[b], len = cu[b + 1] - row;
+            kern.attentionHead(len, len, e, ev, fScale, qa, q.offset() + row * q.stride(0) + h * q.stride(1), q.stride(0),
+                    ka, k.offset() + row * k.stride(0) + h * k.stride(1), k.stride(0),
+                    va, v.offset() + row * v.stride(0) + h * v.stride(1), v.stride(0), null, 0, 0,
+                    oa, out.offset() + row * out.stride(0) + h * out.stride(1), out.stride(0), (float[]) scratch[0]);
+        });
+    }
+
+    /** Rows [row, row + len) of x [N, H, D] as [1, H, len, D] (a view). */
+    private static NDArray sequence(NDArray x, int row, int len) {
+        return NDArray.of(x.storage(), x.offset() + row * x.stride(0), Shape.of(1, x.dim(1), len, x.dim(2)),
+                new int[] {0, x.stride(1), x.stride(0), x.stride(2)});
+    }
+
     /** The forward loops: output rows through {@code out}'s offsets and row stride; lse may be null. */
     private void compute(Plan p, Operand out, double[] lse) {
         if (lse == null && wholeRows(p)) {

@@ -166,6 +166,56 @@ class ScaledDotProductAttentionTest {
     }
 
     @Test
+    void packedSequencesMatchEachSequenceAloneInFloat64() {
+        // sequences packed without padding in a [N, 3 * H * E] projection, as BERT's packed inference
+        // reads them; lengths hit the vector tails, 0, and one past WHOLE_ROW_KEYS (the tiled path)
+        int[] lengths = {0, 1, 2, 7, 15, 16, 17, 33, 48, 65};
+        for (int rep = 0; rep < 6; rep++) {
+            int B = 1 + rng.nextInt(5), H = 1 + rng.nextInt(3), E = ODD[rng.nextInt(3)], Ev = E;
+            int[] cu = new int[B + 1];
+            for (int b = 0; b < B; b++) {
+                int len = rep == 5 && b == 0 ? FusedAttention.WHOLE_ROW_KEYS + 3 : lengths[rng.nextInt(lengths.length)];
+                cu[b + 1] = cu[b] + len;
+            }
+            int n = cu[B], c = H * E;
+            String what = "B=" + B + " H=" + H + " E=" + E + " cu=" + java.util.Arrays.toString(cu) + " seed=" + seed;
+            NDArray qkv = NDArray.uniform(rng, Shape.of(n, 3 * c), -1, 1);                  // [N, 3C]
+            int[] strides = {3 * c, E, 1};
+            NDArray q = NDArray.of(qkv.storage(), 0, Shape.of(n, H, E), strides);            // [N, H, E]
+            NDArray k = NDArray.of(qkv.storage(), c, Shape.of(n, H, E), strides);
+            NDArray v = NDArray.of(qkv.storage(), 2 * c, Shape.of(n, H, Ev), strides);
+            NDArray out = NDArray.full(Shape.of(n, H, Ev), 7f);                              // every row must be written
+            double scale = 1 / Math.sqrt(E);
+            Attention.scaledDotProductPackedInto(q, k, v, cu, scale, out);
+            for (int b = 0; b < B; b++) {
+                int len = cu[b + 1] - cu[b];
+                if (len == 0) continue;
+                NDArray qb = q.narrow(0, cu[b], len).permute(1, 0, 2).unsqueeze(0).contiguous();   // [1, H, len, E]
+                NDArray kb = k.narrow(0, cu[b], len).permute(1, 0, 2).unsqueeze(0).contiguous();
+                NDArray vb = v.narrow(0, cu[b], len).permute(1, 0, 2).unsqueeze(0).contiguous();
+                NaiveAttention ref = new NaiveAttention(qb, kb, vb, null, scale);
+                NDArray got = out.narrow(0, cu[b], len).permute(1, 0, 2).contiguous();             // [H, len, Ev]
+                assertClose("packed " + what + " sequence " + b, got.toDoubleArray(), ref.out, 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void packedAttentionRejectsBadLayouts() {
+        NDArray q = NDArray.zeros(5, 2, 4), out = NDArray.zeros(5, 2, 4);
+        assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, q, q, new int[] {0, 3, 4}, 1, out))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("from 0 to N = 5");
+        assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, q, q, new int[] {0, 3, 2, 5}, 1, out))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("decreases at 2");
+        assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, NDArray.zeros(5, 2, 3), q, new int[] {0, 5}, 1, out))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shapes do not fit");
+        assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, q, q, new int[] {0, 5}, 1, out.to(DType.F64)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out must be an F32 heap view");
+        assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, q, q, new int[] {0, 5}, 1, NDArray.zeros(5, 4, 2).permute(0, 2, 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unit last stride");
+    }
+
+    @Test
     void fusedIsExactOnSmallTilesInFloat64() {
         // tiny blocks force many tiles, partial tiles and the online rescaling on every row
         for (Kind kind : Kind.values()) {

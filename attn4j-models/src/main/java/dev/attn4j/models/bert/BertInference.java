@@ -27,7 +27,8 @@ import java.util.List;
  *   inter[N, I] = act(h W1^T + b1)                           activation on each block of C as the GEMM finishes it
  *   x[N, C]     = LayerNorm(h + inter W2^T + b2)
  * </pre>
- * with N = B T rows. The arithmetic is {@link BertLayer#forward}'s (same products and sums; the
+ * with N = B T rows (padded batches, {@link #encode}) or the total of the lengths (sequences packed
+ * without padding, {@link #encodePacked}). The arithmetic is {@link BertLayer#forward}'s (same products and sums; the
  * LayerNorm statistics in float instead of double); what goes away is one fresh array per op (a
  * 32 x 256 batch allocated ~70 MB per layer there, each page of it zeroed and faulted in), the
  * head split and merge copies, and a pass over memory per bias, residual and activation.
@@ -97,16 +98,51 @@ final class BertInference {
      */
     static void encode(BertConfig config, Iterable<BertLayer> layers, int b, int t, AttentionMask keyPadding, Workspace ws,
                        List<Tensor> hidden) {
-        int n = b * t, c = config.hiddenSize(), inter = config.intermediateSize();
+        int c = config.hiddenSize();
+        run(config, layers, b * t, ws, (qkv, ctx, heads, d, scale) -> {
+            Storage qkvStore = new Storage.Floats(qkv);
+            Shape headShape = Shape.of(b, heads, t, d);
+            int[] strides = {t * 3 * c, d, 3 * c, 1};
+            NDArray q = NDArray.of(qkvStore, 0, headShape, strides);                          // [B, H, T, D] in [B, T, 3C]
+            NDArray k = NDArray.of(qkvStore, c, headShape, strides);
+            NDArray v = NDArray.of(qkvStore, 2 * c, headShape, strides);
+            NDArray out = NDArray.of(new Storage.Floats(ctx), 0, headShape, new int[] {t * c, d, c, 1});   // [B, H, T, D] in [B, T, C]
+            Attention.scaledDotProductInto(q, k, v, keyPadding, scale, out);
+        }, hidden == null ? null : x -> hidden.add(Tensor.of(NDArray.of(java.util.Arrays.copyOf(x, b * t * c), b, t, c))));
+    }
+
+    /**
+     * Runs {@code layers} on sequences packed without padding: sequence i is rows cuSeqlens[i] to
+     * cuSeqlens[i + 1] - 1 of {@code ws.x} [N, C], and attends to its own rows only
+     * ({@link Attention#scaledDotProductPackedInto}). Every other step works row by row, so a row
+     * gets what {@link #encode} gives it in a padded batch, and no work goes to padding.
+     */
+    static void encodePacked(BertConfig config, Iterable<BertLayer> layers, int[] cuSeqlens, Workspace ws) {
+        int n = cuSeqlens[cuSeqlens.length - 1], c = config.hiddenSize();
+        run(config, layers, n, ws, (qkv, ctx, heads, d, scale) -> {
+            Storage qkvStore = new Storage.Floats(qkv);
+            Shape headShape = Shape.of(n, heads, d);
+            int[] strides = {3 * c, d, 1};
+            NDArray q = NDArray.of(qkvStore, 0, headShape, strides);                          // [N, H, D] in [N, 3C]
+            NDArray k = NDArray.of(qkvStore, c, headShape, strides);
+            NDArray v = NDArray.of(qkvStore, 2 * c, headShape, strides);
+            NDArray out = NDArray.of(new Storage.Floats(ctx), 0, headShape, new int[] {c, d, 1});   // [N, H, D] in [N, C]
+            Attention.scaledDotProductPackedInto(q, k, v, cuSeqlens, scale, out);
+        }, null);
+    }
+
+    /** A layer's attention: ctx [N, C] from the heads of qkv [N, 3C] (the layout decides which rows attend to which). */
+    private interface AttentionStep {
+        void attend(float[] qkv, float[] ctx, int heads, int headDim, double scale);
+    }
+
+    /** The layers on {@code ws.x} [n, C] in place; {@code layerOutput} (may be null) sees ws.x after each layer. */
+    private static void run(BertConfig config, Iterable<BertLayer> layers, int n, Workspace ws, AttentionStep attention,
+                            java.util.function.Consumer<float[]> layerOutput) {
+        int c = config.hiddenSize(), inter = config.intermediateSize();
         int heads = config.numAttentionHeads(), d = c / heads;
         UnaryOp act = activation(config.hiddenAct());
         ws.ensure(n, c, inter);
-        Storage qkvStore = new Storage.Floats(ws.qkv), ctxStore = new Storage.Floats(ws.ctx);
-        Shape headShape = Shape.of(b, heads, t, d);
-        NDArray q = NDArray.of(qkvStore, 0, headShape, new int[] {t * 3 * c, d, 3 * c, 1});     // [B, H, T, D] in [B, T, 3C]
-        NDArray k = NDArray.of(qkvStore, c, headShape, new int[] {t * 3 * c, d, 3 * c, 1});
-        NDArray v = NDArray.of(qkvStore, 2 * c, headShape, new int[] {t * 3 * c, d, 3 * c, 1});
-        NDArray ctx = NDArray.of(ctxStore, 0, headShape, new int[] {t * c, d, c, 1});           // [B, H, T, D] in [B, T, C]
         double scale = 1 / Math.sqrt(d);
         for (BertLayer layer : layers) {
             BertSelfAttention sa = layer.attention.self;
@@ -120,13 +156,13 @@ final class BertInference {
                 project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null, null);
                 project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null, null);
             }
-            Attention.scaledDotProductInto(q, k, v, keyPadding, scale, ctx);                      // [N, C]
+            attention.attend(ws.qkv, ws.ctx, heads, d, scale);                                   // [N, C]
             project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x, null);             // x + ctx Wo^T + bo
             layerNorm(ws.h, n, layer.attention.output.layerNorm);                                 // h [N, C]
             project(ws.h, n, layer.intermediate.dense, ws.inter, 0, inter, null, act);            // act(h W1^T + b1) [N, I]
             project(ws.inter, n, layer.output.dense, ws.x, 0, c, ws.h, null);                     // h + inter W2^T + b2
             layerNorm(ws.x, n, layer.output.layerNorm);                                           // x [N, C]
-            if (hidden != null) hidden.add(Tensor.of(NDArray.of(java.util.Arrays.copyOf(ws.x, n * c), b, t, c)));
+            if (layerOutput != null) layerOutput.accept(ws.x);
         }
     }
 

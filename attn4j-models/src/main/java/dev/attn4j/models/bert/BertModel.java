@@ -112,9 +112,7 @@ public final class BertModel extends EncoderModel {
     /** The encoder on reused buffers (no autograd, eval mode): {@link BertInference}. */
     private EncoderOutput forwardInference(Tensor embedded, AttentionMask keyPadding, boolean outputHiddenStates) {
         int b = embedded.dim(0), t = embedded.dim(1), c = embedded.dim(2);
-        BertInference.Workspace ws = idleWorkspace.getAndSet(null);                // concurrent callers each get their own
-        if (ws == null) ws = new BertInference.Workspace();
-        try {
+        return withWorkspace(ws -> {
             ws.ensure(b * t, c, config().intermediateSize());
             NDArray e = embedded.data().contiguous();                              // [B, T, C]
             System.arraycopy(e.floatArray(), e.offset(), ws.x, 0, b * t * c);
@@ -124,6 +122,36 @@ public final class BertModel extends EncoderModel {
             Tensor x = Tensor.of(NDArray.of(Arrays.copyOf(ws.x, b * t * c), b, t, c));  // [B, T, C]
             Tensor pooled = pooler == null ? null : pooler.forward(x);             // [B, C]
             return new EncoderOutput(x, pooled, hidden, null);
+        });
+    }
+
+    /**
+     * {@inheritDoc} In eval mode with no gradients recorded, the real tokens' embeddings go
+     * through the layers packed ({@link BertInference#encodePacked}): the padding rows are never
+     * computed, and each input attends to its own tokens (which is what the mask does).
+     */
+    @Override
+    public PackedHiddenStates forwardPacked(EncoderInput in) {
+        if (!BertInference.applies(this)) return super.forwardPacked(in);
+        NDArray e = embeddings.forward(in).data().contiguous();                    // [B, T, C]
+        int b = in.batchSize(), c = hiddenSize();
+        int[] offsets = realRowOffsets(in);
+        int n = offsets[b];
+        if (n == 0) return new PackedHiddenStates(new float[0], offsets, c);
+        return withWorkspace(ws -> {
+            ws.ensure(n, c, config().intermediateSize());
+            copyRealRows(in, e.floatArray(), e.offset(), c, ws.x);                 // the real rows, [N, C]
+            BertInference.encodePacked(config(), encoder.layer, offsets, ws);
+            return new PackedHiddenStates(Arrays.copyOf(ws.x, n * c), offsets, c);
+        });
+    }
+
+    /** Runs body on an idle workspace (a fresh one when another call holds it), then leaves it idle. */
+    private <R> R withWorkspace(java.util.function.Function<BertInference.Workspace, R> body) {
+        BertInference.Workspace ws = idleWorkspace.getAndSet(null);                // concurrent callers each get their own
+        if (ws == null) ws = new BertInference.Workspace();
+        try {
+            return body.apply(ws);
         } finally {
             idleWorkspace.set(ws);
         }

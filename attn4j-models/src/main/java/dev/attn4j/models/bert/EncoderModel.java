@@ -44,6 +44,40 @@ public abstract class EncoderModel extends Module implements AutoCloseable {
      */
     public abstract EncoderOutput forward(EncoderInput in, boolean outputHiddenStates, boolean outputAttentions);
 
+    /**
+     * Inference: the last hidden state of the real tokens only (attention mask 1), packed input
+     * after input. Each row is the one {@link #forward} computes at that position. Models with a
+     * packed fast path ({@link BertModel} in eval mode with no gradients recorded) never compute
+     * padding rows: each input's tokens attend to its own tokens only, the mask's effect without
+     * the work; this default runs {@link #forward} and copies the real rows out.
+     */
+    public PackedHiddenStates forwardPacked(EncoderInput in) {
+        NDArray h = forward(in).lastHiddenState().data().contiguous();             // [B, T, C]
+        int b = in.batchSize(), c = hiddenSize();
+        int[] offsets = realRowOffsets(in);
+        float[] out = new float[offsets[b] * c];
+        copyRealRows(in, h.floatArray(), h.offset(), c, out);
+        return new PackedHiddenStates(out, offsets, c);
+    }
+
+    /** The rows of [B, T, C] at src[srcOff] whose mask is 1, one after another into dst from 0. */
+    static void copyRealRows(EncoderInput in, float[] src, int srcOff, int c, float[] dst) {
+        int b = in.batchSize(), t = in.length(), row = 0;
+        int[][] mask = in.attentionMask();
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                if (mask == null || mask[i][j] != 0) System.arraycopy(src, srcOff + (i * t + j) * c, dst, row++ * c, c);
+            }
+        }
+    }
+
+    /** 0, then the running totals of the inputs' real lengths (B + 1 entries). */
+    static int[] realRowOffsets(EncoderInput in) {
+        int[] offsets = new int[in.batchSize() + 1];
+        for (int i = 0; i < in.batchSize(); i++) offsets[i + 1] = offsets[i] + in.realLength(i);
+        return offsets;
+    }
+
     /** Whether the model has a pooler (BERT's tanh(dense([CLS]))). */
     public abstract boolean hasPooler();
 

@@ -7,7 +7,7 @@ import dev.attn4j.hub.SentenceTransformerModule;
 import dev.attn4j.models.bert.BertModels;
 import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.models.bert.EncoderModel;
-import dev.attn4j.tensor.NDArray;
+import dev.attn4j.models.bert.PackedHiddenStates;
 import dev.attn4j.tokenizers.Encoding;
 
 import java.io.IOException;
@@ -206,13 +206,13 @@ public final class SentenceTransformer implements AutoCloseable {
                 types.add(e.typeIds());
             }
             EncoderInput in = EncoderInput.padded(ids, types, padId);
-            NDArray hidden;
+            PackedHiddenStates hidden;
             try (var g = GradMode.noGrad()) {
-                hidden = model.forward(in).lastHiddenState().data().contiguous();       // [B, T, C]
+                hidden = model.forwardPacked(in);                                       // real tokens only, [N, C]
             }
-            float[] h = hidden.floatArray();
-            int t = in.length(), c = model.hiddenSize();
-            for (int b = 0; b < end - start; b++) sink.accept(order[start + b], h, hidden.offset() + b * t * c, ids.get(b).length);
+            for (int b = 0; b < end - start; b++) {
+                sink.accept(order[start + b], hidden.values(), hidden.valueOffset(b), hidden.length(b));
+            }
             progress.update(end, n);
         }
     }

@@ -114,6 +114,67 @@ class BertInferenceTest {
     }
 
     @Test
+    void packedRowsAreThePaddedForwardsRealRows() {
+        BertConfig c = wider("gelu");
+        BertModel m = BertModel.random(c, rng);
+        m.eval();
+        EncoderInput right = TinyEncoders.batch(rng, c, new int[] {1, 17, 64, 40, 2}, true);
+        // a mask with holes and left padding: a packed row keeps its position in the padded input
+        int[][] mask = new int[right.batchSize()][];
+        for (int b = 0; b < mask.length; b++) {
+            mask[b] = right.attentionMask()[b].clone();
+            if (b == 2) for (int j = 0; j < 64; j += 5) mask[b][j] = 0;
+            if (b == 3) for (int j = 0; j < 6; j++) mask[b][j] = 0;
+        }
+        EncoderInput holes = new EncoderInput(right.inputIds(), mask, right.tokenTypeIds());
+        for (EncoderInput in : List.of(right, holes)) {
+            PackedHiddenStates packed;
+            NDArray padded;
+            try (var g = GradMode.noGrad()) {
+                packed = m.forwardPacked(in);
+                padded = m.forward(in).lastHiddenState().data();                             // [B, T, C]
+            }
+            PackedHiddenStates modules = m.forwardPacked(in);                                 // gradients on: the default
+            assertThat(packed.batchSize()).isEqualTo(in.batchSize());
+            for (int b = 0; b < in.batchSize(); b++) {
+                assertThat(packed.length(b)).isEqualTo(in.realLength(b));
+                int row = packed.valueOffset(b) / c.hiddenSize();
+                for (int j = 0; j < in.length(); j++) {
+                    if (in.attentionMask()[b][j] == 0) continue;
+                    for (int k = 0; k < c.hiddenSize(); k++) {
+                        double want = padded.getDouble(b, j, k);
+                        assertThat(Math.abs(packed.values()[row * c.hiddenSize() + k] - want))
+                                .as("input %d token %d, seed %d", b, j, seed).isLessThan(1e-4);
+                        assertThat(Math.abs(modules.values()[row * c.hiddenSize() + k] - want))
+                                .as("module path, input %d token %d, seed %d", b, j, seed).isLessThanOrEqualTo(TOL);
+                    }
+                    row++;
+                }
+            }
+        }
+    }
+
+    @Test
+    void packedDistilBertCopiesTheRealRows() {
+        BertConfig c = TinyEncoders.config("distilbert");
+        DistilBertModel m = DistilBertModel.random(c, rng);
+        m.eval();
+        EncoderInput in = TinyEncoders.batch(rng, c, new int[] {3, 9, 1}, false);
+        try (var g = GradMode.noGrad()) {
+            PackedHiddenStates packed = m.forwardPacked(in);
+            NDArray padded = m.forward(in).lastHiddenState().data();                          // [B, T, C]
+            assertThat(packed.offsets()).containsExactly(0, 3, 12, 13);
+            for (int b = 0; b < 3; b++) {
+                for (int j = 0; j < packed.length(b); j++) {
+                    for (int k = 0; k < c.hiddenSize(); k++) {
+                        assertThat(packed.values()[packed.valueOffset(b) + j * c.hiddenSize() + k]).isEqualTo((float) padded.getDouble(b, j, k));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void concurrentCallersGetTheirOwnBuffers() throws Exception {
         BertConfig c = wider("gelu");
         BertModel m = BertModel.random(c, rng);
