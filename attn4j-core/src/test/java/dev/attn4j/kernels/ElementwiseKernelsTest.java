@@ -154,11 +154,21 @@ class ElementwiseKernelsTest {
             case SQUARE, SQRT, RECIPROCAL -> 1;
             case EXP, LOG, TANH -> 4;
             case SIGMOID, SILU -> 8;
-            case GELU_ERF -> 8;     // 1e-6 relative
+            case GELU_ERF -> 8;     // 1e-6 relative, plus absoluteAllowed
             // exp of a rounded argument 2u: the argument's rounding (|2u| eps) is amplified by |2u|,
             // up to ~25 at x = -6, where GELU is already ~1e-8.
             case GELU_TANH -> 64;
         };
+    }
+
+    /**
+     * Absolute error allowed on top of the relative one. GELU (erf form) is torch's formula
+     * 0.5 x (1 + erf(x / sqrt2)) in float (the SIMD kernel; the scalar one computes in double):
+     * where GELU is tiny, 1 + erf cancels, and the error is a few ulps of erf's values near 1
+     * times |x| / 2 (measured up to 2.4e-7 |x|; allowed twice that).
+     */
+    static double absoluteAllowed(UnaryOp op, double x) {
+        return op == UnaryOp.GELU_ERF ? 0x1p-21 * Math.abs(x) : 0;
     }
 
     static double[] range(UnaryOp op) {
@@ -187,7 +197,7 @@ class ElementwiseKernelsTest {
                 for (int i = 0; i < n; i++) {
                     double want = reference(op, x[ox + i]);
                     // 1e-30 absolute: exp-based ops flush results below that to zero via exp overflow.
-                    close(y[oy + i], want, tol * Math.abs(want) + 1e-30,
+                    close(y[oy + i], want, tol * Math.abs(want) + absoluteAllowed(op, x[ox + i]) + 1e-30,
                             op + "(" + x[ox + i] + ") at " + i + " " + where(k, n, ox));
                 }
                 // In place (x and y the same run).
@@ -212,7 +222,8 @@ class ElementwiseKernelsTest {
         new SimdKernels().unary(op, x, 0, got, 0, 32);
         for (int i = 0; i < 32; i++) {
             double w = want[i];
-            close(got[i], w, 1e-6 * Math.abs(w) + 1e-37, op + "(" + x[i] + ") simd vs scalar, seed=" + seed + "L");
+            close(got[i], w, 1e-6 * Math.abs(w) + absoluteAllowed(op, x[i]) + 1e-37,
+                    op + "(" + x[i] + ") simd vs scalar, seed=" + seed + "L");
         }
     }
 
