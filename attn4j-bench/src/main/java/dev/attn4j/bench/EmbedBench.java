@@ -474,10 +474,7 @@ public final class EmbedBench {
         public List<float[]> embedTexts(List<String> texts) {
             int n = texts.size();
             List<int[]> enc = new ArrayList<>(n);
-            for (String s : texts) {
-                Encoding e = st.tokenize(s);
-                enc.add(e.ids());
-            }
+            for (Encoding e : st.tokenize(texts)) enc.add(e.ids());               // as attn4j's pipeline tokenizes
             Integer[] order = new Integer[n];
             for (int i = 0; i < n; i++) order[i] = i;
             Arrays.sort(order, Comparator.comparingInt((Integer i) -> -enc.get(i).length));

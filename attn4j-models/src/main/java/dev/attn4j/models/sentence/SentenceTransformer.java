@@ -4,6 +4,7 @@ import dev.attn4j.autograd.GradMode;
 import dev.attn4j.hub.ModelDirectory;
 import dev.attn4j.hub.ModelDirectoryException;
 import dev.attn4j.hub.SentenceTransformerModule;
+import dev.attn4j.kernels.Parallel;
 import dev.attn4j.models.bert.BertModels;
 import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.models.bert.EncoderModel;
@@ -141,6 +142,22 @@ public final class SentenceTransformer implements AutoCloseable {
         return tokenizer.encode(text);
     }
 
+    /**
+     * {@link #tokenize} of each text, in input order, the texts split over the kernel threads
+     * ({@link Parallel}), as Hugging Face's {@code encode_batch} splits a batch. The tokenizer
+     * only reads its tables, so its threads share it.
+     */
+    public List<Encoding> tokenize(List<String> texts) {
+        Encoding[] out = new Encoding[texts.size()];
+        Parallel.forRange(out.length, TOKENIZE_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) out[i] = tokenize(texts.get(i));
+        });
+        return Arrays.asList(out);
+    }
+
+    /** Texts per thread at least, for {@link #tokenize(List)} (a short text takes a few microseconds). */
+    private static final int TOKENIZE_GRAIN = 16;
+
     /** The embedding of one text. */
     public float[] encode(String text) {
         return encode(List.of(text)).getFirst();
@@ -154,9 +171,7 @@ public final class SentenceTransformer implements AutoCloseable {
     /** Embeddings of {@code texts} in input order, in batches of {@code batchSize} (sorted by length). */
     public List<float[]> encode(List<String> texts, int batchSize, Progress progress) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        List<Encoding> enc = new ArrayList<>(texts.size());
-        for (String t : texts) enc.add(tokenize(t));
-        return encodeTokens(enc, batchSize, progress);
+        return encodeTokens(tokenize(texts), batchSize, progress);
     }
 
     /** Embeddings of already tokenized inputs (as {@link #tokenize} makes them), in input order. */

@@ -119,6 +119,20 @@ class SentenceTransformerTest {
     }
 
     @Test
+    void batchTokenizationKeepsInputOrder() throws Exception {
+        Path dir = tinyModel("tok", "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}", false, 20);
+        try (SentenceTransformer st = SentenceTransformer.load(dir)) {
+            List<String> texts = new ArrayList<>();
+            for (int i = 0; i < 300; i++) texts.add(text(rng.nextInt(25)));                 // split over the threads
+            List<Encoding> all = st.tokenize(texts);
+            assertThat(all).hasSize(texts.size());
+            for (int i = 0; i < texts.size(); i++) {
+                assertThat(all.get(i).ids()).as("text %d", i).containsExactly(st.tokenize(texts.get(i)).ids());
+            }
+        }
+    }
+
+    @Test
     void normalizeAndDefaultMeanPooling() throws Exception {
         String mean = "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}";
         Path withNorm = tinyModel("norm", mean, true, null);
