@@ -31,12 +31,9 @@ import java.util.function.Supplier;
 /**
  * Sentence-embedding throughput of attn4j against ONNX Runtime on the same model, same inputs and
  * same thread count, in one run: batch x tokens cases 1x16, 8x64, 32x128, 32x256 (random token
- * ids, no padding) and end to end over mixed-length generated sentences (tokenization, sorting by
- * length, the encoder, mean pooling, normalization). Both engines share the tokenizer and the
- * pooling code, so the difference is the encoder and its batching: ONNX Runtime gets
- * sentence-transformers' batches of 32 padded to their longest, attn4j its own pipeline
- * ({@link SentenceTransformer#encode}: padding rows never computed, short inputs grouped into
- * passes of up to 32 full-length inputs' tokens). Prints a table (with the
+ * ids, no padding) and end to end over mixed-length generated sentences (tokenization, batches of
+ * 32 sorted by length and padded per batch, mean pooling, normalization). Both engines share the
+ * tokenizer and the pooling code, so the difference is the encoder. Prints a table (with the
  * attn4j/ORT throughput ratio and the largest embedding difference between the two) and, as the
  * last stdout line, one JSON object with every figure.
  *
@@ -476,18 +473,16 @@ public final class EmbedBench {
         @Override
         public List<float[]> embedTexts(List<String> texts) {
             int n = texts.size();
-            List<Encoding> enc = st.tokenize(texts);                                // as attn4j's pipeline tokenizes
+            List<int[]> enc = new ArrayList<>(n);
+            for (Encoding e : st.tokenize(texts)) enc.add(e.ids());               // as attn4j's pipeline tokenizes
             Integer[] order = new Integer[n];
             for (int i = 0; i < n; i++) order[i] = i;
-            Arrays.sort(order, Comparator.comparingInt((Integer i) -> -enc.get(i).length()));
-            // sentence-transformers' batching: batches of `batch` inputs, sorted by length, each padded
-            // to its longest. (Grouping more short inputs per pass, as attn4j's packed pipeline does,
-            // would pad them to the group's longest: ORT ran 25% slower with attn4j's passes.)
+            Arrays.sort(order, Comparator.comparingInt((Integer i) -> -enc.get(i).length));
             float[][] out = new float[n][];
             for (int start = 0; start < n; start += batch) {
                 int end = Math.min(n, start + batch);
                 List<int[]> ids = new ArrayList<>();
-                for (int k = start; k < end; k++) ids.add(enc.get(order[k]).ids());
+                for (int k = start; k < end; k++) ids.add(enc.get(order[k]));
                 List<float[]> v = embedIds(ids);
                 for (int k = start; k < end; k++) out[order[k]] = v.get(k - start);
             }

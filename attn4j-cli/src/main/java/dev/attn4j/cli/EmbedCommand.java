@@ -25,7 +25,7 @@ public final class EmbedCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options = new ModelOptions();
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Forward passes hold the tokens of N texts at full length (default ${DEFAULT-VALUE}); shorter texts share a pass in larger numbers.")
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Texts per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed (after those of --file).")

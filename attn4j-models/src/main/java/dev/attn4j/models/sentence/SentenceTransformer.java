@@ -168,10 +168,7 @@ public final class SentenceTransformer implements AutoCloseable {
         return encode(texts, DEFAULT_BATCH_SIZE, Progress.NONE);
     }
 
-    /**
-     * Embeddings of {@code texts} in input order, in forward passes of up to {@code batchSize}
-     * full-length inputs' tokens (sorted by length; see {@link #batchEnds}).
-     */
+    /** Embeddings of {@code texts} in input order, in batches of {@code batchSize} (sorted by length). */
     public List<float[]> encode(List<String> texts, int batchSize, Progress progress) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         return encodeTokens(tokenize(texts), batchSize, progress);
@@ -207,44 +204,16 @@ public final class SentenceTransformer implements AutoCloseable {
         void accept(int index, float[] hidden, int offset, int count);
     }
 
-    /**
-     * How {@link #encode} groups inputs into forward passes. The inputs go longest first (stable
-     * for equal lengths; {@code order} receives the input indices in that order), and a pass takes
-     * the next inputs while their tokens fit {@code batchSize * maxSeqLength()}, the tokens of
-     * {@code batchSize} inputs at full length, and at least one input. A pass of long inputs is
-     * thus {@code batchSize} of them, as sentence-transformers batches; shorter inputs share a
-     * pass in larger numbers, within the same memory bound. Padding costs nothing here (the model
-     * runs the real tokens only, {@link EncoderModel#forwardPacked}), so fewer, larger passes
-     * only make each product bigger. Returns the end (in {@code order}) of each pass.
-     */
-    public int[] batchEnds(List<Encoding> enc, int batchSize, int[] order) {
+    /** Runs the encoder over length-sorted batches, handing each input's rows to {@code sink}. */
+    private void forEachBatch(List<Encoding> enc, int batchSize, Progress progress, RowSink sink) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         int n = enc.size();
-        if (order.length != n) throw new IllegalArgumentException("order has " + order.length + " slots for " + n + " inputs");
-        Integer[] sorted = new Integer[n];
-        for (int i = 0; i < n; i++) sorted[i] = i;
-        Arrays.sort(sorted, Comparator.comparingInt((Integer i) -> -enc.get(i).length()));   // longest first, stable
-        for (int i = 0; i < n; i++) order[i] = sorted[i];
-        long budget = (long) batchSize * Math.max(1, maxSeqLength());
-        List<Integer> ends = new ArrayList<>();
-        for (int start = 0; start < n; ) {
-            int end = start + 1;
-            long tokens = enc.get(order[start]).length();
-            while (end < n && tokens + enc.get(order[end]).length() <= budget) tokens += enc.get(order[end++]).length();
-            ends.add(end);
-            start = end;
-        }
-        return ends.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Runs the encoder over the passes of {@link #batchEnds}, handing each input's rows to {@code sink}. */
-    private void forEachBatch(List<Encoding> enc, int batchSize, Progress progress, RowSink sink) {
-        int n = enc.size();
-        int[] order = new int[n];
-        int[] ends = batchEnds(enc, batchSize, order);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -enc.get(i).length()));  // longest first, stable
         int padId = model.config().padTokenId();
-        int start = 0;
-        for (int end : ends) {
+        for (int start = 0; start < n; start += batchSize) {
+            int end = Math.min(n, start + batchSize);
             List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
             for (int k = start; k < end; k++) {
                 Encoding e = enc.get(order[k]);
@@ -260,7 +229,6 @@ public final class SentenceTransformer implements AutoCloseable {
                 sink.accept(order[start + b], hidden.values(), hidden.valueOffset(b), hidden.length(b));
             }
             progress.update(end, n);
-            start = end;
         }
     }
 

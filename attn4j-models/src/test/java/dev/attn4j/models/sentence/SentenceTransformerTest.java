@@ -133,43 +133,6 @@ class SentenceTransformerTest {
     }
 
     @Test
-    void passesHoldBatchSizeFullLengthInputsOfTokensAndResultsDoNotDependOnThem() throws Exception {
-        Path dir = tinyModel("passes", "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}", false, 20);
-        try (SentenceTransformer st = SentenceTransformer.load(dir)) {
-            List<String> texts = new ArrayList<>();
-            for (int i = 0; i < 60; i++) texts.add(text(rng.nextInt(25)));
-            List<Encoding> enc = st.tokenize(texts);
-            for (int batch : new int[] {1, 3, 1000}) {
-                int[] order = new int[texts.size()];
-                int[] ends = st.batchEnds(enc, batch, order);
-                assertThat(ends[ends.length - 1]).isEqualTo(texts.size());
-                int start = 0;
-                for (int end : ends) {
-                    assertThat(end).isGreaterThan(start);
-                    long tokens = 0;
-                    for (int k = start; k < end; k++) tokens += enc.get(order[k]).length();
-                    if (end - start > 1) assertThat(tokens).as("batch %d, pass ending at %d", batch, end).isLessThanOrEqualTo(batch * 20L);
-                    if (end < texts.size()) {                                            // the next input did not fit
-                        assertThat(tokens + enc.get(order[end]).length()).isGreaterThan(batch * 20L);
-                    }
-                    start = end;
-                }
-                for (int k = 1; k < order.length; k++) {
-                    assertThat(enc.get(order[k]).length()).isLessThanOrEqualTo(enc.get(order[k - 1]).length());
-                }
-            }
-            List<float[]> onePerPass = st.encode(texts, 1, SentenceTransformer.Progress.NONE);
-            List<float[]> allInOne = st.encode(texts, 1000, SentenceTransformer.Progress.NONE);
-            for (int i = 0; i < texts.size(); i++) {
-                for (int j = 0; j < onePerPass.get(i).length; j++) {
-                    assertThat((double) allInOne.get(i)[j]).as("text %d, seed %d", i, seed)
-                            .isCloseTo(onePerPass.get(i)[j], org.assertj.core.data.Offset.offset(1e-5));
-                }
-            }
-        }
-    }
-
-    @Test
     void normalizeAndDefaultMeanPooling() throws Exception {
         String mean = "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}";
         Path withNorm = tinyModel("norm", mean, true, null);
