@@ -32,8 +32,10 @@ import java.util.function.Supplier;
  * Sentence-embedding throughput of attn4j against ONNX Runtime on the same model, same inputs and
  * same thread count, in one run: batch x tokens cases 1x16, 8x64, 32x128, 32x256 (random token
  * ids, no padding) and end to end over mixed-length generated sentences (tokenization, batches of
- * 32 sorted by length and padded per batch, mean pooling, normalization). Both engines share the
- * tokenizer and the pooling code, so the difference is the encoder. Prints a table (with the
+ * 32 sorted by length, mean pooling, normalization). Both engines share the tokenizer, the batches
+ * and the pooling code, so the difference is the encoder: ONNX Runtime gets each batch padded to
+ * its longest input, attn4j's packed inference ({@code EncoderModel.forwardPacked}) computes the
+ * real tokens only. Prints a table (with the
  * attn4j/ORT throughput ratio and the largest embedding difference between the two) and, as the
  * last stdout line, one JSON object with every figure.
  *
