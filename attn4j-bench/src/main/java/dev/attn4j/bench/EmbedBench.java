@@ -159,7 +159,7 @@ public final class EmbedBench {
 
     /** One measured case for one engine. */
     record Measurement(String caseName, String engine, int runs, double secondsPerRun, long tokensPerRun,
-                       int sentencesPerRun, List<float[]> output) {
+                       int sentencesPerRun, List<float[]> output, List<Double> times) {
         double tokensPerSecond() {
             return tokensPerRun / secondsPerRun;
         }
@@ -235,8 +235,8 @@ public final class EmbedBench {
     private static void report(Options o, Path modelDir, List<String> caseNames, List<Measurement> results,
                                List<Double> maxDiffs, long e2eTokens, PrintStream out) {
         out.println();
-        out.printf(Locale.ROOT, "%-10s %12s %12s %10s %10s %7s %10s%n", "case", "attn4j tok/s", "ORT tok/s",
-                "attn4j s/s", "ORT s/s", "ratio", "max|diff|");
+        out.printf(Locale.ROOT, "%-10s %12s %12s %10s %10s %7s %15s %10s%n", "case", "attn4j tok/s", "ORT tok/s",
+                "attn4j s/s", "ORT s/s", "ratio", "pairs med (range)", "max|diff|");
         StringBuilder json = new StringBuilder();
         json.append(String.format(Locale.ROOT, "{\"bench\":\"embed\",\"model\":\"%s\",\"threads\":%d,\"seed\":%d,"
                         + "\"e2e_sentences\":%d,\"e2e_tokens\":%d,\"cases\":[",
@@ -245,22 +245,34 @@ public final class EmbedBench {
             Measurement a = results.get(2 * i);
             Measurement r = results.get(2 * i + 1);
             double ratio = a.tokensPerSecond() / r.tokensPerSecond();
-            out.printf(Locale.ROOT, "%-10s %12.0f %12.0f %10.1f %10.1f %7.3f %10.2e%n", caseNames.get(i),
+            List<Double> pairs = pairRatios(a, r);
+            double pairMedian = median(pairs), pairMin = java.util.Collections.min(pairs), pairMax = java.util.Collections.max(pairs);
+            out.printf(Locale.ROOT, "%-10s %12.0f %12.0f %10.1f %10.1f %7.3f %5.2f (%.2f-%.2f) %10.2e%n", caseNames.get(i),
                     a.tokensPerSecond(), r.tokensPerSecond(), a.sentencesPerSecond(), r.sentencesPerSecond(), ratio,
-                    maxDiffs.get(i));
+                    pairMedian, pairMin, pairMax, maxDiffs.get(i));
             if (i > 0) json.append(',');
             json.append(String.format(Locale.ROOT,
                     "{\"case\":\"%s\",\"batch\":%d,\"tokens_per_run\":%d,"
                             + "\"attn4j\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
                             + "\"ort\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
-                            + "\"ratio\":%.4f,\"max_abs_diff\":%.3e}",
+                            + "\"ratio\":%.4f,\"pair_ratio_median\":%.4f,\"pair_ratio_min\":%.4f,\"pair_ratio_max\":%.4f,"
+                            + "\"max_abs_diff\":%.3e}",
                     caseNames.get(i), a.sentencesPerRun(), a.tokensPerRun(),
                     a.tokensPerSecond(), a.sentencesPerSecond(), a.secondsPerRun(), a.runs(),
-                    r.tokensPerSecond(), r.sentencesPerSecond(), r.secondsPerRun(), r.runs(), ratio, maxDiffs.get(i)));
+                    r.tokensPerSecond(), r.sentencesPerSecond(), r.secondsPerRun(), r.runs(), ratio, pairMedian, pairMin, pairMax,
+                    maxDiffs.get(i)));
         }
         json.append("]}");
-        out.println("ratio = attn4j / ORT throughput; max|diff| = largest embedding difference between the two");
+        out.println("ratio = attn4j / ORT throughput (medians); pairs = the same ratio for each back-to-back pair of runs,"
+                + " median and range; max|diff| = largest embedding difference between the two");
         out.println(json);
+    }
+
+    /** ORT's time over attn4j's for each pair of runs measured back to back (attn4j's throughput ratio per pair). */
+    static List<Double> pairRatios(Measurement a, Measurement r) {
+        List<Double> out = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.times().size(), r.times().size()); i++) out.add(r.times().get(i) / a.times().get(i));
+        return out;
     }
 
     private static void progress(Measurement a, Measurement r) {
@@ -294,8 +306,8 @@ public final class EmbedBench {
             timesB.add((t2 - t1) / 1e9);
         }
         return new Measurement[] {
-                new Measurement(caseName, engineA, timesA.size(), median(timesA), tokens, sentences, lastA),
-                new Measurement(caseName, engineB, timesB.size(), median(timesB), tokens, sentences, lastB)};
+                new Measurement(caseName, engineA, timesA.size(), median(timesA), tokens, sentences, lastA, timesA),
+                new Measurement(caseName, engineB, timesB.size(), median(timesB), tokens, sentences, lastB, timesB)};
     }
 
     /** Runs warmup once, and once more when that took under half of {@code seconds}; returns the first run's seconds. */

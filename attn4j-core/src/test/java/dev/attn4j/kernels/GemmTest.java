@@ -105,7 +105,7 @@ class GemmTest {
     void biasAndResidualStartC(int threads) {
         Parallel.setThreads(threads);
         int[][] shapes = {{1, 300, 40}, {3, 700, 500}, {5, 7, 9}, {130, 130, 130}, {400, 97, 150}, {71, 1000, 50},
-                {300, 40, 777}, {2000, 130, 30}, {64, 2100, 70}};
+                {300, 40, 777}, {2000, 130, 30}, {64, 2100, 70}, {16, 1152, 384}, {9, 100, 61}};
         for (Kernels kern : IMPLS) {
             for (int[] sh : shapes) {
                 int m = sh[0], n = sh[1], k = sh[2], mode = rnd.nextInt(4);
