@@ -51,7 +51,7 @@ public final class EmbedBench {
 
     /** Parsed command line. */
     record Options(Path model, Path onnx, int threads, double seconds, int sentences, long seed, int batch,
-                   List<String> cases) {
+                   List<String> cases, int pauseMs) {
     }
 
     /** Names of all cases, in run order. */
@@ -81,7 +81,7 @@ public final class EmbedBench {
 
     static String usage() {
         return """
-                usage: EmbedBench [--model DIR] [--onnx FILE] [--threads T] [--seconds S] [--sentences N] [--seed X]
+                usage: EmbedBench [--model DIR] [--onnx FILE] [--threads T] [--seconds S] [--sentences N] [--seed X] [--pause-ms P]
                   --model DIR     sentence-transformers model directory (default: the built-in all-MiniLM-L6-v2)
                   --onnx FILE     ONNX export of the same model for ONNX Runtime (default: the built-in one for the
                                   default model, else DIR/onnx/model.onnx or DIR/model.onnx)
@@ -89,7 +89,9 @@ public final class EmbedBench {
                   --seconds S     measuring time per case and engine, at least 3 runs (default 2)
                   --sentences N   sentences in the end-to-end case (default 1000)
                   --seed X        seed of the random inputs (default 42)
-                  --cases LIST    comma-separated subset of 1x16,8x64,32x128,32x256,e2e (default: all)""";
+                  --cases LIST    comma-separated subset of 1x16,8x64,32x128,32x256,e2e (default: all)
+                  --pause-ms P    idle time before each timed run, not counted (default 100): the other engine's
+                                  threads (ONNX Runtime's spin after each run) are idle again by then""";
     }
 
     static Options parse(String[] args) {
@@ -100,6 +102,7 @@ public final class EmbedBench {
         int sentences = 1000;
         long seed = 42;
         List<String> cases = ALL_CASES;
+        int pauseMs = 100;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) return null;
@@ -126,6 +129,14 @@ public final class EmbedBench {
                     if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be a positive number, got '" + value + "'");
                 }
                 case "--sentences" -> sentences = positiveInt(key, value);
+                case "--pause-ms" -> {
+                    try {
+                        pauseMs = Integer.parseInt(value);
+                    } catch (NumberFormatException e) {
+                        pauseMs = -1;
+                    }
+                    if (pauseMs < 0) throw new IllegalArgumentException("--pause-ms must be a whole number >= 0, got '" + value + "'");
+                }
                 case "--seed" -> {
                     try {
                         seed = Long.parseLong(value);
@@ -144,7 +155,7 @@ public final class EmbedBench {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        return new Options(model, onnx, threads, seconds, sentences, seed, SentenceTransformer.DEFAULT_BATCH_SIZE, cases);
+        return new Options(model, onnx, threads, seconds, sentences, seed, SentenceTransformer.DEFAULT_BATCH_SIZE, cases, pauseMs);
     }
 
     private static int positiveInt(String key, String value) {
@@ -203,7 +214,7 @@ public final class EmbedBench {
                 if (!o.cases().contains(shape[0] + "x" + shape[1])) continue;
                 caseNames.add(name);
                 Measurement[] ar = measurePair(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids),
-                        ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3, (long) b * t, b, o.seconds());
+                        ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3, (long) b * t, b, o.seconds(), o.pauseMs());
                 Measurement a = ar[0], r = ar[1];
                 results.add(a);
                 results.add(r);
@@ -222,7 +233,7 @@ public final class EmbedBench {
             // Warm up on a slice (a full pass is long); one measured pass of all sentences is enough.
             List<String> warm = texts.subList(0, Math.min(texts.size(), 2 * o.batch()));
             Measurement[] ar = measurePair(e2e, attn4j.name(), () -> attn4j.embedTexts(texts), () -> attn4j.embedTexts(warm),
-                    ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm), 1, tokens, texts.size(), o.seconds());
+                    ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm), 1, tokens, texts.size(), o.seconds(), o.pauseMs());
             Measurement a = ar[0], r = ar[1];
             progress(a, r);
             results.add(a);
@@ -287,27 +298,44 @@ public final class EmbedBench {
      * {@code warmup} once (twice when that was quick). Runs go on for at least {@code minRuns}
      * pairs and {@code seconds} per engine (about 2 x seconds in all); when one warm-up run alone
      * takes longer than {@code seconds}, one pair is enough. Keeps each engine's last output.
+     * Before each timed run the machine idles for {@code pauseMs}: ONNX Runtime's threads spin for
+     * a while after each run, and a run started right after it shared the cores with them
+     * (measured on attn4j's 1 x 16 case: 710 tokens/s with no pause, 1,023-1,365 after 20 ms,
+     * 1,624 after 100 ms, while ONNX Runtime's own rate did not change).
      */
     static Measurement[] measurePair(String caseName, String engineA, Supplier<List<float[]>> workA, Runnable warmupA,
                                      String engineB, Supplier<List<float[]>> workB, Runnable warmupB, int minRuns,
-                                     long tokens, int sentences, double seconds) {
+                                     long tokens, int sentences, double seconds, int pauseMs) {
         double warmA = warm(warmupA, seconds), warmB = warm(warmupB, seconds);
         if (Math.max(warmA, warmB) > seconds) minRuns = 1;
         List<Double> timesA = new ArrayList<>(), timesB = new ArrayList<>();
         List<float[]> lastA = null, lastB = null;
         long end = System.nanoTime() + (long) (2 * seconds * 1e9);
         while (timesA.size() < minRuns || System.nanoTime() < end) {
+            pause(pauseMs);
             long t0 = System.nanoTime();
             lastA = workA.get();
             long t1 = System.nanoTime();
-            lastB = workB.get();
+            pause(pauseMs);
             long t2 = System.nanoTime();
+            lastB = workB.get();
+            long t3 = System.nanoTime();
             timesA.add((t1 - t0) / 1e9);
-            timesB.add((t2 - t1) / 1e9);
+            timesB.add((t3 - t2) / 1e9);
         }
         return new Measurement[] {
                 new Measurement(caseName, engineA, timesA.size(), median(timesA), tokens, sentences, lastA, timesA),
                 new Measurement(caseName, engineB, timesB.size(), median(timesB), tokens, sentences, lastB, timesB)};
+    }
+
+    private static void pause(int ms) {
+        if (ms <= 0) return;
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     /** Runs warmup once, and once more when that took under half of {@code seconds}; returns the first run's seconds. */

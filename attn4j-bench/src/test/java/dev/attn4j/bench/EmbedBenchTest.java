@@ -63,7 +63,7 @@ class EmbedBenchTest {
                 "b", () -> {
                     order.append('b');
                     return List.of(new float[] {-order.length()});
-                }, () -> warmups[1]++, 4, 100, 2, 0.05);
+                }, () -> warmups[1]++, 4, 100, 2, 0.05, 1);
         assertThat(order.toString()).matches("(ab)+");
         int pairs = order.length() / 2;
         assertThat(m[0].runs()).isGreaterThanOrEqualTo(4).isEqualTo(pairs);

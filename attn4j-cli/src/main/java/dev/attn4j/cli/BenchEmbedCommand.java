@@ -52,10 +52,15 @@ public final class BenchEmbedCommand implements Callable<Integer> {
             description = "subset of 1x16,8x64,32x128,32x256,e2e (default: all)")
     List<String> cases;
 
+    @Option(names = "--pause-ms", paramLabel = "P",
+            description = "idle time before each timed run, not counted, so the other engine's spinning threads are idle (default 100)")
+    Integer pauseMs;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         if (sentences != null && sentences < 1) throw new IllegalArgumentException("--sentences must be >= 1, got " + sentences);
+        if (pauseMs != null && pauseMs < 0) throw new IllegalArgumentException("--pause-ms must be >= 0, got " + pauseMs);
         if (seconds != null && !(seconds > 0)) throw new IllegalArgumentException("--seconds must be > 0, got " + seconds);
         if (model != null && !Files.isDirectory(model)) throw new IllegalArgumentException("--model " + model + ": no such directory");
         if (onnx != null && !Files.isRegularFile(onnx)) throw new IllegalArgumentException("--onnx " + onnx + ": no such file");
@@ -75,6 +80,7 @@ public final class BenchEmbedCommand implements Callable<Integer> {
         add(cmd, "--sentences", sentences);
         add(cmd, "--seed", seed);
         add(cmd, "--cases", cases == null ? null : String.join(",", cases));
+        add(cmd, "--pause-ms", pauseMs);
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         return p.waitFor();
     }
