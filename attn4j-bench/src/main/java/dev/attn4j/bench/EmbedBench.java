@@ -35,9 +35,9 @@ import java.util.function.Supplier;
  * 32 sorted by length, mean pooling, normalization). Both engines share the tokenizer, the batches
  * and the pooling code, so the difference is the encoder: ONNX Runtime gets each batch padded to
  * its longest input, attn4j's packed inference ({@code EncoderModel.forwardPacked}) computes the
- * real tokens only. Prints a table (with the
- * attn4j/ORT throughput ratio and the largest embedding difference between the two) and, as the
- * last stdout line, one JSON object with every figure.
+ * real tokens only. Prints a table (the attn4j/ORT throughput ratio of the medians, the median
+ * and range of the ratios of back-to-back pairs of runs, and the largest embedding difference
+ * between the two) and, as the last stdout line, one JSON object with every figure.
  *
  * <p>Run through {@code ./attn4j bench embed}, or
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp

@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Elementary functions written out in vector arithmetic (FMAs, compares, bit shifts) instead of
  * the Vector API's {@code lanewise(EXP)}, which calls an out-of-line math-library stub per
- * vector. Measured by sampling the BERT forward: GELU (erf form, one exp per vector) went from
- * about 6.5% to 3.5% of the time; in a softmax row the difference was within this machine's noise.
+ * vector. Measured by sampling the BERT forward: the erfc-form GELU we had then (one exp per
+ * vector) went from about 6.5% to 3.5% of the time; in a softmax row the difference was within
+ * this machine's noise. The softmax of {@link SimdAttention} uses it.
  */
 final class VectorMath {
     private static final VectorSpecies<Float> S = SimdKernels.S;
@@ -34,7 +35,7 @@ final class VectorMath {
      * form r + 1 + r^2 P(r) with a Math.max clamp had 1.26 and about seven more vector
      * instructions). Arguments below -87.34 (where e^x would be subnormal) and -Infinity give 0,
      * NaN gives NaN. Positive arguments are not handled (the exponent arithmetic would overflow
-     * above 88.7): softmax and the erfc tail only need x &lt;= 0.
+     * above 88.7): the softmax only needs x &lt;= 0.
      * x = n ln2 + r with n = round(x / ln2), e^x = 2^n e^r, and 2^n is built in the exponent bits.
      */
     static FloatVector expNonPositive(FloatVector x) {

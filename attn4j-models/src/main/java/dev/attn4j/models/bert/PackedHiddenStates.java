@@ -17,6 +17,12 @@ public record PackedHiddenStates(float[] values, int[] offsets, int hiddenSize) 
             throw new IllegalArgumentException("packed hidden states: offsets " + Arrays.toString(offsets) + " do not fit "
                     + values.length + " values of width " + hiddenSize);
         }
+        for (int b = 0; b + 1 < offsets.length; b++) {
+            if (offsets[b + 1] < offsets[b]) {
+                throw new IllegalArgumentException("packed hidden states: offsets decrease at " + (b + 1) + ": "
+                        + Arrays.toString(offsets));
+            }
+        }
     }
 
     /** Number of inputs B. */

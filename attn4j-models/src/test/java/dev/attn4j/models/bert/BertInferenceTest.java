@@ -175,6 +175,17 @@ class BertInferenceTest {
     }
 
     @Test
+    void packedHiddenStatesRejectOffsetsThatDoNotFit() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PackedHiddenStates(new float[6], new int[] {0, 2, 1, 3}, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offsets decrease at 2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PackedHiddenStates(new float[6], new int[] {0, 2}, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("do not fit 6 values of width 2");
+        PackedHiddenStates ok = new PackedHiddenStates(new float[6], new int[] {0, 2, 2, 3}, 2);
+        assertThat(ok.length(1)).isZero();
+        assertThat(ok.valueOffset(2)).isEqualTo(4);
+    }
+
+    @Test
     void concurrentCallersGetTheirOwnBuffers() throws Exception {
         BertConfig c = wider("gelu");
         BertModel m = BertModel.random(c, rng);
