@@ -27,6 +27,9 @@ class EmbedBenchTest {
         assertThat(EmbedBench.parse(new String[] {"--cases", "1x16,e2e"}).cases()).containsExactly("1x16", "e2e");
         assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--cases", "1x17"})).hasMessageContaining("unknown case '1x17'");
         assertThat(EmbedBench.parse(new String[] {"--help"})).isNull();
+        assertThat(EmbedBench.parse(new String[0]).pauseMs()).isEqualTo(100);
+        assertThat(EmbedBench.parse(new String[] {"--pause-ms", "0"}).pauseMs()).isZero();
+        assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--pause-ms", "-5"})).hasMessageContaining("--pause-ms must be");
         assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--threads", "0"}))
                 .hasMessageContaining("--threads must be a positive integer, got '0'");
         assertThatThrownBy(() -> EmbedBench.parse(new String[] {"--seconds", "-1"})).hasMessageContaining("--seconds");
@@ -63,11 +66,17 @@ class EmbedBenchTest {
                 "b", () -> {
                     order.append('b');
                     return List.of(new float[] {-order.length()});
-                }, () -> warmups[1]++, 4, 100, 2, 0.05, 1);
+                }, () -> warmups[1]++, 4, 100, 2, 0.05, 50);
         assertThat(order.toString()).matches("(ab)+");
         int pairs = order.length() / 2;
         assertThat(m[0].runs()).isGreaterThanOrEqualTo(4).isEqualTo(pairs);
         assertThat(m[1].runs()).isEqualTo(pairs);
+        // the 50 ms pauses before each run are not counted; each pair gives one ratio
+        assertThat(m[0].times()).hasSize(pairs).allSatisfy(t -> assertThat(t).isLessThan(0.04));
+        assertThat(m[1].times()).hasSize(pairs).allSatisfy(t -> assertThat(t).isLessThan(0.04));
+        List<Double> ratios = EmbedBench.pairRatios(m[0], m[1]);
+        assertThat(ratios).hasSize(pairs);
+        for (int i = 0; i < pairs; i++) assertThat(ratios.get(i)).isEqualTo(m[1].times().get(i) / m[0].times().get(i));
         assertThat(m[0].engine()).isEqualTo("a");
         assertThat(m[1].engine()).isEqualTo("b");
         assertThat(m[0].output().getFirst()[0]).isEqualTo(2 * pairs - 1);   // each keeps its own last output
