@@ -148,5 +148,5 @@ public interface Kernels {
     }
 
     /** Query rows {@link #attentionHead} scores at a time (rows of scores its scratch holds). */
-    int ATTENTION_ROWS = 4;
+    int ATTENTION_ROWS = 8;
 }

@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link Kernels#attentionHead} of both implementations against a float64 softmax attention, on
- * sizes around the vector length and the 4-row blocks, with strided (interleaved) operands, no
+ * sizes around the vector length and the 4- and 8-row blocks, with strided (interleaved) operands, no
  * mask, a shared key-padding row and a per-query mask, fully masked rows, and output guards.
  */
 class AttentionHeadKernelTest {
     static final List<Kernels> IMPLS = List.of(new SimdKernels(), Kernels.scalar());
-    static final int[] ROWS = {1, 2, 3, 4, 5, 7, 8, 9, 14, 15, 16, 17, 33};
+    static final int[] ROWS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 23, 24, 25, 33};
     static final int[] KEYS = {1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 48, 49, 65, 96, 97, 129};
     static final int[] WIDTHS = {1, 7, 16, 17, 32, 33, 47, 48, 49, 64, 97};
 
