@@ -137,6 +137,27 @@ class AttentionHeadKernelTest {
     }
 
     @Test
+    void withoutAMaskANaNScoreStillMakesItsRowNaN() {
+        // the unmasked path scales inside its exp and reads the row maximum without a bias row
+        for (Kernels kern : IMPLS) {
+            int L = 9, S = 1 + rnd.nextInt(40), E = 8, Ev = 5;
+            float[] q = randoms(L * E), k = randoms(S * E), v = randoms(S * Ev), out = new float[L * Ev];
+            q[2 * E + 3] = Float.NaN;                                          // row 2: every score NaN
+            q[6 * E] = Float.POSITIVE_INFINITY;                                // row 6: scores +-inf (or NaN)
+            kern.attentionHead(L, S, E, Ev, 0.3f, q, 0, E, k, 0, E, v, 0, Ev, null, 0, 0, out, 0, Ev,
+                    new float[Kernels.attentionScratchSize(S, E)]);
+            for (int i = 0; i < L; i++) {
+                for (int c = 0; c < Ev; c++) {
+                    float got = out[i * Ev + c];
+                    String what = kern.name() + " S=" + S + " out[" + i + ", " + c + "] seed=" + seed;
+                    if (i == 2) assertThat(got).as(what).isNaN();
+                    else if (i != 6) assertThat(Float.isFinite(got)).as(what + " = " + got).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
     void simdAndScalarAgreeClosely() {
         Kernels simd = IMPLS.get(0), scalar = IMPLS.get(1);
         for (int trial = 0; trial < 20; trial++) {
