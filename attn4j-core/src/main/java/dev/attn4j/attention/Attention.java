@@ -188,6 +188,7 @@ public final class Attention {
         AttentionMask mask = keyPadding.isEmpty() ? keyPadding : keyPadding.asKeyPadding(4);
         Shape scores = Shape.of(q.dim(0), q.dim(1), L, S);
         mask.checkFits("key padding mask [B, S]", scores);
+        checkOutputApart("scaledDotProductInto", out, 2, q, k, v);
         fusedOp(mask, scale, L, S, q.dtype(), FusedAttention.DEFAULT_BLOCK_Q, FusedAttention.DEFAULT_BLOCK_K)
                 .runInto(q, k, v, out);
     }
@@ -230,7 +231,66 @@ public final class Attention {
                 throw new IllegalArgumentException(op + ": cuSeqlens decreases at " + (b + 1) + ": " + Arrays.toString(cuSeqlens));
             }
         }
+        checkOutputApart(op, out, 0, q, k, v);
         FusedAttention.packedInto(q, k, v, cuSeqlens, scale, out);
+    }
+
+    /**
+     * Rejects an output that may share elements with q, k or v: the kernel writes rows of out while
+     * other tasks still read the inputs, so an overlap would give a silently wrong result. Views of
+     * one buffer are apart when their spans do not meet, or when both lie within the same rows
+     * (equal stride on {@code rowDim}, every other stride either a multiple of it or inside one row)
+     * in column ranges that do not meet, as heads interleaved in a [T, 4 H E] buffer do.
+     */
+    private static void checkOutputApart(String op, NDArray out, int rowDim, NDArray q, NDArray k, NDArray v) {
+        String[] names = {"q", "k", "v"};
+        NDArray[] inputs = {q, k, v};
+        for (int i = 0; i < 3; i++) {
+            if (mayOverlap(out, inputs[i], rowDim)) {
+                throw new IllegalArgumentException(op + ": out overlaps " + names[i] + " (the same storage, offsets " + out.offset()
+                        + " and " + inputs[i].offset() + ", strides " + Arrays.toString(out.strides()) + " and "
+                        + Arrays.toString(inputs[i].strides()) + "); write the output into a separate buffer");
+            }
+        }
+    }
+
+    static boolean mayOverlap(NDArray a, NDArray b, int rowDim) {
+        if (a.storage() != b.storage() || a.shape().numel() == 0 || b.shape().numel() == 0) return false;
+        long[] sa = span(a), sb = span(b);
+        if (sa[1] < sb[0] || sb[1] < sa[0]) return false;
+        int rs = a.stride(rowDim);
+        if (rs <= 0 || b.stride(rowDim) != rs) return true;
+        long ca = columns(a, rowDim, rs), cb = columns(b, rowDim, rs);
+        if (ca < 0 || cb < 0) return true;
+        long a0 = Math.floorMod(a.offset(), rs), b0 = Math.floorMod(b.offset(), rs);
+        return a0 < b0 + cb && b0 < a0 + ca;
+    }
+
+    /** [lowest, highest] element index of a non-empty view. */
+    private static long[] span(NDArray x) {
+        long lo = x.offset(), hi = x.offset();
+        for (int d = 0; d < x.rank(); d++) {
+            long reach = (long) (x.dim(d) - 1) * x.stride(d);
+            if (reach < 0) lo += reach;
+            else hi += reach;
+        }
+        return new long[] {lo, hi};
+    }
+
+    /**
+     * How many columns of a row of stride rs the view covers from its offset's column on, when every
+     * dimension but rowDim either moves whole rows (a stride that is a multiple of rs) or stays inside
+     * the row without wrapping; -1 otherwise.
+     */
+    private static long columns(NDArray x, int rowDim, int rs) {
+        long extent = 1;
+        for (int d = 0; d < x.rank(); d++) {
+            if (d == rowDim || x.dim(d) == 1) continue;
+            int st = x.stride(d);
+            if (st < 0) return -1;
+            if (st % rs != 0) extent += (long) (x.dim(d) - 1) * st;
+        }
+        return Math.floorMod(x.offset(), rs) + extent <= rs ? extent : -1;
     }
 
     private static AttentionResult reference(Tensor q, Tensor k, Tensor v, int group, AttentionMask mask, double scale,

@@ -201,6 +201,38 @@ class ScaledDotProductAttentionTest {
     }
 
     @Test
+    void anOutputOverlappingAnInputIsRejectedAndAFreeSliceOfTheSameBufferIsNot() {
+        // a [N, 4C] buffer: q, k, v in the first three slices; out may take the fourth, not one of theirs
+        int n = 9, H = 2, E = 5, c = H * E;
+        NDArray buf = NDArray.uniform(rng, Shape.of(n, 4 * c), -1, 1);
+        int[] strides = {4 * c, E, 1};
+        NDArray q = NDArray.of(buf.storage(), 0, Shape.of(n, H, E), strides);
+        NDArray k = NDArray.of(buf.storage(), c, Shape.of(n, H, E), strides);
+        NDArray v = NDArray.of(buf.storage(), 2 * c, Shape.of(n, H, E), strides);
+        int[] cu = {0, 4, 9};
+        double scale = 1 / Math.sqrt(E);
+        for (NDArray clash : List.of(q, v, NDArray.of(buf.storage(), 2 * c + 3, Shape.of(n, H, E), strides))) {
+            assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, k, v, cu, scale, clash))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out overlaps");
+        }
+        NDArray separate = NDArray.zeros(n, H, E);
+        Attention.scaledDotProductPackedInto(q, k, v, cu, scale, separate);
+        NDArray fourth = NDArray.of(buf.storage(), 3 * c, Shape.of(n, H, E), strides);
+        Attention.scaledDotProductPackedInto(q, k, v, cu, scale, fourth);
+        assertThat(fourth.contiguous().toDoubleArray()).containsExactly(separate.toDoubleArray());
+
+        // the padded entry point, heads as [1, H, T, E] views of the same buffer
+        int[] s4 = {n * 4 * c, E, 4 * c, 1};
+        Shape heads = Shape.of(1, H, n, E);
+        NDArray q4 = NDArray.of(buf.storage(), 0, heads, s4), k4 = NDArray.of(buf.storage(), c, heads, s4);
+        NDArray v4 = NDArray.of(buf.storage(), 2 * c, heads, s4);
+        assertThatThrownBy(() -> Attention.scaledDotProductInto(q4, k4, v4, AttentionMask.none(), scale, k4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out overlaps k");
+        NDArray out4 = NDArray.of(buf.storage(), 3 * c, heads, s4);
+        Attention.scaledDotProductInto(q4, k4, v4, AttentionMask.none(), scale, out4);
+    }
+
+    @Test
     void packedAttentionRejectsBadLayouts() {
         NDArray q = NDArray.zeros(5, 2, 4), out = NDArray.zeros(5, 2, 4);
         assertThatThrownBy(() -> Attention.scaledDotProductPackedInto(q, q, q, new int[] {0, 3, 4}, 1, out))
