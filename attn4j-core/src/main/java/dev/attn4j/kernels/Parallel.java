@@ -44,6 +44,44 @@ public final class Parallel {
     }
 
     /**
+     * Runs {@code task.accept(i)} for every i in [0, n), each task whole on one pool thread, the
+     * threads claiming the next index as they finish, and returns when all are done. Kernels called
+     * inside a task run on that task's thread alone (as {@link #forRange} does within the pool), so
+     * independent pieces of work too small to split well each get a thread of their own. With one
+     * thread, or from inside the pool, the tasks run in order on the calling thread. The first
+     * failure is rethrown once every started task has finished.
+     */
+    public static void forEachTask(int n, java.util.function.IntConsumer task) {
+        ForkJoinPool p = pool;
+        int t = p.getParallelism();
+        if (n <= 1 || t <= 1 || java.util.concurrent.ForkJoinTask.getPool() == p) {
+            for (int i = 0; i < n; i++) task.accept(i);
+            return;
+        }
+        var next = new java.util.concurrent.atomic.AtomicInteger();
+        RecursiveAction[] workers = new RecursiveAction[Math.min(t, n)];
+        for (int w = 0; w < workers.length; w++) {
+            workers[w] = new RecursiveAction() {
+                @Override
+                protected void compute() {
+                    try {
+                        for (int i; (i = next.getAndIncrement()) < n; ) task.accept(i);
+                    } catch (RuntimeException | Error e) {
+                        next.set(n);                                            // the others stop claiming
+                        throw e;
+                    }
+                }
+            };
+        }
+        p.invoke(new RecursiveAction() {
+            @Override
+            protected void compute() {
+                invokeAll(workers);
+            }
+        });
+    }
+
+    /**
      * Runs {@code body} over [0, n) split into at most {@link #threads()} chunks of at least
      * {@code grain} indices; small ranges run on the calling thread. From outside the pool the
      * caller runs the first chunk itself while pool threads take the others: one thread fewer to

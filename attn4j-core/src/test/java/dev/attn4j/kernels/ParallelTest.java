@@ -10,7 +10,10 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link Parallel#forRange}: every index once, the caller taking part, failures reaching the caller. */
+/**
+ * {@link Parallel#forRange}: every index once, the caller taking part, failures reaching the caller.
+ * {@link Parallel#forEachTask}: every task once, whole on one pool thread, its kernels inline there.
+ */
 class ParallelTest {
     final int threadsBefore = Parallel.threads();
 
@@ -79,5 +82,48 @@ class ParallelTest {
             for (int i = from; i < to; i++) hits.incrementAndGet(i);
         });
         for (int i = 0; i < 10; i++) assertThat(hits.get(i)).isEqualTo(1);
+    }
+
+    @Test
+    void forEachTaskRunsEachTaskOnceOnOnePoolThreadWithItsKernelsInline() {
+        Parallel.setThreads(2);
+        for (int n : new int[] {0, 1, 2, 3, 17}) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+            Set<Thread> ran = ConcurrentHashMap.newKeySet();
+            Parallel.forEachTask(n, task -> {
+                Thread mine = Thread.currentThread();
+                ran.add(mine);
+                hits.incrementAndGet(task);
+                int tasks = n;
+                Parallel.forRange(64, 1, (from, to) -> {                        // a kernel inside the task
+                    if (tasks == 1) return;                                     // on the caller: split as usual
+                    assertThat(Thread.currentThread()).isSameAs(mine);
+                    assertThat(from == 0 && to == 64).as("the whole range in one piece").isTrue();
+                });
+            });
+            for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("n=%d task %d", n, i).isEqualTo(1);
+            if (n > 1) assertThat(ran).as("n=%d: pool threads only", n).doesNotContain(Thread.currentThread());
+            if (n == 1) assertThat(ran).containsExactly(Thread.currentThread());  // one task: on the caller, kernels split
+        }
+        Parallel.setThreads(1);
+        Set<Thread> ran = ConcurrentHashMap.newKeySet();
+        Parallel.forEachTask(5, task -> ran.add(Thread.currentThread()));
+        assertThat(ran).containsExactly(Thread.currentThread());
+    }
+
+    @Test
+    void forEachTaskPassesTheFirstFailureOnAndStopsHandingOutTasks() {
+        Parallel.setThreads(2);
+        AtomicIntegerArray hits = new AtomicIntegerArray(1000);
+        assertThatThrownBy(() -> Parallel.forEachTask(1000, task -> {
+            hits.incrementAndGet(task);
+            if (task == 3) throw new IllegalStateException("task " + task);
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("task 3");
+        int started = 0;
+        for (int i = 0; i < 1000; i++) started += hits.get(i);
+        assertThat(started).as("tasks started after the failure").isLessThan(1000);
+        AtomicIntegerArray again = new AtomicIntegerArray(10);                  // the pool is still usable
+        Parallel.forEachTask(10, again::incrementAndGet);
+        for (int i = 0; i < 10; i++) assertThat(again.get(i)).isEqualTo(1);
     }
 }

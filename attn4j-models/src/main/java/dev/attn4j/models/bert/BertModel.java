@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * BERT, RoBERTa, XLM-RoBERTa and CamemBERT encoders with transformers' key names
@@ -88,8 +87,10 @@ public final class BertModel extends EncoderModel {
         return pooler != null;
     }
 
-    /** A workspace left by the last inference call (see {@link BertInference}); null while one is in use. */
-    private final AtomicReference<BertInference.Workspace> idleWorkspace = new AtomicReference<>();
+    /** Workspaces left by finished inference calls (see {@link BertInference}), a few kept for concurrent callers. */
+    private final java.util.concurrent.ConcurrentLinkedDeque<BertInference.Workspace> idleWorkspaces =
+            new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private static final int IDLE_WORKSPACES = 4;
 
     @Override
     public EncoderOutput forward(EncoderInput in, boolean outputHiddenStates, boolean outputAttentions) {
@@ -146,14 +147,14 @@ public final class BertModel extends EncoderModel {
         });
     }
 
-    /** Runs body on an idle workspace (a fresh one when another call holds it), then leaves it idle. */
+    /** Runs body on an idle workspace (a fresh one when other calls hold them all), then leaves it idle. */
     private <R> R withWorkspace(java.util.function.Function<BertInference.Workspace, R> body) {
-        BertInference.Workspace ws = idleWorkspace.getAndSet(null);                // concurrent callers each get their own
+        BertInference.Workspace ws = idleWorkspaces.pollFirst();                   // concurrent callers each get their own
         if (ws == null) ws = new BertInference.Workspace();
         try {
             return body.apply(ws);
         } finally {
-            idleWorkspace.set(ws);
+            if (idleWorkspaces.size() < IDLE_WORKSPACES) idleWorkspaces.addFirst(ws);
         }
     }
 }
