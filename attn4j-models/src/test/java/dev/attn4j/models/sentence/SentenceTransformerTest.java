@@ -36,7 +36,11 @@ class SentenceTransformerTest {
 
     /** A tiny BERT with a WordPiece tokenizer over WORDS and the given sentence-transformers files. */
     private Path tinyModel(String name, String poolingJson, boolean normalize, Integer maxSeqLength) throws Exception {
-        BertConfig c = TinyEncodersAccess.config("bert");
+        return tinyModel("bert", name, poolingJson, normalize, maxSeqLength);
+    }
+
+    private Path tinyModel(String type, String name, String poolingJson, boolean normalize, Integer maxSeqLength) throws Exception {
+        BertConfig c = TinyEncodersAccess.config(type);
         Path dir = TinyEncodersAccess.write(tmp.resolve(name), c, TinyEncodersAccess.weights(c, true, rng));
         JsonMapper json = JsonMapper.builder().build();
         ObjectNode tok = json.createObjectNode();
@@ -172,34 +176,37 @@ class SentenceTransformerTest {
     @Test
     void smallBatchesOnePerThreadGiveTheEmbeddingsOfBatchesInTurn() throws Exception {
         // every batch here is small, so encode runs them one per thread; with the limit at 0 they
-        // run in turn with the kernels split over the threads. Order, values and progress must agree.
-        Path dir = tinyModel("threads", "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}", true, null);
-        try (SentenceTransformer st = SentenceTransformer.load(dir)) {
-            List<String> texts = new ArrayList<>();
-            for (int i = 0; i < 41; i++) texts.add(text(1 + rng.nextInt(25)));
-            int saved = SentenceTransformer.smallBatchTokens;
-            try {
-                List<int[]> reports = java.util.Collections.synchronizedList(new ArrayList<>());
-                SentenceTransformer.smallBatchTokens = 1 << 20;
-                List<float[]> perThread = st.encode(texts, 3, (done, total) -> reports.add(new int[] {done, total}));
-                SentenceTransformer.smallBatchTokens = 0;
-                List<float[]> inTurn = st.encode(texts, 3, SentenceTransformer.Progress.NONE);
-                for (int i = 0; i < texts.size(); i++) {
-                    float[] alone = st.encode(texts.get(i));
-                    for (int j = 0; j < 15; j++) {
-                        assertThat((double) perThread.get(i)[j]).as("text %d dim %d seed %d", i, j, seed)
-                                .isCloseTo(inTurn.get(i)[j], org.assertj.core.data.Offset.offset(1e-5))
-                                .isCloseTo(alone[j], org.assertj.core.data.Offset.offset(1e-5));
+        // run in turn with the kernels split over the threads. Order, values and progress must agree,
+        // on BERT's fast path and on DistilBERT's module path
+        for (String type : List.of("bert", "distilbert")) {
+            Path dir = tinyModel(type, "threads-" + type, "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}", true, null);
+            try (SentenceTransformer st = SentenceTransformer.load(dir)) {
+                List<String> texts = new ArrayList<>();
+                for (int i = 0; i < 41; i++) texts.add(text(1 + rng.nextInt(25)));
+                int saved = SentenceTransformer.smallBatchTokens;
+                try {
+                    List<int[]> reports = java.util.Collections.synchronizedList(new ArrayList<>());
+                    SentenceTransformer.smallBatchTokens = 1 << 20;
+                    List<float[]> perThread = st.encode(texts, 3, (done, total) -> reports.add(new int[] {done, total}));
+                    SentenceTransformer.smallBatchTokens = 0;
+                    List<float[]> inTurn = st.encode(texts, 3, SentenceTransformer.Progress.NONE);
+                    for (int i = 0; i < texts.size(); i++) {
+                        float[] alone = st.encode(texts.get(i));
+                        for (int j = 0; j < 15; j++) {
+                            assertThat((double) perThread.get(i)[j]).as("%s text %d dim %d seed %d", type, i, j, seed)
+                                    .isCloseTo(inTurn.get(i)[j], org.assertj.core.data.Offset.offset(1e-5))
+                                    .isCloseTo(alone[j], org.assertj.core.data.Offset.offset(1e-5));
+                        }
                     }
+                    assertThat(reports).hasSize(14);                                  // ceil(41 / 3) batches
+                    for (int k = 0; k < reports.size(); k++) {
+                        assertThat(reports.get(k)[1]).isEqualTo(41);
+                        if (k > 0) assertThat(reports.get(k)[0]).isGreaterThan(reports.get(k - 1)[0]);
+                    }
+                    assertThat(reports.get(reports.size() - 1)[0]).isEqualTo(41);
+                } finally {
+                    SentenceTransformer.smallBatchTokens = saved;
                 }
-                assertThat(reports).hasSize(14);                                  // ceil(41 / 3) batches
-                for (int k = 0; k < reports.size(); k++) {
-                    assertThat(reports.get(k)[1]).isEqualTo(41);
-                    if (k > 0) assertThat(reports.get(k)[0]).isGreaterThan(reports.get(k - 1)[0]);
-                }
-                assertThat(reports.get(reports.size() - 1)[0]).isEqualTo(41);
-            } finally {
-                SentenceTransformer.smallBatchTokens = saved;
             }
         }
     }
