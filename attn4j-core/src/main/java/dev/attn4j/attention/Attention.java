@@ -254,7 +254,7 @@ public final class Attention {
         }
     }
 
-    static boolean mayOverlap(NDArray a, NDArray b, int rowDim) {
+    private static boolean mayOverlap(NDArray a, NDArray b, int rowDim) {
         if (a.storage() != b.storage() || a.shape().numel() == 0 || b.shape().numel() == 0) return false;
         long[] sa = span(a), sb = span(b);
         if (sa[1] < sb[0] || sb[1] < sa[0]) return false;

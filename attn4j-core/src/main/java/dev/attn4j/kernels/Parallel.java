@@ -76,7 +76,12 @@ public final class Parallel {
         p.invoke(new RecursiveAction() {
             @Override
             protected void compute() {
-                invokeAll(workers);
+                // Not invokeAll: after a failure it cancels the other workers and returns while a
+                // started one may still be running its task.
+                for (int w = 1; w < workers.length; w++) workers[w].fork();
+                workers[0].quietlyInvoke();
+                for (int w = 1; w < workers.length; w++) workers[w].quietlyJoin();
+                for (RecursiveAction w : workers) if (w.isCompletedAbnormally()) w.join();   // rethrows the first failure
             }
         });
     }

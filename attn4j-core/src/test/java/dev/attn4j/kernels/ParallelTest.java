@@ -118,10 +118,34 @@ class ParallelTest {
         assertThatThrownBy(() -> Parallel.forEachTask(1000, task -> {
             hits.incrementAndGet(task);
             if (task == 3) throw new IllegalStateException("task " + task);
+            try {
+                Thread.sleep(1);                                                // the others take a while: 0.5 s if none stopped
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
         })).isInstanceOf(IllegalStateException.class).hasMessageContaining("task 3");
         int started = 0;
         for (int i = 0; i < 1000; i++) started += hits.get(i);
         assertThat(started).as("tasks started after the failure").isLessThan(1000);
+        // a failure reaches the caller only once a task running beside it has finished
+        for (int rep = 0; rep < 6; rep++) {
+            var slowStarted = new java.util.concurrent.CountDownLatch(1);
+            var slowFinished = new java.util.concurrent.atomic.AtomicBoolean();
+            assertThatThrownBy(() -> Parallel.forEachTask(2, task -> {
+                try {
+                    if (task == 1) {
+                        slowStarted.countDown();
+                        Thread.sleep(50);
+                        slowFinished.set(true);
+                    } else if (slowStarted.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("fails beside a running task");
+                    }
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            })).hasMessageContaining("fails beside a running task");
+            assertThat(slowFinished.get()).as("rep %d: the task beside the failure had finished", rep).isTrue();
+        }
         AtomicIntegerArray again = new AtomicIntegerArray(10);                  // the pool is still usable
         Parallel.forEachTask(10, again::incrementAndGet);
         for (int i = 0; i < 10; i++) assertThat(again.get(i)).isEqualTo(1);
