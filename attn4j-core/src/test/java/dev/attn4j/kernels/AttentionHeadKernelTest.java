@@ -114,44 +114,30 @@ class AttentionHeadKernelTest {
     @Test
     void aNaNScoreMakesItsRowNaNAsInTorch() {
         // torch.softmax over a row holding a NaN is NaN everywhere; a row whose every score is NaN
-        // must not pass for a fully masked row (output 0)
+        // must not pass for a fully masked row (output 0). With a mask (the bias-row path) and
+        // without one; a +inf query (scores +-inf or NaN) must not break the other rows.
         for (Kernels kern : IMPLS) {
-            int L = 9, S = 1 + rnd.nextInt(40), E = 8, Ev = 5;
-            float[] q = randoms(L * E), k = randoms(S * E), v = randoms(S * Ev), out = new float[L * Ev];
-            q[2 * E + 3] = Float.NaN;                                          // row 2: every score NaN
-            float[] bias = new float[L * S];
-            bias[5 * S + rnd.nextInt(S)] = Float.NaN;                          // row 5: one score NaN
-            for (int j = 0; j < S; j++) bias[7 * S + j] = Float.NEGATIVE_INFINITY;   // row 7: fully masked
-            kern.attentionHead(L, S, E, Ev, 0.3f, q, 0, E, k, 0, E, v, 0, Ev, bias, 0, S, out, 0, Ev,
-                    new float[Kernels.attentionScratchSize(S, E)]);
-            for (int i = 0; i < L; i++) {
-                for (int c = 0; c < Ev; c++) {
-                    float got = out[i * Ev + c];
-                    String what = kern.name() + " S=" + S + " out[" + i + ", " + c + "] seed=" + seed;
-                    if (i == 2 || i == 5) assertThat(got).as(what).isNaN();
-                    else if (i == 7) assertThat(got).as(what).isEqualTo(0f);
-                    else assertThat(Float.isFinite(got)).as(what + " = " + got).isTrue();
+            for (boolean masked : new boolean[] {true, false}) {
+                int L = 9, S = 1 + rnd.nextInt(40), E = 8, Ev = 5;
+                float[] q = randoms(L * E), k = randoms(S * E), v = randoms(S * Ev), out = new float[L * Ev];
+                q[2 * E + 3] = Float.NaN;                                      // row 2: every score NaN
+                q[6 * E] = Float.POSITIVE_INFINITY;                            // row 6: not checked
+                float[] bias = null;
+                if (masked) {
+                    bias = new float[L * S];
+                    bias[5 * S + rnd.nextInt(S)] = Float.NaN;                  // row 5: one score NaN
+                    for (int j = 0; j < S; j++) bias[7 * S + j] = Float.NEGATIVE_INFINITY;   // row 7: fully masked
                 }
-            }
-        }
-    }
-
-    @Test
-    void withoutAMaskANaNScoreStillMakesItsRowNaN() {
-        // the unmasked path scales inside its exp and reads the row maximum without a bias row
-        for (Kernels kern : IMPLS) {
-            int L = 9, S = 1 + rnd.nextInt(40), E = 8, Ev = 5;
-            float[] q = randoms(L * E), k = randoms(S * E), v = randoms(S * Ev), out = new float[L * Ev];
-            q[2 * E + 3] = Float.NaN;                                          // row 2: every score NaN
-            q[6 * E] = Float.POSITIVE_INFINITY;                                // row 6: scores +-inf (or NaN)
-            kern.attentionHead(L, S, E, Ev, 0.3f, q, 0, E, k, 0, E, v, 0, Ev, null, 0, 0, out, 0, Ev,
-                    new float[Kernels.attentionScratchSize(S, E)]);
-            for (int i = 0; i < L; i++) {
-                for (int c = 0; c < Ev; c++) {
-                    float got = out[i * Ev + c];
-                    String what = kern.name() + " S=" + S + " out[" + i + ", " + c + "] seed=" + seed;
-                    if (i == 2) assertThat(got).as(what).isNaN();
-                    else if (i != 6) assertThat(Float.isFinite(got)).as(what + " = " + got).isTrue();
+                kern.attentionHead(L, S, E, Ev, 0.3f, q, 0, E, k, 0, E, v, 0, Ev, bias, 0, masked ? S : 0, out, 0, Ev,
+                        new float[Kernels.attentionScratchSize(S, E)]);
+                for (int i = 0; i < L; i++) {
+                    for (int c = 0; c < Ev; c++) {
+                        float got = out[i * Ev + c];
+                        String what = kern.name() + " masked=" + masked + " S=" + S + " out[" + i + ", " + c + "] seed=" + seed;
+                        if (i == 2 || (masked && i == 5)) assertThat(got).as(what).isNaN();
+                        else if (masked && i == 7) assertThat(got).as(what).isEqualTo(0f);
+                        else if (i != 6) assertThat(Float.isFinite(got)).as(what + " = " + got).isTrue();
+                    }
                 }
             }
         }
