@@ -21,14 +21,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GemmTest {
     static final List<Kernels> IMPLS = List.of(new SimdKernels(), Kernels.scalar());
     /**
-     * m, n, k: single elements, edge tiles around 7 x 48 (and 1- or 2-vector right edges), odd depths
-     * (the micro-kernel's unrolled loop and its tail), blocks crossing KC and NC, the direct path.
+     * m, n, k: single elements, edge tiles around 7 x 48 (and 1- or 2-vector right edges, also past
+     * NC: n = 1024), odd depths (the micro-kernel's unrolled loop and its tail), blocks crossing KC
+     * and NC, the direct path.
      */
     static final int[][] SHAPES = {
             {1, 1, 1}, {3, 17, 33}, {17, 3, 65}, {33, 65, 3}, {65, 127, 17}, {127, 33, 130}, {130, 130, 130},
             {8, 48, 128}, {16, 96, 256}, {9, 49, 129}, {2, 50, 7}, {5, 7, 9}, {20, 20, 20}, {1, 300, 40},
             {300, 1, 40}, {4, 16, 600}, {400, 97, 150}, {64, 130, 300}, {8, 3100, 16}, {16, 64, 40}, {24, 80, 33},
             {40, 256, 32}, {16, 100, 500}, {7, 48, 129}, {14, 96, 385}, {21, 49, 7}, {6, 48, 64}, {71, 144, 777},
+            {15, 112, 20}, {30, 1024, 400}, {64, 64, 777},
     };
     static final float PAD = 12345.5f;
 
@@ -105,7 +107,7 @@ class GemmTest {
     void biasAndResidualStartC(int threads) {
         Parallel.setThreads(threads);
         int[][] shapes = {{1, 300, 40}, {3, 700, 500}, {5, 7, 9}, {130, 130, 130}, {400, 97, 150}, {71, 1000, 50},
-                {300, 40, 777}, {2000, 130, 30}, {64, 2100, 70}, {16, 1152, 384}, {9, 100, 61}};
+                {300, 40, 777}, {2000, 130, 30}, {64, 2100, 70}, {16, 1152, 384}, {9, 100, 61}, {50, 1024, 30}};
         for (Kernels kern : IMPLS) {
             for (int[] sh : shapes) {
                 int m = sh[0], n = sh[1], k = sh[2], mode = rnd.nextInt(4);
@@ -180,6 +182,7 @@ class GemmTest {
         // direct path split by columns (m = 2).
         for (int t = 0; t < 4; t++) {
             check(kern, (t & 1) != 0, (t & 2) != 0, 203, 147, 261, randomAlpha(), randomBeta(), false);
+            check(kern, (t & 1) != 0, (t & 2) != 0, 300, 1024, 420, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 61, 419, 200, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 96, 50, 800, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 2, 1000, 700, randomAlpha(), randomBeta(), false);

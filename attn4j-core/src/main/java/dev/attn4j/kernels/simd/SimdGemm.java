@@ -52,8 +52,11 @@ final class SimdGemm {
     static final int NC = roundUp(Integer.getInteger("attn4j.gemm.nc", 768), NR);
     /** Below this many multiply-adds the direct (unpacked) loops win. */
     static final long SMALL_WORK = 32L * 32 * 32;
-    /** Row slabs per thread in the shared-B path (more balance the load, fewer read B less often). */
-    static final int SLABS_PER_THREAD = Integer.getInteger("attn4j.gemm.slabs", 4);
+    /**
+     * In the shared-B path a thread's claim takes 1 / (this * threads) of the rows left: larger
+     * slabs read the packed B from L3 less often, smaller ones balance the threads' ends.
+     */
+    static final int SLABS_PER_THREAD = Integer.getInteger("attn4j.gemm.slabs", 2);
     /** Smallest row slab a thread takes at a time in the shared-B path. */
     static final int ROWS_PER_SLAB = 64;
     /** Multiply-adds per thread below which another thread costs more than it saves. */
@@ -215,11 +218,9 @@ final class SimdGemm {
             // other processes on its core then takes fewer, instead of holding up the whole call.
             int shares = Math.min(units, 4 * threads);
             int slabs = SLABS_PER_THREAD * threads;
-            int chunk = roundUp(Math.max(ROWS_PER_SLAB, (m + slabs - 1) / slabs), MR);
-            int parts = (m + chunk - 1) / chunk;
             var nextShare = new java.util.concurrent.atomic.AtomicInteger();
             var sharesDone = new java.util.concurrent.atomic.AtomicInteger();
-            var nextSlab = new java.util.concurrent.atomic.AtomicInteger();
+            var nextRow = new java.util.concurrent.atomic.AtomicInteger();
             boolean zeroPadding = transB;
             Parallel.forRange(threads, 1, (from, to) -> {
                 for (int s; (s = nextShare.getAndIncrement()) < shares; ) {
@@ -232,8 +233,11 @@ final class SimdGemm {
                     }
                 }
                 while (sharesDone.get() < shares) Thread.onSpinWait();
-                for (int t; (t = nextSlab.getAndIncrement()) < parts; ) {
-                    int i0 = t * chunk, rows = Math.min(chunk, m - i0);
+                // Guided: each claim takes 1 / slabs of the rows left (at least ROWS_PER_SLAB), so
+                // the slabs shrink towards the end and the threads finish close together.
+                for (int i0; (i0 = nextRow.get()) < m; ) {
+                    int rows = Math.min(m - i0, roundUp(Math.max(ROWS_PER_SLAB, (m - i0) / slabs), MR));
+                    if (!nextRow.compareAndSet(i0, i0 + rows)) continue;
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
                             b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed, init == null ? null : init.at(i0, 0));
                 }
