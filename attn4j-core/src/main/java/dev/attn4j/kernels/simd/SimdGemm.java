@@ -763,10 +763,9 @@ final class SimdGemm {
         FloatVector c41 = c00, c42 = c00, c50 = c00;
         FloatVector c51 = c00, c52 = c00, c60 = c00;
         FloatVector c61 = c00, c62 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
                 FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -800,42 +799,40 @@ final class SimdGemm {
                 c62 = av.fma(b2, c62);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
                 c01 = av.fma(b1, c01);
                 c02 = av.fma(b2, c02);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
                 c11 = av.fma(b1, c11);
                 c12 = av.fma(b2, c12);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
                 c21 = av.fma(b1, c21);
                 c22 = av.fma(b2, c22);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
                 c31 = av.fma(b1, c31);
                 c32 = av.fma(b2, c32);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
                 c41 = av.fma(b1, c41);
                 c42 = av.fma(b2, c42);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
                 c51 = av.fma(b1, c51);
                 c52 = av.fma(b2, c52);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
                 c61 = av.fma(b1, c61);
                 c62 = av.fma(b2, c62);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -901,10 +898,9 @@ final class SimdGemm {
         FloatVector c41 = c00, c42 = c00, c50 = c00;
         FloatVector c51 = c00, c52 = c00, c60 = c00;
         FloatVector c61 = c00, c62 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
                 FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -938,42 +934,40 @@ final class SimdGemm {
                 c62 = av.fma(b2, c62);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
                 c01 = av.fma(b1, c01);
                 c02 = av.fma(b2, c02);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
                 c11 = av.fma(b1, c11);
                 c12 = av.fma(b2, c12);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
                 c21 = av.fma(b1, c21);
                 c22 = av.fma(b2, c22);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
                 c31 = av.fma(b1, c31);
                 c32 = av.fma(b2, c32);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
                 c41 = av.fma(b1, c41);
                 c42 = av.fma(b2, c42);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
                 c51 = av.fma(b1, c51);
                 c52 = av.fma(b2, c52);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
                 c61 = av.fma(b1, c61);
                 c62 = av.fma(b2, c62);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -1039,10 +1033,9 @@ final class SimdGemm {
         FloatVector c41 = c00, c42 = c00, c50 = c00;
         FloatVector c51 = c00, c52 = c00, c60 = c00;
         FloatVector c61 = c00, c62 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
                 FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -1076,42 +1069,40 @@ final class SimdGemm {
                 c62 = av.fma(b2, c62);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
                 c01 = av.fma(b1, c01);
                 c02 = av.fma(b2, c02);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
                 c11 = av.fma(b1, c11);
                 c12 = av.fma(b2, c12);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
                 c21 = av.fma(b1, c21);
                 c22 = av.fma(b2, c22);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
                 c31 = av.fma(b1, c31);
                 c32 = av.fma(b2, c32);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
                 c41 = av.fma(b1, c41);
                 c42 = av.fma(b2, c42);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
                 c51 = av.fma(b1, c51);
                 c52 = av.fma(b2, c52);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
                 c61 = av.fma(b1, c61);
                 c62 = av.fma(b2, c62);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
@@ -1178,10 +1169,9 @@ final class SimdGemm {
         FloatVector c41 = c00, c50 = c00;
         FloatVector c51 = c00, c60 = c00;
         FloatVector c61 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
                 FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -1207,34 +1197,32 @@ final class SimdGemm {
                 c61 = av.fma(b1, c61);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
                 c01 = av.fma(b1, c01);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
                 c11 = av.fma(b1, c11);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
                 c21 = av.fma(b1, c21);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
                 c31 = av.fma(b1, c31);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
                 c41 = av.fma(b1, c41);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
                 c51 = av.fma(b1, c51);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
                 c61 = av.fma(b1, c61);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -1285,10 +1273,9 @@ final class SimdGemm {
         FloatVector c41 = c00, c50 = c00;
         FloatVector c51 = c00, c60 = c00;
         FloatVector c61 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
                 FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -1314,34 +1301,32 @@ final class SimdGemm {
                 c61 = av.fma(b1, c61);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
                 c01 = av.fma(b1, c01);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
                 c11 = av.fma(b1, c11);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
                 c21 = av.fma(b1, c21);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
                 c31 = av.fma(b1, c31);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
                 c41 = av.fma(b1, c41);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
                 c51 = av.fma(b1, c51);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
                 c61 = av.fma(b1, c61);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -1392,10 +1377,9 @@ final class SimdGemm {
         FloatVector c41 = c00, c50 = c00;
         FloatVector c51 = c00, c60 = c00;
         FloatVector c61 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
                 FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -1421,34 +1405,32 @@ final class SimdGemm {
                 c61 = av.fma(b1, c61);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
                 c01 = av.fma(b1, c01);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
                 c11 = av.fma(b1, c11);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
                 c21 = av.fma(b1, c21);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
                 c31 = av.fma(b1, c31);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
                 c41 = av.fma(b1, c41);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
                 c51 = av.fma(b1, c51);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
                 c61 = av.fma(b1, c61);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
@@ -1499,10 +1481,9 @@ final class SimdGemm {
         FloatVector c40 = c00;
         FloatVector c50 = c00;
         FloatVector c60 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector av = FloatVector.broadcast(S, ap[ao]);
                 c00 = av.fma(b0, c00);
@@ -1520,26 +1501,24 @@ final class SimdGemm {
                 c60 = av.fma(b0, c60);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
             c00 = av.fma(b0, c00);
@@ -1574,10 +1553,9 @@ final class SimdGemm {
         FloatVector c40 = c00;
         FloatVector c50 = c00;
         FloatVector c60 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector av = FloatVector.broadcast(S, ap[ao]);
                 c00 = av.fma(b0, c00);
@@ -1595,26 +1573,24 @@ final class SimdGemm {
                 c60 = av.fma(b0, c60);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
             c00 = av.fma(b0, c00);
@@ -1649,10 +1625,9 @@ final class SimdGemm {
         FloatVector c40 = c00;
         FloatVector c50 = c00;
         FloatVector c60 = c00;
-        int p = 0;
-        for (; p + 1 < kc; p += 2) {
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
             {
-                int bo = bi + p * NR, ao = ai + p * MP;
                 FloatVector b0 = FloatVector.fromArray(S, bp, bo);
                 FloatVector av = FloatVector.broadcast(S, ap[ao]);
                 c00 = av.fma(b0, c00);
@@ -1670,26 +1645,24 @@ final class SimdGemm {
                 c60 = av.fma(b0, c60);
             }
             {
-                int bo = bi + (p + 1) * NR, ao = ai + (p + 1) * MP;
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
                 c00 = av.fma(b0, c00);
-                av = FloatVector.broadcast(S, ap[ao + 1]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
                 c10 = av.fma(b0, c10);
-                av = FloatVector.broadcast(S, ap[ao + 2]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
                 c20 = av.fma(b0, c20);
-                av = FloatVector.broadcast(S, ap[ao + 3]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
                 c30 = av.fma(b0, c30);
-                av = FloatVector.broadcast(S, ap[ao + 4]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
                 c40 = av.fma(b0, c40);
-                av = FloatVector.broadcast(S, ap[ao + 5]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
                 c50 = av.fma(b0, c50);
-                av = FloatVector.broadcast(S, ap[ao + 6]);
+                av = FloatVector.broadcast(S, ap[ao + MP + 6]);
                 c60 = av.fma(b0, c60);
             }
         }
-        if (p < kc) {
-            int bo = bi + p * NR, ao = ai + p * MP;
+        if (bo == bLast) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector av = FloatVector.broadcast(S, ap[ao]);
             c00 = av.fma(b0, c00);
