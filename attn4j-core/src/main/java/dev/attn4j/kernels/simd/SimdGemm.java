@@ -2,6 +2,7 @@ package dev.attn4j.kernels.simd;
 
 import dev.attn4j.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -688,8 +689,9 @@ final class SimdGemm {
     }
 
     private static final VectorSpecies<Float> S16 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     /** Index vectors for {@link #transposeSixteenColumns}: zip groups of 1, 2 and 4 lanes, low and high halves. */
-    private static final FloatVector ZIP1_LO = zipIndex(1, 0), ZIP1_HI = zipIndex(1, 1), ZIP2_LO = zipIndex(2, 0),
+    private static final IntVector ZIP1_LO = zipIndex(1, 0), ZIP1_HI = zipIndex(1, 1), ZIP2_LO = zipIndex(2, 0),
             ZIP2_HI = zipIndex(2, 1), ZIP4_LO = zipIndex(4, 0), ZIP4_HI = zipIndex(4, 1);
 
     /**
@@ -697,13 +699,13 @@ final class SimdGemm {
      * groups of {@code s} lanes alternately: x's group, then y's group of the same number, starting
      * at group 0 ({@code half} = 0) or at group 8 / s ({@code half} = 1).
      */
-    private static FloatVector zipIndex(int s, int half) {
-        float[] idx = new float[16];
+    private static IntVector zipIndex(int s, int half) {
+        int[] idx = new int[16];
         for (int j = 0; j < 16; j++) {
             int group = j / (2 * s) + half * (8 / s), w = j % (2 * s);
             idx[j] = w < s ? group * s + w : 16 + group * s + w - s;
         }
-        return FloatVector.fromArray(S16, idx, 0);
+        return IntVector.fromArray(I16, idx, 0);
     }
 
     /**
@@ -713,23 +715,23 @@ final class SimdGemm {
      * eight stores of two steps each.
      */
     private static void transposeSixteenColumns(float[] a, int src, int lda, float alpha, float[] ap, int dst) {
-        FloatVector r0 = FloatVector.fromArray(S16, a, src);                  // [16] each: one row
-        FloatVector r1 = FloatVector.fromArray(S16, a, src + lda);
-        FloatVector r2 = FloatVector.fromArray(S16, a, src + 2 * lda);
-        FloatVector r3 = FloatVector.fromArray(S16, a, src + 3 * lda);
-        FloatVector r4 = FloatVector.fromArray(S16, a, src + 4 * lda);
-        FloatVector r5 = FloatVector.fromArray(S16, a, src + 5 * lda);
-        FloatVector r6 = FloatVector.fromArray(S16, a, src + 6 * lda);
+        IntVector r0 = FloatVector.fromArray(S16, a, src).reinterpretAsInts();                  // [16] each: one row
+        IntVector r1 = FloatVector.fromArray(S16, a, src + lda).reinterpretAsInts();
+        IntVector r2 = FloatVector.fromArray(S16, a, src + 2 * lda).reinterpretAsInts();
+        IntVector r3 = FloatVector.fromArray(S16, a, src + 3 * lda).reinterpretAsInts();
+        IntVector r4 = FloatVector.fromArray(S16, a, src + 4 * lda).reinterpretAsInts();
+        IntVector r5 = FloatVector.fromArray(S16, a, src + 5 * lda).reinterpretAsInts();
+        IntVector r6 = FloatVector.fromArray(S16, a, src + 6 * lda).reinterpretAsInts();
         // rows in pairs: [r0[0], r1[0], r0[1], r1[1], ...], columns 0-7 (lo) and 8-15 (hi)
-        FloatVector p01l = ZIP1_LO.selectFrom(r0, r1), p01h = ZIP1_HI.selectFrom(r0, r1);
-        FloatVector p23l = ZIP1_LO.selectFrom(r2, r3), p23h = ZIP1_HI.selectFrom(r2, r3);
-        FloatVector p45l = ZIP1_LO.selectFrom(r4, r5), p45h = ZIP1_HI.selectFrom(r4, r5);
-        FloatVector p66l = ZIP1_LO.selectFrom(r6, r6), p66h = ZIP1_HI.selectFrom(r6, r6);
+        IntVector p01l = ZIP1_LO.selectFrom(r0, r1), p01h = ZIP1_HI.selectFrom(r0, r1);
+        IntVector p23l = ZIP1_LO.selectFrom(r2, r3), p23h = ZIP1_HI.selectFrom(r2, r3);
+        IntVector p45l = ZIP1_LO.selectFrom(r4, r5), p45h = ZIP1_HI.selectFrom(r4, r5);
+        IntVector p66l = ZIP1_LO.selectFrom(r6, r6), p66h = ZIP1_HI.selectFrom(r6, r6);
         // rows 0-3 and 4-7 in fours, four columns each: q0 = columns 0-3, ..., q3 = columns 12-15
-        FloatVector q0 = ZIP2_LO.selectFrom(p01l, p23l), q1 = ZIP2_HI.selectFrom(p01l, p23l);
-        FloatVector q2 = ZIP2_LO.selectFrom(p01h, p23h), q3 = ZIP2_HI.selectFrom(p01h, p23h);
-        FloatVector u0 = ZIP2_LO.selectFrom(p45l, p66l), u1 = ZIP2_HI.selectFrom(p45l, p66l);
-        FloatVector u2 = ZIP2_LO.selectFrom(p45h, p66h), u3 = ZIP2_HI.selectFrom(p45h, p66h);
+        IntVector q0 = ZIP2_LO.selectFrom(p01l, p23l), q1 = ZIP2_HI.selectFrom(p01l, p23l);
+        IntVector q2 = ZIP2_LO.selectFrom(p01h, p23h), q3 = ZIP2_HI.selectFrom(p01h, p23h);
+        IntVector u0 = ZIP2_LO.selectFrom(p45l, p66l), u1 = ZIP2_HI.selectFrom(p45l, p66l);
+        IntVector u2 = ZIP2_LO.selectFrom(p45h, p66h), u3 = ZIP2_HI.selectFrom(p45h, p66h);
         // all eight lanes of two columns per vector: panel steps 2t and 2t + 1
         store(ZIP4_LO.selectFrom(q0, u0), alpha, ap, dst);
         store(ZIP4_HI.selectFrom(q0, u0), alpha, ap, dst + 2 * MP);
@@ -741,7 +743,8 @@ final class SimdGemm {
         store(ZIP4_HI.selectFrom(q3, u3), alpha, ap, dst + 14 * MP);
     }
 
-    private static void store(FloatVector v, float alpha, float[] ap, int dst) {
+    private static void store(IntVector bits, float alpha, float[] ap, int dst) {
+        FloatVector v = bits.reinterpretAsFloats();
         (alpha == 1f ? v : v.mul(alpha)).intoArray(ap, dst);
     }
 
