@@ -179,13 +179,15 @@ class GemmTest {
         Parallel.setThreads(2);
         Kernels kern = new SimdKernels();
         // Row split with shared packed B (m >= n), column split (n > m), with edge tiles; the
-        // direct path split by columns (m = 2).
+        // direct path split by columns (m = 2). With k > KC the row slabs run in groups of A panels
+        // (96 x 50 x 800; 800 x 780 x 400 also crosses NC).
         for (int t = 0; t < 4; t++) {
             check(kern, (t & 1) != 0, (t & 2) != 0, 203, 147, 261, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 300, 1024, 420, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 61, 419, 200, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 96, 50, 800, randomAlpha(), randomBeta(), false);
             check(kern, (t & 1) != 0, (t & 2) != 0, 2, 1000, 700, randomAlpha(), randomBeta(), false);
+            check(kern, (t & 1) != 0, (t & 2) != 0, 800, 780, 400, randomAlpha(), randomBeta(), false);
         }
     }
 

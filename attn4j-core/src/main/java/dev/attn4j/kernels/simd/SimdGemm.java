@@ -72,6 +72,14 @@ final class SimdGemm {
     /** Largest B (in floats, padded) packed once and shared by all threads: 64 MiB. */
     static final long MAX_SHARED_PACKED_B = 16L << 20;
 
+    /**
+     * A panels per row group in the shared-B path when k spans several depth blocks: the group's
+     * C rows (42 x n) stay in L2 through all depth blocks instead of coming back from L3 or memory,
+     * and its A rows are packed for the whole depth at once, read from end to end. 3-4.5% less time
+     * on [4096, 1536] x [1536, 384] with 4 to 8 panels, the same on 1024^3 (interleaved in one JVM).
+     */
+    static final int GROUP_PANELS = 6;
+
     /** Largest A (in floats, packed) that one call packs once for all its column blocks: 16 MiB. */
     static final long MAX_PACKED_A = 4L << 20;
 
@@ -443,6 +451,11 @@ final class SimdGemm {
                         float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                         float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init) {
         Buffers buf = BUFFERS.get();
+        if (packedB != null && k > KC && (long) GROUP_PANELS * MP * k <= MAX_PACKED_A) {
+            groupedBlocked(transA, m, n, k, alpha, a, aOff, lda, beta, c, cOff, ldc, packedB, init,
+                    buf.a(GROUP_PANELS * MP * k), buf.tile, buf.gather(lda));
+            return;
+        }
         int kcMax = Math.min(KC, k);
         // With several column blocks, the A panels of a depth block are packed once for all of them
         // (up to MAX_PACKED_A floats) instead of once per block: QKV and FFN projections (n = 1152,
@@ -474,20 +487,63 @@ final class SimdGemm {
                     if (packAOnce) ai = ir / MR * kc * MP;
                     else packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
                     if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, jc, nc);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]
-                        int cIdx = cOff + ir * ldc + jc + jr;
-                        if (mr == MR && nr == NR) {
-                            if (betaHere == 0f) kernelSet(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
-                            else if (betaHere == 1f) kernelAdd(kc, ap, ai, bp, bIdx, c, cIdx, ldc);
-                            else kernelBeta(kc, ap, ai, bp, bIdx, c, cIdx, ldc, betaHere);
-                        } else {
-                            edgeTile(kc, ap, ai, bp, bIdx, mr, nr, c, cIdx, ldc, betaHere, tile);
-                        }
-                    }
+                    panelTimesBlock(kc, ap, ai, bp, bBase, mr, nc, c, cOff + ir * ldc + jc, ldc, betaHere, tile);
                     if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, jc, nc);
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link #blocked} over all of B packed, for k deeper than KC, in groups of GROUP_PANELS A
+     * panels: for each group, every column block and depth block in turn, so the group's rows of
+     * C are still in L2 when the next depth block adds to them. {@code ag}: room for one group's
+     * panels over the whole depth, packed up front ({@code [k / kc blocks][panels][kc, MP]}).
+     * Each element of C sums its depth blocks in the same order as {@link #blocked}: the same bits.
+     */
+    private static void groupedBlocked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                                       float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init,
+                                       float[] ag, float[] tile, int[] gather) {
+        int groupRows = GROUP_PANELS * MR;
+        for (int g0 = 0; g0 < m; g0 += groupRows) {
+            int gm = Math.min(groupRows, m - g0), panels = (gm + MR - 1) / MR;
+            // Depth block pc of the group starts at pc * panels * MP (the blocks before it hold pc steps).
+            for (int pc = 0; pc < k; pc += KC) {
+                packA(transA, a, aOff, lda, g0, gm, pc, Math.min(KC, k - pc), alpha, ag, pc * panels * MP, gather);
+            }
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    float betaHere = pc == 0 ? beta : 1f;
+                    int bBase = packedBlockOffset(k, jc, pc, nc);
+                    for (int ir = g0; ir < g0 + gm; ir += MR) {
+                        int mr = Math.min(MR, m - ir);
+                        int ai = pc * panels * MP + (ir - g0) / MR * kc * MP;
+                        if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, jc, nc);
+                        panelTimesBlock(kc, ag, ai, packedB, bBase, mr, nc, c, cOff + ir * ldc + jc, ldc, betaHere, tile);
+                        if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, jc, nc);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * C[0:mr, 0:nc] at {@code cIdx} (+)= one A panel (at {@code ai}) times the NR-wide panels of one
+     * packed B block (at {@code bBase}, each [kc, NR]); beta as in the kernels.
+     */
+    private static void panelTimesBlock(int kc, float[] ap, int ai, float[] bp, int bBase, int mr, int nc,
+                                        float[] c, int cIdx, int ldc, float beta, float[] tile) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int bIdx = bBase + jr * kc;                  // panel jr / NR: [kc, NR]
+            if (mr == MR && nr == NR) {
+                if (beta == 0f) kernelSet(kc, ap, ai, bp, bIdx, c, cIdx + jr, ldc);
+                else if (beta == 1f) kernelAdd(kc, ap, ai, bp, bIdx, c, cIdx + jr, ldc);
+                else kernelBeta(kc, ap, ai, bp, bIdx, c, cIdx + jr, ldc, beta);
+            } else {
+                edgeTile(kc, ap, ai, bp, bIdx, mr, nr, c, cIdx + jr, ldc, beta, tile);
             }
         }
     }
@@ -652,9 +708,15 @@ final class SimdGemm {
      */
     static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
                       float[] ap, int[] rowOffsets) {
+        packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, ap, 0, rowOffsets);
+    }
+
+    /** {@link #packA} writing its panels from {@code ap[apOff]} on. */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float alpha,
+                      float[] ap, int apOff, int[] rowOffsets) {
         for (int i0 = 0; i0 < mc; i0 += MR) {
             int h = Math.min(MR, mc - i0);
-            int dst = i0 / MR * kc * MP;
+            int dst = apOff + i0 / MR * kc * MP;
             if (transA) {
                 // A stored [k, m]: the MR values of one panel column are contiguous: one masked copy.
                 int src = aOff + pc * lda + ic + i0;
