@@ -31,7 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * run at the same speed. Edge tiles run the same kernel on the zero-padded panels into a scratch
  * tile, then copy the valid part. With several threads, B is packed once by all of them together,
  * then each thread takes a slab of rows of C (or of columns, when n > m); the buffers are kept
- * per thread between calls.
+ * per thread between calls. In those row slabs, when k spans several depth blocks, the loops run
+ * in groups of six A panels (42 rows) instead: for each group, jc, then pc, then its panels, so a
+ * group's rows of C stay in L2 from one depth block to the next.
  */
 final class SimdGemm {
     private static final VectorSpecies<Float> S = SimdKernels.S;
