@@ -64,7 +64,7 @@ final class SimdGemm {
      * Smallest row slab a thread takes at a time in the shared-B path: two panels. The last claims
      * decide how far apart the threads finish; with 64 rows the second thread waited 0.4 ms (median)
      * at the end of a 1024^3 product (11 ms), with 14 rows 0.07 ms. Each slab reads the packed B
-     * again, but only the few last ones are this small: 1-1.3% less time on 1024^3 and both MLP
+     * again, but only the few last ones are this small: 0.7-1.3% less time on 1024^3 and both MLP
      * shapes (interleaved in one JVM, 2 threads).
      */
     static final int ROWS_PER_SLAB = 2 * MR;
