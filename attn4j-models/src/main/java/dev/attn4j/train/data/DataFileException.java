@@ -6,7 +6,7 @@ import java.nio.file.Path;
  * A data file that cannot be read as asked: its message is the one line a command prints,
  * {@code file:line: what} (or {@code file: what} when no line applies).
  */
-public final class DataFileException extends RuntimeException {
+public final class DataFileException extends IllegalArgumentException {
     private final Path file;
     private final long line;
 
