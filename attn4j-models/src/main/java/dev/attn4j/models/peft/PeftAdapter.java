@@ -58,6 +58,11 @@ public final class PeftAdapter {
     private PeftAdapter() {
     }
 
+    /** Whether {@code dir} holds a peft adapter (an adapter_config.json), rather than a full model. */
+    public static boolean isAdapterDirectory(Path dir) {
+        return Files.isRegularFile(dir.resolve(CONFIG));
+    }
+
     /**
      * peft's default target_modules for a transformers {@code model_type}
      * (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING in peft's utils/constants.py: bert, roberta,

@@ -82,6 +82,36 @@ class BertLoraTest {
         }
     }
 
+    @Test
+    void trainingStepsMoveOnlyTheAdaptersAndModulesToSave() {
+        BertConfig c = TinyEncoders.config("bert");
+        BertModel m = BertModel.random(c, rng);
+        Map<String, NDArray> before = new LinkedHashMap<>();
+        m.stateDict().forEach((k, v) -> before.put(k, v.copy()));
+        LoraConfig config = LoraConfig.of(2, 4, List.of("query", "value")).withDropout(0.1).withModulesToSave(List.of("embeddings.LayerNorm"));
+        Lora.apply(m, config, rng);
+        Map<String, dev.attn4j.autograd.Tensor> trainable = Lora.trainableParameters(m);
+        assertThat(trainable.keySet()).hasSize(4 * c.numHiddenLayers() + 2).contains("embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias",
+                "encoder.layer.1.attention.self.value.lora_B.default.weight");
+        dev.attn4j.optim.AdamW opt = new dev.attn4j.optim.AdamW(List.copyOf(trainable.values()), 1e-2);
+        m.train();
+        EncoderInput in = TinyEncoders.batch(rng, c, new int[] {4, 7}, true);
+        for (int step = 0; step < 3; step++) {
+            m.zeroGrad();
+            m.forward(in).poolerOutput().square().sum().backward();
+            m.namedParameters().forEach((k, p) -> assertThat(p.grad() != null).as(k).isEqualTo(trainable.containsKey(k)));
+            opt.step();
+        }
+        Map<String, NDArray> after = m.stateDict();
+        before.forEach((k, v) -> {
+            String live = after.containsKey(k) ? k : k.replace(".weight", ".base_layer.weight").replace(".bias", ".base_layer.bias");
+            boolean same = java.util.Arrays.equals(v.toFloatArray(), after.get(live).toFloatArray());
+            assertThat(same).as(k + " unchanged").isEqualTo(!k.startsWith("embeddings.LayerNorm."));
+        });
+        assertThat(after.get("encoder.layer.0.attention.self.query.lora_B.default.weight").toFloatArray()).as("B moved").isNotEqualTo(
+                new float[2 * c.hiddenSize()]);
+    }
+
     private static double maxDiff(double[][][] ref, double[][][] other) {
         double d = 0;
         for (int b = 0; b < ref.length; b++) {

@@ -85,7 +85,10 @@ class PeftAdapterTest {
         Path base = baseDir();
         SeqCls m = trained(base, config(base));
         Path dir = tmp.resolve("adapter");
+        assertThat(PeftAdapter.isAdapterDirectory(dir)).isFalse();
         PeftAdapter.save(dir, m, config(base));
+        assertThat(PeftAdapter.isAdapterDirectory(dir)).isTrue();
+        assertThat(PeftAdapter.isAdapterDirectory(base)).isFalse();
         // Transcribed from peft (huggingface/peft @ 5d602fd): PeftModel's state dict puts "base_model.model." before the
         // model's module names (peft_model.py, tuners_utils.BaseTuner.model); get_peft_model_state_dict
         // (utils/save_and_load.py) keeps the lora_ entries of each LoRA layer and removes the adapter name
