@@ -51,6 +51,12 @@ public final class Lora {
                 throw new IllegalArgumentException("LoRA target module '" + name + "' is a " + e.getValue().getClass().getSimpleName()
                         + ", not a Linear; target_modules " + config.targetModulesText() + " must name Linear layers");
             }
+            int dot = name.lastIndexOf('.');
+            Module parent = dot < 0 ? root : modules.get(name.substring(0, dot));
+            if (parent instanceof ReadsLinearWeights) {
+                throw new IllegalArgumentException("LoRA target module '" + name + "' cannot be adapted: its parent "
+                        + parent.getClass().getSimpleName() + " reads the Linear's weight directly, not through its forward");
+            }
             targets.add(name);
         }
         if (targets.isEmpty()) {

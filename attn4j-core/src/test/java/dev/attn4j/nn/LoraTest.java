@@ -190,6 +190,19 @@ class LoraTest {
         assertThat(Lora.apply(new Net(rng), regex, rng).keySet()).containsExactly("layers.1.query", "layers.1.out");
         assertThatThrownBy(() -> Lora.apply(new Net(rng), LoraConfig.of(2, 2, List.of("x")).withTargetModulesRegex("layers\\.1"), rng))
                 .hasMessageContaining("'layers.1' is a Attn, not a Linear");
+        // a Linear whose parent reads its weight directly would silently lose the adapter
+        final class Direct extends Module implements ReadsLinearWeights {
+            Direct(SplittableRandom rng) {
+                child("proj", new Linear(3, 3, rng));
+            }
+        }
+        final class Holder extends Module {
+            Holder(SplittableRandom rng) {
+                child("attn", new Direct(rng));
+            }
+        }
+        assertThatThrownBy(() -> Lora.apply(new Holder(rng), LoraConfig.of(2, 2, List.of("proj")), rng))
+                .hasMessageContaining("'attn.proj' cannot be adapted: its parent Direct reads the Linear's weight directly");
         // targets inside modules_to_save are left alone
         Net net = new Net(rng);
         Map<String, LoraLinear> l = Lora.apply(net, LoraConfig.of(2, 2, List.of("classifier", "query"))
