@@ -52,9 +52,34 @@ public final class Linear extends Module implements Layer {
         this.bias = bias == null ? null : parameter("bias", bias);
     }
 
-    /** x [..., in] -> [..., out]. */
+    /** The LoRA layer wrapping this one ({@link Lora#apply}), or null. */
+    private LoraLinear lora;
+
+    /**
+     * The LoRA layer that wraps this one since {@link Lora#apply}, or null. While it is set (and
+     * not merged), {@link #forward} adds the adapter's term: code that reads {@link #weight}
+     * directly instead of calling forward must check this.
+     */
+    public LoraLinear lora() {
+        return lora;
+    }
+
+    void setLora(LoraLinear lora) {
+        this.lora = lora;
+    }
+
+    /**
+     * x [..., in] -> [..., out]; when a {@link LoraLinear} wraps this layer, its forward
+     * (this layer's output plus the adapter's term).
+     */
     @Override
     public Tensor forward(Tensor x) {
+        if (lora != null) return lora.forward(x);
+        return forwardBase(x);
+    }
+
+    /** x W^T + b alone, whatever wraps this layer. */
+    Tensor forwardBase(Tensor x) {
         if (x.rank() == 0 || x.dim(-1) != inFeatures) {
             throw new IllegalArgumentException("Linear(" + inFeatures + " -> " + outFeatures + ") got input of shape "
                     + x.shape() + "; its last dimension must be " + inFeatures);

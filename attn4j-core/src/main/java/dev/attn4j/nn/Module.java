@@ -54,6 +54,17 @@ public abstract class Module {
         return module;
     }
 
+    /**
+     * Puts {@code module} in place of the existing child {@code name}, keeping its position (used by
+     * {@link Lora} to wrap a layer). Fields of the parent that hold the old child still point to it.
+     */
+    final void replaceChild(String name, Module module) {
+        if (!children.containsKey(name)) {
+            throw new IllegalArgumentException("'" + name + "' is not a child of " + getClass().getSimpleName());
+        }
+        children.put(name, module);
+    }
+
     private void checkName(String name) {
         if (name.isEmpty() || name.contains(".")) {
             throw new IllegalArgumentException("invalid module entry name '" + name + "' in " + getClass().getSimpleName());

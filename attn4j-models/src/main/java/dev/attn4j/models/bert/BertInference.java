@@ -56,7 +56,8 @@ final class BertInference {
 
     /**
      * Whether the fast path computes what {@link BertLayer#forward} would: no gradients recorded,
-     * eval mode, F32 weights, an activation the kernels have.
+     * eval mode, F32 weights, an activation the kernels have, and no LoRA adapter that is not
+     * merged into its weight (the fast path reads the weights directly, not the layers' forward).
      */
     static boolean applies(BertModel model) {
         if (GradMode.isEnabled() || model.isTraining()) return false;
@@ -66,6 +67,7 @@ final class BertInference {
             for (Linear lin : List.of(sa.query, sa.key, sa.value, layer.attention.output.dense, layer.intermediate.dense,
                     layer.output.dense)) {
                 if (!isF32(lin.weight) || (lin.bias != null && !isF32(lin.bias))) return false;
+                if (lin.lora() != null && !lin.lora().merged()) return false;    // the update is not in the weight: module path
             }
             for (LayerNorm ln : List.of(layer.attention.output.layerNorm, layer.output.layerNorm)) {
                 if (ln.normalizedShape.length != 1 || (ln.weight != null && !isF32(ln.weight))
