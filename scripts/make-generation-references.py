@@ -160,16 +160,32 @@ class TableModel(PreTrainedModel, GenerationMixin):
         return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
-def generation_cases():
-    g = torch.Generator().manual_seed(99)
-    v = 10
+def table_model(seed, v, eos_boost):
+    g = torch.Generator().manual_seed(seed)
     table = torch.randn(v + 1, v, v, generator=g) * 1.5
-    table[:, :, 2] += 1.0  # token 2 (the usual EOS here) a little more likely, so beams finish
+    table[:, :, 2] += eos_boost  # token 2 (the usual EOS here) more likely, so beams finish
     table = table.float()
     slope = (torch.randn(v, generator=g) * 0.3).float()
-    model = TableModel(TableConfig(vocab_size=v), table, slope).eval()
+    return TableModel(TableConfig(vocab_size=v), table, slope).eval()
+
+
+def run_generate(model, batch, s, pad=0):
+    t = max(len(p) for p in batch)
+    ids = torch.tensor([[pad] * (t - len(p)) + p for p in batch])
+    mask = torch.tensor([[0] * (t - len(p)) + [1] * len(p) for p in batch])
+    cfg = GenerationConfig(do_sample=False, pad_token_id=pad, use_cache=False, **s)
+    out = model.generate(input_ids=ids, attention_mask=mask, generation_config=cfg,
+                         return_dict_in_generate=True, output_scores=True)
+    run = {"config": s, "prompts": batch, "pad_token_id": pad, "sequences": out.sequences.tolist()}
+    if getattr(out, "sequences_scores", None) is not None:
+        run["sequences_scores"] = [float(x) for x in out.sequences_scores.tolist()]
+    return run
+
+
+def generation_cases():
+    v = 10
+    models = [table_model(99, v, 1.0), table_model(3, v, 2.0), table_model(11, v, 2.5)]
     prompts = [[3, 4, 5, 6, 7], [8, 1], [4, 4, 9], [6]]
-    pad = 0
     runs = []
     settings = [
         {"max_new_tokens": 8},
@@ -190,20 +206,20 @@ def generation_cases():
          "repetition_penalty": 1.3, "num_return_sequences": 2},
         {"max_new_tokens": 6, "eos_token_id": [2], "num_beams": 2, "min_new_tokens": 3},
     ]
-    for s in settings:
-        for batch in ([prompts[0]], prompts):
-            t = max(len(p) for p in batch)
-            ids = torch.tensor([[pad] * (t - len(p)) + p for p in batch])
-            mask = torch.tensor([[0] * (t - len(p)) + [1] * len(p) for p in batch])
-            cfg = GenerationConfig(do_sample=False, pad_token_id=pad, use_cache=False, **s)
-            out = model.generate(input_ids=ids, attention_mask=mask, generation_config=cfg,
-                                 return_dict_in_generate=True, output_scores=True)
-            run = {"config": s, "prompts": batch, "pad_token_id": pad,
-                   "sequences": out.sequences.tolist()}
-            if getattr(out, "sequences_scores", None) is not None:
-                run["sequences_scores"] = [float(x) for x in out.sequences_scores.tolist()]
-            runs.append(run)
-    return {"vocab_size": v, "table": table.tolist(), "slope": slope.tolist(), "runs": runs}
+    for m in range(len(models)):
+        for s in settings:
+            for batch in ([prompts[0]], prompts):
+                runs.append(dict(run_generate(models[m], batch, s), model=m))
+    # beam search stopping rules: length penalties and early_stopping over tables that often end early
+    for m in (1, 2):
+        for beams in (2, 3):
+            for lp in (0.0, 1.0, 2.0, -0.5):
+                for es in (False, True, "never"):
+                    s = {"max_new_tokens": 9, "eos_token_id": [2], "num_beams": beams, "length_penalty": lp,
+                         "early_stopping": es, "num_return_sequences": beams}
+                    runs.append(dict(run_generate(models[m], prompts, s), model=m))
+    return {"vocab_size": v, "models": [{"table": x.table.tolist(), "slope": x.slope.tolist()} for x in models],
+            "runs": runs}
 
 
 def pipeline_cases():
