@@ -147,13 +147,13 @@ class TableModel(PreTrainedModel, GenerationMixin):
         v = self.config.vocab_size
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        pos = attention_mask.long().cumsum(-1) - 1  # [B, T]
-        logits = torch.zeros(b, t, v)
-        for i in range(b):
-            for j in range(t):
-                p1 = int(input_ids[i, j])
-                p2 = int(input_ids[i, j - 1]) if j > 0 and int(attention_mask[i, j - 1]) == 1 else v
-                logits[i, j] = self.table[p2, p1] + float(max(int(pos[i, j]), 0)) * self.slope
+        pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, T]
+        prev_real = torch.zeros_like(attention_mask, dtype=torch.bool)  # [B, T]: the token before is real
+        prev_real[:, 1:] = attention_mask[:, :-1] == 1
+        prev = torch.full_like(input_ids, v)
+        prev[:, 1:] = input_ids[:, :-1]
+        prev = torch.where(prev_real, prev, torch.full_like(prev, v))
+        logits = self.table[prev, input_ids] + pos.float()[..., None] * self.slope  # [B, T, V]
         return CausalLMOutputWithPast(logits=logits)
 
     def prepare_inputs_for_generation(self, input_ids, attention_mask=None, **kw):
@@ -218,8 +218,24 @@ def generation_cases():
                     s = {"max_new_tokens": 9, "eos_token_id": [2], "num_beams": beams, "length_penalty": lp,
                          "early_stopping": es, "num_return_sequences": beams}
                     runs.append(dict(run_generate(models[m], prompts, s), model=m))
+    # sampling: transformers' frequencies of the first two new tokens over many rows (its own RNG)
+    samples = []
+    for m, s in ((0, {"temperature": 0.7, "top_k": 5, "top_p": 0.9}),
+                 (1, {"temperature": 1.3, "top_k": 0, "min_p": 0.1, "repetition_penalty": 1.4}),
+                 (2, {"typical_p": 0.8, "top_k": 4})):
+        torch.manual_seed(1000 + m)
+        n = 4000
+        cfg = GenerationConfig(do_sample=True, max_new_tokens=2, pad_token_id=0, use_cache=False, **s)
+        prompt = [3, 4, 5]
+        out = models[m].generate(input_ids=torch.tensor([prompt] * n), attention_mask=torch.ones(n, 3, dtype=torch.long),
+                                 generation_config=cfg)
+        pairs = {}
+        for row in out[:, 3:5].tolist():
+            key = "%d,%d" % (row[0], row[1])
+            pairs[key] = pairs.get(key, 0) + 1
+        samples.append({"model": m, "config": s, "prompt": prompt, "rows": n, "pair_counts": pairs})
     return {"vocab_size": v, "models": [{"table": x.table.tolist(), "slope": x.slope.tolist()} for x in models],
-            "runs": runs}
+            "runs": runs, "samples": samples}
 
 
 def pipeline_cases():
