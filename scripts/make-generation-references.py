@@ -222,7 +222,8 @@ def generation_cases():
     samples = []
     for m, s in ((0, {"temperature": 0.7, "top_k": 5, "top_p": 0.9}),
                  (1, {"temperature": 1.3, "top_k": 0, "min_p": 0.1, "repetition_penalty": 1.4}),
-                 (2, {"typical_p": 0.8, "top_k": 4})):
+                 (2, {"typical_p": 0.8, "top_k": 4}),
+                 (1, {"num_beams": 2, "eos_token_id": [2], "top_k": 6, "temperature": 1.5})):
         torch.manual_seed(1000 + m)
         n = 4000
         cfg = GenerationConfig(do_sample=True, max_new_tokens=2, pad_token_id=0, use_cache=False, **s)

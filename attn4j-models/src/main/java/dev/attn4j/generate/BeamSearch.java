@@ -26,8 +26,11 @@ import java.util.List;
  *     {@code early_stopping=true} as soon as {@code num_beams} are finished. Search ends when every
  *     item is done, or when every candidate hits a criterion (at {@code max_length}).</li>
  * </ul>
- * Sums are kept in double (transformers: float32); candidates with equal scores rank by beam, then
- * token. A positive length penalty favours longer outputs, a negative one shorter ones.
+ * With {@code do_sample} the candidates are drawn without replacement from the softmax of those
+ * scores instead of taken best first (transformers' beam sampling; the warpers keep at least
+ * {@code 1 + number of EOS ids} tokens). Sums are kept in double (transformers: float32); candidates
+ * with equal scores rank by beam, then token. A positive length penalty favours longer outputs, a
+ * negative one shorter ones.
  */
 public final class BeamSearch {
     private BeamSearch() {
@@ -59,7 +62,7 @@ public final class BeamSearch {
 
     /** The search settings shared by both kinds of model. */
     record Settings(int numBeams, double lengthPenalty, GenerationConfig.EarlyStopping earlyStopping, int maxLength,
-                    int[] eos, List<LogitsProcessor> processors, StopCheck stops) {
+                    int[] eos, List<LogitsProcessor> processors, StopCheck stops, Sampler sampler) {
     }
 
     // ------------------------------------------------------------------ seq2seq (StepModel)
@@ -100,7 +103,7 @@ public final class BeamSearch {
                 state = model.select(state, rows);
             }
         };
-        Settings s = new Settings(beamSize, lengthPenalty, earlyStopping, 1 + maxLength, new int[] {eos}, List.of(), null);
+        Settings s = new Settings(beamSize, lengthPenalty, earlyStopping, 1 + maxLength, new int[] {eos}, List.of(), null, null);
         List<Beam> beams = search(adapter, new int[][] {{model.bosId()}}, 1, s).get(0);
         List<Hypothesis> out = new ArrayList<>(beams.size());
         for (Beam b : beams) {
@@ -125,9 +128,6 @@ public final class BeamSearch {
      * @param stops stop strings (on the prompt's real tokens and the new ones), or null
      */
     public static List<GenerationResult> generate(CausalLM model, List<int[]> prompts, GenerationConfig config, StopStrings stops) {
-        if (config.doSample()) {
-            throw new IllegalArgumentException("beam search: do_sample with num_beams > 1 (beam sampling) is not supported");
-        }
         int vocab = model.vocabSize();
         int[][] checked = Generator.checkPrompts(prompts, vocab);
         int k = config.numBeams();
@@ -189,7 +189,7 @@ public final class BeamSearch {
             return stops.match(Arrays.copyOfRange(seq, off, len), len - off);
         };
         Settings s = new Settings(k, config.lengthPenalty(), config.earlyStopping(), maxLength, config.eosTokenId(),
-                LogitsProcessors.forConfig(config, padded), check);
+                LogitsProcessors.forConfig(config, padded), check, config.doSample() ? new Sampler(config.seed()) : null);
         List<List<Beam>> found = search(adapter, initial, padded, s);
         List<GenerationResult> out = new ArrayList<>();
         for (int b = 0; b < batch; b++) {
@@ -240,7 +240,8 @@ public final class BeamSearch {
             int[] source = new int[rows];
             boolean allHit = true;
             for (int b = 0; b < batch; b++) {
-                Candidate[] top = topCandidates(logp, runScore, b * k, k, keep);
+                Candidate[] top = s.sampler() == null ? topCandidates(logp, runScore, b * k, k, keep)
+                        : sampledCandidates(logp, runScore, b * k, k, keep, s.sampler());
                 boolean[] hit = new boolean[top.length];
                 int[][] candSeq = new int[top.length][];
                 StopReason[] why = new StopReason[top.length];
@@ -261,10 +262,15 @@ public final class BeamSearch {
                     allHit &= hit[c];
                 }
                 if (top.length < keep) allHit = false;
-                // the next running beams: candidates that hit nothing first (transformers adds -1e9 to the others)
+                // the next running beams: the best candidates that hit nothing, then the others (transformers
+                // adds -1e9 to those); sampled candidates come in draw order, so rank them by score here
+                Integer[] rank = new Integer[top.length];
+                for (int c = 0; c < rank.length; c++) rank[c] = c;
+                Arrays.sort(rank, (x, y) -> Double.compare(top[y].score(), top[x].score()));
                 int filled = 0;
                 for (int pass = 0; pass < 2 && filled < k; pass++) {
-                    for (int c = 0; c < top.length && filled < k; c++) {
+                    for (int c : rank) {
+                        if (filled >= k) break;
                         if (hit[c] != (pass == 1)) continue;
                         int r = b * k + filled++;
                         nextSeqs[r] = candSeq[c];
@@ -327,6 +333,29 @@ public final class BeamSearch {
         while (at < list.size() && list.get(at).score() >= h.score()) at++;
         list.add(at, h);
         if (list.size() > k) list.remove(list.size() - 1);
+    }
+
+    /**
+     * Beam sampling (transformers' {@code do_sample} with {@code num_beams > 1}): {@code want}
+     * (beam, token) pairs drawn without replacement with probability softmax(running score +
+     * log-probability) over all of the item's pairs, in draw order.
+     */
+    private static Candidate[] sampledCandidates(float[][] logp, double[] sums, int first, int k, int want, Sampler sampler) {
+        int v = logp[first].length;
+        float[] acc = new float[k * v];
+        for (int b = 0; b < k; b++) {
+            for (int t = 0; t < v; t++) acc[b * v + t] = (float) (sums[first + b] + logp[first + b][t]);
+        }
+        List<Candidate> out = new ArrayList<>(want);
+        for (int i = 0; i < want; i++) {
+            boolean any = false;
+            for (float x : acc) any |= x != Float.NEGATIVE_INFINITY;
+            if (!any) break;
+            int pick = sampler.sample(acc);
+            out.add(new Candidate(pick / v, pick % v, (double) sums[first + pick / v] + logp[first + pick / v][pick % v]));
+            acc[pick] = Float.NEGATIVE_INFINITY;                               // without replacement
+        }
+        return out.toArray(new Candidate[0]);
     }
 
     /**

@@ -10,8 +10,8 @@ import java.util.function.IntFunction;
 
 /**
  * Decoder-only generation over a {@link CausalLM} with transformers' {@code generate()} semantics:
- * greedy search, multinomial sampling ({@code do_sample}) or beam search ({@code num_beams > 1},
- * see {@link BeamSearch}), for a batch of prompts of different lengths.
+ * greedy search, multinomial sampling ({@code do_sample}), beam search ({@code num_beams > 1}) or
+ * beam sampling (both; see {@link BeamSearch}), for a batch of prompts of different lengths.
  *
  * <ul>
  * <li>prompts are left-padded with {@code pad_token_id} (else the first EOS id) to the longest,
@@ -44,6 +44,11 @@ public final class Generator {
         if (model == null) throw new IllegalArgumentException("generator: model is null");
         this.model = model;
         this.tokenText = tokenText;
+    }
+
+    /** Generates for one prompt: its {@code num_return_sequences} results (best first with beam search). */
+    public List<GenerationResult> generate(int[] prompt, GenerationConfig config) {
+        return generate(List.of(prompt), config, null);
     }
 
     /** Generates for every prompt; results in prompt order ({@code num_return_sequences} per prompt). */
@@ -248,7 +253,7 @@ public final class Generator {
                 StopReason reason = null;
                 if (config.isEos(next[r])) {
                     reason = StopReason.EOS;
-                } else if (stops != null && (stopStringHit[r] = stops.match(realTokens(r), realTokens(r).length)) != null) {
+                } else if (stops != null && (stopStringHit[r] = matchStop(r)) != null) {
                     reason = StopReason.STOP_STRING;
                 } else if (curLen >= maxLength) {
                     reason = StopReason.LENGTH;
@@ -271,9 +276,10 @@ public final class Generator {
             }
         }
 
-        /** The row without its left padding. */
-        private int[] realTokens(int r) {
-            return Arrays.copyOfRange(seqs[r], padded - promptTokens[r], curLen);
+        /** The stop string row r (without its left padding) ends with, or null. */
+        private String matchStop(int r) {
+            int[] real = Arrays.copyOfRange(seqs[r], padded - promptTokens[r], curLen);
+            return stops.match(real, real.length);
         }
 
         List<GenerationResult> results() {
