@@ -189,7 +189,7 @@ public final class BeamSearch {
             return stops.match(Arrays.copyOfRange(seq, off, len), len - off);
         };
         Settings s = new Settings(k, config.lengthPenalty(), config.earlyStopping(), maxLength, config.eosTokenId(),
-                LogitsProcessors.forConfig(config, padded), check, config.doSample() ? new Sampler(config.seed()) : null);
+                LogitsProcessors.forConfig(config, padded), check, config.doSample() ? Sampler.of(config.seed()) : null);
         List<List<Beam>> found = search(adapter, initial, padded, s);
         List<GenerationResult> out = new ArrayList<>();
         for (int b = 0; b < batch; b++) {

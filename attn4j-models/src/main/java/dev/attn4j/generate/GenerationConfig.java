@@ -19,7 +19,8 @@ import java.util.Map;
  * (default 20), which counts the (padded) prompt too; {@code min_new_tokens} and {@code min_length}
  * mask the EOS tokens until reached. {@code top_k} defaults to 50 and {@code temperature},
  * {@code top_p}, {@code typical_p} to 1 (off); they act only with {@code do_sample}. {@code seed}
- * is attn4j's own (not a transformers field, never read from JSON): the seed of the sampler.
+ * is attn4j's own (not a transformers field, never read from JSON): the seed of the sampler (unset:
+ * a random one).
  */
 public final class GenerationConfig {
     /** transformers' {@code early_stopping}: {@code False}, {@code True} or {@code "never"}. */
@@ -48,7 +49,7 @@ public final class GenerationConfig {
     private final Integer padTokenId;
     private final Integer bosTokenId;
     private final List<String> stopStrings;
-    private final long seed;
+    private final Long seed;
 
     private GenerationConfig(Builder b) {
         maxNewTokens = b.maxNewTokens;
@@ -299,7 +300,8 @@ public final class GenerationConfig {
 
     public List<String> stopStrings() { return stopStrings; }
 
-    public long seed() { return seed; }
+    /** The sampler's seed; null (the default): a fresh random seed per run, as transformers without {@code set_seed}. */
+    public Long seed() { return seed; }
 
     /** Whether {@code token} is one of the EOS ids. */
     public boolean isEos(int token) {
@@ -341,7 +343,7 @@ public final class GenerationConfig {
         private Integer padTokenId;
         private Integer bosTokenId;
         private List<String> stopStrings = new ArrayList<>();
-        private long seed;
+        private Long seed;
 
         private Builder() {
         }
@@ -393,7 +395,7 @@ public final class GenerationConfig {
         public Builder stopStrings(String... v) { stopStrings = new ArrayList<>(List.of(v)); return this; }
 
         /** The sampler's seed (attn4j's, not transformers'): equal seeds give equal samples. */
-        public Builder seed(long v) { seed = v; return this; }
+        public Builder seed(Long v) { seed = v; return this; }
 
         /** @throws IllegalArgumentException naming the first invalid field and its value */
         public GenerationConfig build() {

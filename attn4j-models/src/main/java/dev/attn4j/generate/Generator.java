@@ -193,7 +193,7 @@ public final class Generator {
             }
             curLen = longest;
             processors = LogitsProcessors.forConfig(config, padded);
-            sampler = config.doSample() ? new Sampler(config.seed()) : null;
+            sampler = config.doSample() ? Sampler.of(config.seed()) : null;
             stops = stopStrings(config);
             if ((config.eosTokenId().length > 0 || stops != null) && pad < 0) {
                 throw new IllegalArgumentException("generate: stop strings need pad_token_id (or an eos_token_id) to pad finished rows");

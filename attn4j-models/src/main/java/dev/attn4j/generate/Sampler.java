@@ -15,6 +15,11 @@ public final class Sampler {
         this.random = new SplittableRandom(seed);
     }
 
+    /** A sampler with {@code seed}, or a randomly seeded one when it is null. */
+    public static Sampler of(Long seed) {
+        return seed == null ? new Sampler(new SplittableRandom().nextLong()) : new Sampler(seed);
+    }
+
     /** A token drawn with probability softmax(scores); {@code -inf} entries are never drawn. */
     public int sample(float[] scores) {
         float[] p = LogitsProcessors.softmax(scores);

@@ -93,7 +93,7 @@ class GeneratorReferenceTest {
     void samplingFrequenciesAgreeWithTransformers() {
         for (JsonNode sample : REF.get("samples")) {
             JsonNode c = sample.get("config");
-            GenerationConfig.Builder b = GenerationConfig.builder().doSample(true).maxNewTokens(2).padTokenId(0).seed(12345);
+            GenerationConfig.Builder b = GenerationConfig.builder().doSample(true).maxNewTokens(2).padTokenId(0).seed(12345L);
             if (c.has("temperature")) b.temperature(c.get("temperature").doubleValue());
             if (c.has("top_k")) b.topK(c.get("top_k").intValue());
             if (c.has("top_p")) b.topP(c.get("top_p").doubleValue());

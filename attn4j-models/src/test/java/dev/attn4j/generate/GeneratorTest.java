@@ -49,7 +49,7 @@ class GeneratorTest {
     @Test
     void samplingFrequenciesFollowTheProcessedDistribution() {
         GenerationConfig cfg = GenerationConfig.builder().doSample(true).temperature(0.8).topK(6).topP(0.9)
-                .maxNewTokens(1).seed(42).build();
+                .maxNewTokens(1).seed(42L).build();
         float[] processed = LOGITS.clone();
         LogitsProcessors.apply(LogitsProcessors.forConfig(cfg, 1), new int[] {0}, processed);
         float[] p = LogitsProcessors.softmax(processed);
@@ -78,9 +78,9 @@ class GeneratorTest {
         GenerationConfig.Builder b = GenerationConfig.builder().doSample(true).topK(0).maxNewTokens(30).padTokenId(0);
         List<int[]> prompts = List.of(new int[] {1, 2}, new int[] {3});
         Generator g = new Generator(new FixedLM(LOGITS));
-        List<GenerationResult> a = g.generate(prompts, b.seed(7).build());
-        List<GenerationResult> again = g.generate(prompts, b.seed(7).build());
-        List<GenerationResult> other = g.generate(prompts, b.seed(8).build());
+        List<GenerationResult> a = g.generate(prompts, b.seed(7L).build());
+        List<GenerationResult> again = g.generate(prompts, b.seed(7L).build());
+        List<GenerationResult> other = g.generate(prompts, b.seed(8L).build());
         for (int i = 0; i < 2; i++) assertThat(again.get(i).tokens()).containsExactly(a.get(i).tokens());
         assertThat(Arrays.equals(a.get(0).tokens(), other.get(0).tokens()) && Arrays.equals(a.get(1).tokens(), other.get(1).tokens()))
                 .isFalse();
