@@ -7,8 +7,9 @@ Run with the transformers + peft oracle: PYTHONPATH=/opt/pyref /usr/bin/python3 
   base/         a tiny BertForSequenceClassification (random weights), save_pretrained
   adapter/      get_peft_model(base, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.1, target_modules=["query", "value"],
                 task_type="SEQ_CLS")) with random lora_B and classifier, save_pretrained (peft's own files)
-  expected.json the keys of get_peft_model_state_dict, the adapter model's logits (eval) on a fixed batch, and
-                the weights merge_and_unload gives for the targeted layers
+  expected.json the keys of get_peft_model_state_dict, the adapter model's logits (eval) on a fixed batch, the
+                weights merge_and_unload gives for the targeted layers, and the saved keys for RoBERTa and DistilBERT
+                sequence classifiers
 """
 import json
 import os
@@ -55,9 +56,24 @@ with torch.no_grad():
     merged_logits = merged(input_ids=ids, attention_mask=mask).logits
     merged_weights = {k: v.reshape(-1).tolist() for k, v in merged.state_dict().items()
                       if k.endswith("attention.self.query.weight") or k.endswith("attention.self.value.weight")}
+# The saved keys for the other heads' layouts (no weights kept): RoBERTa's classifier.{dense,out_proj} and DistilBERT's
+# pre_classifier + classifier (peft's modules_to_save test is key.endswith("classifier"), which pre_classifier passes).
+from transformers import DistilBertConfig, DistilBertForSequenceClassification, RobertaConfig, RobertaForSequenceClassification
+
+other_keys = {}
+roberta = RobertaForSequenceClassification(RobertaConfig(vocab_size=41, hidden_size=15, num_hidden_layers=2, num_attention_heads=3,
+                                                         intermediate_size=23, max_position_embeddings=36, num_labels=3))
+other_keys["roberta"] = sorted(get_peft_model_state_dict(get_peft_model(roberta, LoraConfig(
+    r=4, lora_alpha=8, target_modules=["query", "value"], task_type="SEQ_CLS"))).keys())
+distil = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=41, dim=15, n_layers=2, n_heads=3, hidden_dim=23,
+                                                              max_position_embeddings=33, num_labels=3))
+other_keys["distilbert"] = sorted(get_peft_model_state_dict(get_peft_model(distil, LoraConfig(
+    r=4, lora_alpha=8, target_modules=["q_lin", "v_lin"], task_type="SEQ_CLS"))).keys())
+
 with open(os.path.join(out, "expected.json"), "w") as f:
     json.dump({"generator": "scripts/gen-peft-reference.py", "peft": __import__("peft").__version__,
                "input_ids": ids.tolist(), "attention_mask": mask.tolist(), "adapter_keys": keys,
-               "logits": logits.tolist(), "merged_logits": merged_logits.tolist(), "merged_weights": merged_weights}, f,
+               "logits": logits.tolist(), "merged_logits": merged_logits.tolist(), "merged_weights": merged_weights,
+               "other_adapter_keys": other_keys}, f,
               indent=None)
 print("wrote", os.path.normpath(out))

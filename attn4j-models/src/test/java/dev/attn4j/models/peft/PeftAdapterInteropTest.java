@@ -7,7 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attn4j.autograd.GradMode;
 import dev.attn4j.io.safetensors.SafetensorsFile;
+import dev.attn4j.models.bert.BertConfig;
 import dev.attn4j.models.bert.BertModel;
+import dev.attn4j.models.bert.DistilBertModel;
+import dev.attn4j.models.bert.TinyEncodersAccess;
+import dev.attn4j.nn.Linear;
+import dev.attn4j.nn.Module;
 import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.nn.Lora;
 import dev.attn4j.nn.LoraConfig;
@@ -20,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -31,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Against peft itself: src/test/resources/peft holds a tiny BertForSequenceClassification, an
  * adapter that peft 0.21 made for it, and what peft computed (scripts/gen-peft-reference.py).
+ * It also holds the keys peft saves for RoBERTa and DistilBERT sequence classifiers.
  * When the Python oracle is present (/opt/pyref/READY), peft also loads an adapter attn4j wrote.
  */
 class PeftAdapterInteropTest {
@@ -124,6 +131,35 @@ class PeftAdapterInteropTest {
         }
     }
 
+    /** A module tree with transformers' names for a sequence classifier's head. */
+    static final class Head extends Module {
+        Head(Map<String, Module> children) {
+            children.forEach(this::child);
+        }
+    }
+
+    @Test
+    void robertaAndDistilBertHeadsSaveUnderPeftsKeys() {
+        SplittableRandom rng = new SplittableRandom(3);
+        BertConfig rc = TinyEncodersAccess.config("roberta"), dc = TinyEncodersAccess.config("distilbert");
+        Map<String, Module> roberta = new LinkedHashMap<>();
+        roberta.put("roberta", BertModel.random(rc, rng));
+        roberta.put("classifier", new Head(Map.of("dense", new Linear(15, 15, rng), "out_proj", new Linear(15, 3, rng))));
+        Map<String, Module> distil = new LinkedHashMap<>();
+        distil.put("distilbert", DistilBertModel.random(dc, rng));
+        distil.put("pre_classifier", new Linear(15, 15, rng));
+        distil.put("classifier", new Linear(15, 3, rng));
+        for (var c : List.of(Map.entry("roberta", new Head(roberta)), Map.entry("distilbert", new Head(distil)))) {
+            LoraConfig config = LoraConfig.of(4, 8, PeftAdapter.defaultTargetModules(c.getKey()))
+                    .withModulesToSave(List.of("classifier", "score")).withTaskType("SEQ_CLS");
+            Lora.apply(c.getValue(), config, rng);
+            List<String> peftKeys = new ArrayList<>();
+            expected.get("other_adapter_keys").get(c.getKey()).forEach(k -> peftKeys.add(k.asText()));
+            assertThat(PeftAdapter.adapterStateDict(c.getValue(), config).keySet()).as(c.getKey())
+                    .containsExactlyInAnyOrderElementsOf(peftKeys);
+        }
+    }
+
     @Test
     void mergeMatchesPeftsMergeAndUnload() throws IOException {
         PeftAdapterTest.SeqCls m = baseModel();
@@ -142,7 +178,8 @@ class PeftAdapterInteropTest {
             }
         });
         assertThat(maxDiff(logits(m), expected.get("merged_logits"))).isLessThan(1e-5);
-        assertThat(merged.keySet()).noneMatch(k -> k.contains("lora_") || k.contains("base_layer"));
+        assertThat(merged.keySet()).as("the keys transformers' save_pretrained wrote for the base")
+                .containsExactlyInAnyOrderElementsOf(StateDicts.read(base.resolve("model.safetensors")).keySet());
     }
 
     @Test

@@ -134,6 +134,29 @@ class PeftAdapterTest {
     }
 
     @Test
+    void aRegexTargetAndRsloraRoundTrip() throws IOException {
+        Path base = baseDir();
+        LoraConfig config = LoraConfig.of(2, 6, List.of("x")).withTargetModulesRegex(".*layer\\.1\\.attention\\.self\\.(key|value)")
+                .withRslora(true).withBaseModelNameOrPath(base.toString());
+        SeqCls m = trained(base, config);
+        assertThat(Lora.layers(m).keySet()).containsExactly("bert.encoder.layer.1.attention.self.key", "bert.encoder.layer.1.attention.self.value");
+        assertThat(Lora.layers(m).values()).allSatisfy(l -> assertThat(l.scaling).isEqualTo(6 / Math.sqrt(2)));
+        Path dir = tmp.resolve("regex");
+        PeftAdapter.save(dir, m, config);
+        JsonNode cfg = new ObjectMapper().readTree(dir.resolve("adapter_config.json").toFile());
+        assertThat(cfg.get("target_modules").isTextual()).isTrue();
+        assertThat(cfg.get("use_rslora").asBoolean()).isTrue();
+        assertThat(cfg.get("modules_to_save").isNull()).isTrue();
+        SeqCls fresh = new SeqCls(BertModel.fromPretrained(base), rng);
+        fresh.classifier.weight.data().copyFrom(m.classifier.weight.data());
+        fresh.classifier.bias.data().copyFrom(m.classifier.bias.data());
+        assertThat(PeftAdapter.load(dir, fresh)).isEqualTo(config.withInferenceMode(true));
+        m.eval();
+        fresh.eval();
+        assertThat(fresh.forward(batch()).data().toFloatArray()).containsExactly(m.forward(batch()).data().toFloatArray());
+    }
+
+    @Test
     void anAdapterReloadsBitIdentically() throws IOException {
         Path base = baseDir();
         SeqCls m = trained(base, config(base));
