@@ -406,6 +406,10 @@ public final class OnnxConverter {
         info.put("pooling", spec.pooling().toString());
         info.put("pooling_source", spec.poolingSource());
         info.put("parameters", bert.stateDict().size());
+        if (!bert.stateDict().containsKey("pooler.dense.weight")) {
+            info.put("pooler", "absent from the export (its graph does not use it): transformers' BertModel and "
+                    + "BertForSequenceClassification initialise pooler.dense when they load this directory");
+        }
         info.put("skipped_initializers", bert.skipped());
         info.put("config_notes", bert.notes());
         writeJson(dir, "attn4j_conversion.json", info, hook); // written last

@@ -156,6 +156,24 @@ public final class LabelMapping {
     }
 
     /**
+     * The classes a fine-tuning run uses: the model's own mapping ({@code config}'s id2label) when it
+     * names its classes, checked to cover every training label; otherwise (no id2label, or only
+     * transformers' {@code LABEL_i} placeholders, as a base model's config holds) the training labels'
+     * own mapping ({@link #fromExamples}).
+     *
+     * @param config the model's config.json, or null
+     * @param train  the training rows
+     * @param file   the training file (error messages)
+     * @throws DataFileException naming the first training label the model's mapping lacks, with its line
+     */
+    public static LabelMapping forTraining(JsonNode config, List<LabeledExample> train, Path file) {
+        LabelMapping own = config == null ? null : fromConfig(config);
+        if (own == null || own.isDefaultNames()) return fromExamples(train);
+        for (LabeledExample e : train) own.id(e.label(), file, e.line());
+        return own;
+    }
+
+    /**
      * Whether the names are transformers' placeholders {@code LABEL_0 .. LABEL_{n-1}}, which
      * {@code PretrainedConfig} writes when no one named the classes (a base model's config.json
      * often holds them): a caller then names the classes from the data instead.

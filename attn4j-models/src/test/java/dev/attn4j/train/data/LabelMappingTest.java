@@ -80,6 +80,22 @@ class LabelMappingTest {
     }
 
     @Test
+    void forTrainingPrefersTheModelsNamedClasses() throws Exception {
+        Path f = Path.of("train.jsonl");
+        List<LabeledExample> train = List.of(new LabeledExample("a", null, "positive", 1), new LabeledExample("b", null, "negative", 2));
+        // a fine-tuned model's classes keep their ids, even where sorting would differ
+        JsonNode tuned = JSON.readTree("{\"id2label\":{\"0\":\"positive\",\"1\":\"negative\",\"2\":\"neutral\"}}");
+        assertThat(LabelMapping.forTraining(tuned, train, f).names()).containsExactly("positive", "negative", "neutral");
+        // placeholders or no mapping: the data's own sorted mapping
+        JsonNode base = JSON.readTree("{\"id2label\":{\"0\":\"LABEL_0\",\"1\":\"LABEL_1\"}}");
+        assertThat(LabelMapping.forTraining(base, train, f).names()).containsExactly("negative", "positive");
+        assertThat(LabelMapping.forTraining(null, train, f).names()).containsExactly("negative", "positive");
+        JsonNode other = JSON.readTree("{\"id2label\":{\"0\":\"neg\",\"1\":\"pos\"}}");
+        assertThatThrownBy(() -> LabelMapping.forTraining(other, train, f)).isInstanceOf(DataFileException.class)
+                .hasMessage("train.jsonl:1: unknown label 'positive' (the model's labels are 'neg', 'pos')");
+    }
+
+    @Test
     void evalSplitIsSeededDisjointAndSized() {
         List<LabeledExample> rows = new ArrayList<>();
         for (int i = 0; i < 101; i++) rows.add(new LabeledExample("t" + i, null, Integer.toString(i % 3), i + 1));
