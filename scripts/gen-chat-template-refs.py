@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Expected chat-template prompts for attn4j's ChatTemplateTest, rendered by Python's jinja2.
+
+Run from the repository root:
+    PYTHONPATH=/opt/pyref /usr/bin/python3 scripts/gen-chat-template-refs.py
+
+Renders with transformers' own render_jinja_template (transformers/utils/chat_template_utils.py,
+which sets up jinja2 as apply_chat_template does: ImmutableSandboxedEnvironment with
+trim_blocks=True, lstrip_blocks=True, loopcontrols, the tojson filter and the raise_exception and
+strftime_now globals) when transformers imports from PYTHONPATH; otherwise with a transcription of
+that setup on Debian's python3-jinja2 (the output says which). The template kwargs are, as in
+apply_chat_template, the tokenizer's special tokens map (bos_token, eos_token, ... when set) plus
+tools=None, documents=None unless a case gives them.
+
+Writes attn4j-models/src/test/resources/tokenizers/chat/chat-template-refs.json.
+"""
+import json
+import os
+
+import jinja2
+
+SHARED = os.path.join("..", "shared", "tokenizers")
+OUT = os.path.join("attn4j-models", "src", "test", "resources", "tokenizers", "chat", "chat-template-refs.json")
+
+try:
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    def render(template, messages, add_generation_prompt, kwargs):
+        tools = kwargs.pop("tools", None)
+        documents = kwargs.pop("documents", None)
+        out, _ = render_jinja_template(conversations=[messages], tools=tools, documents=documents,
+                                       chat_template=template, add_generation_prompt=add_generation_prompt,
+                                       **kwargs)
+        return out[0]
+
+    ENGINE = "transformers.utils.chat_template_utils.render_jinja_template (jinja2 %s)" % jinja2.__version__
+except ImportError:
+    from datetime import datetime
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    import jinja2.ext
+
+    def _env():
+        def raise_exception(message):
+            raise jinja2.exceptions.TemplateError(message)
+
+        def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+            return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols])
+        env.filters["tojson"] = tojson
+        env.globals["raise_exception"] = raise_exception
+        env.globals["strftime_now"] = lambda f: datetime.now().strftime(f)
+        return env
+
+    def render(template, messages, add_generation_prompt, kwargs):
+        tools = kwargs.pop("tools", None)
+        documents = kwargs.pop("documents", None)
+        return _env().from_string(template).render(messages=messages, tools=tools, documents=documents,
+                                                   add_generation_prompt=add_generation_prompt, **kwargs)
+
+    ENGINE = "transcription of transformers' _compile_jinja_template (jinja2 %s)" % jinja2.__version__
+
+SPECIAL_ATTRS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token",
+                 "additional_special_tokens"]
+
+
+def special_tokens_map(config):
+    """transformers' special_tokens_map: the attributes that are set (AddedToken dicts as their content)."""
+    out = {}
+    for k in SPECIAL_ATTRS:
+        v = config.get(k)
+        if isinstance(v, dict):
+            v = v["content"]
+        if isinstance(v, list):
+            v = [x["content"] if isinstance(x, dict) else x for x in v]
+        if v:
+            out[k] = v
+    return out
+
+
+SYS = {"role": "system", "content": "You are a helpful assistant."}
+U1 = {"role": "user", "content": "Hello! How are you?"}
+A1 = {"role": "assistant", "content": "I'm fine, thank you. How can I help?"}
+U2 = {"role": "user", "content": "  Write a haiku about {{ braces }} and \"quotes\".\n\n"}
+
+CONVERSATIONS = {
+    "user": [U1],
+    "system_user": [SYS, U1],
+    "multi_turn": [SYS, U1, A1, U2],
+    "assistant_last": [U1, A1],
+    "unicode": [{"role": "user", "content": "Füß 😀👍🏽 我爱北京 — «ça va?» \t tabs\nnew\nlines "}],
+    "empty_content": [{"role": "user", "content": ""}],
+}
+
+# Qwen3-only features: reasoning in <think>, tool calls and tool responses, enable_thinking.
+TOOL = {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city, in °C.",
+                                         "parameters": {"type": "object",
+                                                        "properties": {"city": {"type": "string"}},
+                                                        "required": ["city"]}}}
+QWEN_CONVERSATIONS = {
+    "think": [U1, {"role": "assistant", "content": "<think>\nThe user greets me.\n</think>\n\nHi there!"}],
+    "think_then_user": [U1, {"role": "assistant", "content": "<think>\nGreeting.\n</think>\n\nHi!"},
+                        {"role": "user", "content": "Tell me a joke."}],
+    "tools": [SYS, {"role": "user", "content": "Weather in Paris?"},
+              {"role": "assistant", "content": "",
+               "tool_calls": [{"type": "function",
+                               "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}}]},
+              {"role": "tool", "content": "{\"temp\": 21.5}"},
+              {"role": "tool", "content": "sunny"}],
+}
+
+# Small templates of our own that exercise what Hugging Face templates use: raise_exception,
+# whitespace control, trim_blocks/lstrip_blocks, namespace(), slicing, string methods, tojson.
+SYNTHETIC = {
+    "alternating": (
+        "{{ bos_token }}{% for message in messages %}"
+        "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+        "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+        "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+        "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+        "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"),
+    "blocks": (
+        "{% for message in messages %}\n"
+        "{% if message['role'] == 'user' %}\n"
+        "{{ '<|user|>\\n' + message['content'] + eos_token }}\n"
+        "{% elif message['role'] == 'system' %}\n"
+        "{{ '<|system|>\\n' + message['content'] + eos_token }}\n"
+        "{% elif message['role'] == 'assistant' %}\n"
+        "{{ '<|assistant|>\\n'  + message['content'] + eos_token }}\n"
+        "{% endif %}\n"
+        "    {% if loop.last and add_generation_prompt %}\n"
+        "{{ '<|assistant|>' }}\n"
+        "    {% endif %}\n"
+        "{% endfor %}\n"),
+    "pythonisms": (
+        "{%- set ns = namespace(sys='', n=0) -%}\n"
+        "{%- for m in messages -%}\n"
+        "  {%- if m.role == 'system' -%}{%- set ns.sys = m.content.strip() -%}{%- endif -%}\n"
+        "  {%- set ns.n = ns.n + 1 -%}\n"
+        "{%- endfor -%}\n"
+        "[{{ ns.sys | upper }}] n={{ ns.n }} last={{ messages[-1]['content'].strip().split(' ')[-1] }}"
+        " first={{ messages[0].role.upper() }} {{ messages[0].role.title() }}\n"
+        "{% for m in messages[1:] %}{{ loop.index }}/{{ loop.length }} {{ m.role }}: "
+        "{{ m.content.replace('\\n', ' ').lstrip() | trim }}"
+        "{% if m.content.startswith('Hello') %} (greeting){% endif %}"
+        "{% if m.content.endswith('?') %} (question){% endif %}"
+        "{% if not loop.last %} | {% endif %}{% endfor %}\n"
+        "{% for m in messages[::-1] %}{{ m.role[0] }}{% endfor %} {{ messages | length }} "
+        "{{ messages | map(attribute='role') | join(',') }} {{ 'Hello' in messages[-1].content }}\n"
+        "{{ messages[0] | tojson }} {{ {'a': [1, 2.5, true, none], 'b': 'x\"y', 'c': 'é'} | tojson }}\n"
+        "{{ {'k': [1, {'z': 'w'}]} | tojson(indent=2) }}\n"
+        "{%- if date_string is not defined %}{% set date_string = '26 Jul 2024' %}{% endif %}\n"
+        "{{ date_string }} {{ 'yes' if add_generation_prompt else 'no' }} {{ bos_token ~ '|' ~ eos_token }}"
+        " {{ (messages | selectattr('role', 'equalto', 'user') | list | length) }}"
+        " {{ tools is none }} {{ missing_var is defined }} {{ messages[0].get('name', 'anon') }}\n"
+        "{% for m in messages %}{% if loop.index0 >= 2 %}{% break %}{% endif %}{{ m.role }};{% endfor %}\n"
+        "{%- for k, v in messages[0].items() %} {{ k }}={{ v | length }}{% endfor %}\n"),
+}
+SYNTHETIC_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>"}
+SYNTHETIC_CASES = {
+    "alternating": ["user", "assistant_last", "multi_turn"],
+    "blocks": ["user", "system_user", "multi_turn"],
+    "pythonisms": ["system_user", "multi_turn", "unicode"],
+}
+
+
+def main():
+    out = {"engine": ENGINE, "conversations": dict(CONVERSATIONS, **QWEN_CONVERSATIONS), "tools": [TOOL],
+           "models": {}, "synthetic": {}}
+    for folder in ["llama3", "llama3.1", "qwen2"]:
+        with open(os.path.join(SHARED, folder, "tokenizer_config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        specials = special_tokens_map(config)
+        names = list(CONVERSATIONS) + (list(QWEN_CONVERSATIONS) if folder == "qwen2" else [])
+        cases = []
+        for name in names:
+            for agp in (False, True):
+                extras = [{}]
+                if folder == "qwen2":
+                    extras.append({"enable_thinking": False})
+                    if name == "tools":
+                        extras = [{"tools": [TOOL]}]
+                for extra in extras:
+                    kwargs = dict(specials)
+                    kwargs.update(json.loads(json.dumps(extra)))
+                    prompt = render(config["chat_template"], json.loads(json.dumps(out["conversations"][name])),
+                                    agp, kwargs)
+                    cases.append({"conversation": name, "add_generation_prompt": agp, "extra": extra,
+                                  "prompt": prompt})
+        out["models"][folder] = cases
+    for tname, template in SYNTHETIC.items():
+        cases = []
+        for name in SYNTHETIC_CASES[tname]:
+            for agp in (False, True):
+                try:
+                    prompt = render(template, json.loads(json.dumps(CONVERSATIONS[name])), agp,
+                                    dict(SYNTHETIC_SPECIALS))
+                    cases.append({"conversation": name, "add_generation_prompt": agp, "prompt": prompt})
+                except jinja2.exceptions.TemplateError as e:
+                    cases.append({"conversation": name, "add_generation_prompt": agp, "error": str(e)})
+        out["synthetic"][tname] = {"template": template, "special_tokens": SYNTHETIC_SPECIALS, "cases": cases}
+    tmp = OUT + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    os.replace(tmp, OUT)
+    print("wrote", OUT, "with", ENGINE)
+
+
+if __name__ == "__main__":
+    main()
