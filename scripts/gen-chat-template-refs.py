@@ -155,13 +155,70 @@ SYNTHETIC = {
         " {{ tools is none }} {{ missing_var is defined }} {{ messages[0].get('name', 'anon') }}\n"
         "{% for m in messages %}{% if loop.index0 >= 2 %}{% break %}{% endif %}{{ m.role }};{% endfor %}\n"
         "{%- for k, v in messages[0].items() %} {{ k }}={{ v | length }}{% endfor %}\n"),
+    "values": (
+        "{{ 0.1 }} {{ 2.5e-05 }} {{ 1e16 }} {{ 3 }} {{ 7 / 2 }} {{ 7 // 2 }} {{ 2 ** 10 }} {{ 10 % 3 }} {{ 1.5 * 2 }}\n"
+        "{{ [1, 'a', \"it's\", none, true, 1.5] }} {{ {'k': 'v', 'n': none} }} {{ true }} {{ false }}\n"
+        "{{ {'f': [0.1, 1e-05, 1e16, 123456789.0, 3, '\u00fc\u2028\\x01\\t']} | tojson }}"
+        " {{ [1, 2] | tojson(separators=(',', ':')) }} {{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }}"
+        " {{ '\u00e9\U0001F600' | tojson(ensure_ascii=true) }}\n"
+        "{{ messages | length }} {{ 'abc' | upper }} {{ ' x ' | trim }}|{{ 'a,b,,c'.split(',') }}"
+        " {{ '  a  b '.split() }} {{ 'a-b-c'.split('-', 1) }} {{ 'x'.join(['1', '2']) }}\n"
+        "{{ 'Hello World'.lower().replace('o', '0') }} {{ 'abc'.find('c') }} {{ 'aaa'.count('a') }}"
+        " {{ 'hello wORLD'.title() }} {{ 'hello'.capitalize() }} {{ '\u00df'.upper() }} {{ 'xxhixx'.strip('x') }}\n"
+        "{% if not messages[0].content == 'x' %}A{% endif %}{% if not x is defined %}B{% endif %}"
+        "{% if x is not defined and not none %}C{% endif %}{% if not (1 > 2) or false %}D{% endif %}"
+        "{{ ' E' if not messages else ' F' }}\n"),
+    "tool_prompt": (
+        "{{- bos_token }}\n"
+        "{%- if not date_string is defined %}{%- set date_string = '01 Jan 2000' %}{%- endif %}\n"
+        "{%- if messages[0]['role'] == 'system' %}\n"
+        "    {%- set system_message = messages[0]['content'] | trim %}\n"
+        "    {%- set messages = messages[1:] %}\n"
+        "{%- else %}\n"
+        "    {%- set system_message = '' %}\n"
+        "{%- endif %}\n"
+        "{{- '[SYS]\\n' }}\n"
+        "{%- if tools is not none %}{{- 'Tools available.\\n' }}{%- endif %}\n"
+        "{{- 'Date: ' + date_string + '\\n' }}\n"
+        "{%- if tools is not none %}\n"
+        "    {%- for t in tools %}\n"
+        "        {{- t | tojson(indent=4) }}\n"
+        "        {{- '\\n' }}\n"
+        "    {%- endfor %}\n"
+        "{%- endif %}\n"
+        "{{- system_message }}{{- '[/SYS]' }}\n"
+        "{%- for message in messages %}\n"
+        "    {%- if not (message.role == 'tool' or 'tool_calls' in message) %}\n"
+        "        {{- '[' + message['role'] + ']' + message['content'] | trim + '[/' + message['role'] + ']' }}\n"
+        "    {%- elif 'tool_calls' in message %}\n"
+        "        {%- for call in message.tool_calls %}\n"
+        "            {%- set f = call.function %}\n"
+        "            {{- '[call]{\"name\": \"' + f.name + '\", \"parameters\": ' + f.arguments | tojson + '}[/call]' }}\n"
+        "        {%- endfor %}\n"
+        "    {%- else %}\n"
+        "        {{- '[tool]' }}\n"
+        "        {%- if message.content is mapping or (message.content is iterable and message.content is not string) %}\n"
+        "            {{- message.content | tojson }}\n"
+        "        {%- else %}\n"
+        "            {{- message.content }}\n"
+        "        {%- endif %}\n"
+        "        {{- '[/tool]' }}\n"
+        "    {%- endif %}\n"
+        "{%- endfor %}\n"
+        "{%- if add_generation_prompt %}\n"
+        "    {{- '[assistant]' }}\n"
+        "{%- endif %}\n"),
 }
 SYNTHETIC_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>"}
 SYNTHETIC_CASES = {
     "alternating": ["user", "assistant_last", "multi_turn"],
     "blocks": ["user", "system_user", "multi_turn"],
     "pythonisms": ["system_user", "multi_turn", "unicode"],
+    "values": ["user", "empty_content"],
+    "tool_prompt": ["user", "system_user", "multi_turn", "tools", "tools+date"],
 }
+# Extra template variables per case (a case name "<conversation>+<extra>").
+SYNTHETIC_EXTRAS = {"tools": {"tools": None}, "date": {"date_string": "05 Dec 2026"}}
 
 
 def main():
@@ -190,14 +247,22 @@ def main():
         out["models"][folder] = cases
     for tname, template in SYNTHETIC.items():
         cases = []
-        for name in SYNTHETIC_CASES[tname]:
+        for case in SYNTHETIC_CASES[tname]:
+            name, _, more = case.partition("+")
+            extra = {}
+            if name == "tools":
+                extra["tools"] = [TOOL]
+            if more:
+                extra.update(SYNTHETIC_EXTRAS[more])
             for agp in (False, True):
+                kwargs = dict(SYNTHETIC_SPECIALS)
+                kwargs.update(json.loads(json.dumps(extra)))
+                row = {"conversation": name, "add_generation_prompt": agp, "extra": extra}
                 try:
-                    prompt = render(template, json.loads(json.dumps(CONVERSATIONS[name])), agp,
-                                    dict(SYNTHETIC_SPECIALS))
-                    cases.append({"conversation": name, "add_generation_prompt": agp, "prompt": prompt})
+                    row["prompt"] = render(template, json.loads(json.dumps(out["conversations"][name])), agp, kwargs)
                 except jinja2.exceptions.TemplateError as e:
-                    cases.append({"conversation": name, "add_generation_prompt": agp, "error": str(e)})
+                    row["error"] = str(e)
+                cases.append(row)
         out["synthetic"][tname] = {"template": template, "special_tokens": SYNTHETIC_SPECIALS, "cases": cases}
     tmp = OUT + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:

@@ -228,6 +228,49 @@ final class PyJinja {
         return out;
     }
 
+    /**
+     * A Python string literal in the escapes Jinjava reads: {@code \\xNN}, {@code \\uNNNN},
+     * {@code \\UNNNNNNNN}, {@code \\0}, {@code \\a}, {@code \\v} become the characters; an
+     * escape Python does not know keeps its backslash, as in Python.
+     */
+    static String pythonStringLiteral(String tok) {
+        if (tok.indexOf('\\') < 0 || tok.length() < 2) {
+            return tok;
+        }
+        char q = tok.charAt(0);
+        StringBuilder sb = new StringBuilder(tok.length()).append(q);
+        int end = tok.charAt(tok.length() - 1) == q ? tok.length() - 1 : tok.length();
+        for (int i = 1; i < end; i++) {
+            char c = tok.charAt(i);
+            if (c != '\\' || i + 1 >= end) {
+                sb.append(c);
+                continue;
+            }
+            char e = tok.charAt(++i);
+            int hex = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+            if (hex > 0 && i + hex < end && tok.substring(i + 1, i + 1 + hex).matches("[0-9a-fA-F]+")) {
+                sb.appendCodePoint(Integer.parseInt(tok.substring(i + 1, i + 1 + hex), 16));
+                i += hex;
+            } else if ("\\'\"ntbfr".indexOf(e) >= 0) {
+                sb.append('\\').append(e);
+            } else if (e == '0') {
+                sb.append('\0');
+            } else if (e == 'a') {
+                sb.append('\u0007');
+            } else if (e == 'v') {
+                sb.append('\u000B');
+            } else if (e == '\n') {
+                // a backslash-newline continues the literal
+            } else {
+                sb.append("\\\\").append(e);
+            }
+        }
+        if (end < tok.length()) {
+            sb.append(q);
+        }
+        return sb.toString();
+    }
+
     private static boolean isName(String tok) {
         return !tok.isEmpty() && (Character.isLetter(tok.charAt(0)) || tok.charAt(0) == '_');
     }
@@ -289,7 +332,7 @@ final class PyJinja {
                         out.append(tok);
                     }
                 }
-                default -> out.append(tok);
+                default -> out.append(tok.charAt(0) == '\'' || tok.charAt(0) == '"' ? pythonStringLiteral(tok) : tok);
             }
             prev = tok;
         }

@@ -65,7 +65,7 @@ class ChatTemplateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"alternating", "blocks", "pythonisms"})
+    @ValueSource(strings = {"alternating", "blocks", "pythonisms", "values", "tool_prompt"})
     void syntheticTemplatesEqualJinja2(String name) throws IOException {
         JsonNode r = refs();
         JsonNode s = r.get("synthetic").get(name);
@@ -73,16 +73,17 @@ class ChatTemplateTest {
         for (JsonNode c : s.get("cases")) {
             List<Map<String, Object>> conv = conversation(r, c.get("conversation").asText());
             boolean agp = c.get("add_generation_prompt").asBoolean();
-            String what = name + " / " + c.get("conversation").asText() + " agp=" + agp;
+            Map<String, Object> extra = map(c.get("extra"));
+            String what = name + " / " + c.get("conversation").asText() + " agp=" + agp + " extra=" + extra.keySet();
             if (c.has("error")) {
-                assertThatThrownBy(() -> t.renderMessages(conv, agp, Map.of())).as(what)
+                assertThatThrownBy(() -> t.renderMessages(conv, agp, extra)).as(what)
                         .isInstanceOfSatisfying(ChatTemplateException.class, e -> {
                             assertThat(e.raisedByTemplate()).isTrue();
                             assertThat(e.templateMessage()).isEqualTo(c.get("error").asText());
                             assertThat(e.getMessage()).contains(c.get("error").asText());
                         });
             } else {
-                assertThat(t.renderMessages(conv, agp, Map.of())).as(what).isEqualTo(c.get("prompt").asText());
+                assertThat(t.renderMessages(conv, agp, extra)).as(what).isEqualTo(c.get("prompt").asText());
             }
         }
     }
