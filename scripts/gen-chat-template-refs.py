@@ -208,6 +208,22 @@ SYNTHETIC = {
         "{%- if add_generation_prompt %}\n"
         "    {{- '[assistant]' }}\n"
         "{%- endif %}\n"),
+    "syntax": (
+        "{% raw %}{{ not rendered }} {% if %}{% endraw %}\n"
+        "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}\n"
+        "{{ greet('A') }} {{ greet('B', punct='?') }}\n"
+        "{# a comment #}\n"
+        "  {# an indented comment #}\n"
+        "x  {% if true %}mid-line{% endif %}\n"
+        "{% set ns = namespace(k=messages|length * 2 - 1) %}{{ ns.k }}\n"
+        "{% for m in messages if m.role != 'system' %}{{ loop.index }}{{ m.role }}{% else %}none{% endfor %}\n"
+        "{{ messages|selectattr('role', 'equalto', 'user')|map(attribute='content')|first }}\n"
+        "{%+ if true %}  plus{% endif %}\n"
+        "    {%- if true %} minus{% endif %}\n"
+        "{{ 'a' if messages|length > 1 else 'b' }} {{ (messages|last).role }} {{ messages[-1:]|length }}"
+        " {{ messages[:-1]|length }} {{ messages[1::2]|length }}\n"
+        "{% for i in range(3) %}{{ i }}{% if not loop.last %},{% endif %}{% endfor %}"
+        " {{ [3, 1, 2]|sort|join('') }} {{ ['a', 'b']|reverse|join('') }} {{ 'abc'[::-1] }}\n"),
 }
 SYNTHETIC_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>"}
 SYNTHETIC_CASES = {
@@ -215,6 +231,7 @@ SYNTHETIC_CASES = {
     "blocks": ["user", "system_user", "multi_turn"],
     "pythonisms": ["system_user", "multi_turn", "unicode"],
     "values": ["user", "empty_content"],
+    "syntax": ["user", "multi_turn"],
     "tool_prompt": ["user", "system_user", "multi_turn", "tools", "tools+date"],
 }
 # Extra template variables per case (a case name "<conversation>+<extra>").

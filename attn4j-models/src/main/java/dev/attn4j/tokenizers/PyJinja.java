@@ -97,9 +97,10 @@ final class PyJinja {
         return j;
     }
 
-    /** A subject followed by a Python slice: {@code name.attr['k'][start:stop:step]} with literal ints. */
+    /** A subject (a name chain or a string literal) followed by a slice {@code [start:stop:step]} of literal ints. */
     private static final Pattern SLICE = Pattern.compile(
-            "([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\[\\]:]*\\])*)"
+            "('(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"|"
+                    + "[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\[\\]:]*\\])*)"
                     + "\\[\\s*(-?\\d+)?\\s*:\\s*(-?\\d+)?\\s*(?::\\s*(-?\\d+)?\\s*)?\\]");
     private static final Pattern CODE = Pattern.compile("\\{\\{.*?\\}\\}|\\{%.*?%\\}|\\{#.*?#\\}",
             Pattern.DOTALL);
@@ -117,6 +118,7 @@ final class PyJinja {
     static String prepare(String template) {
         String t = template.endsWith("\r\n") ? template.substring(0, template.length() - 2)
                 : template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
+        t = rewriteLoops(t);
         Matcher code = CODE.matcher(t);
         StringBuilder out = new StringBuilder(t.length() + 16);
         int last = 0;
@@ -165,6 +167,112 @@ final class PyJinja {
         }
         out.append(t.substring(last));
         return out.toString();
+    }
+
+    private static final Pattern TAG = Pattern.compile("\\{%([-+]?)(.*?)([-+]?)%\\}", Pattern.DOTALL);
+    private static final java.util.Set<String> BLOCKS = java.util.Set.of("for", "if", "macro", "call", "filter",
+            "generation", "with", "autoescape", "block");
+
+    /** One {@code {% ... %}} tag of a template. */
+    private record TagAt(int start, int end, String left, String inner, String right, String word) {
+    }
+
+    /**
+     * Loops Jinjava does not run as jinja2 does, rewritten into ones it does: a loop filter
+     * ({@code {% for m in messages if m.role != 'system' %}}, where Jinjava ignores the filter)
+     * becomes a loop over the items collected first, so {@code loop.index} and {@code loop.last}
+     * count only those; a loop's {@code {% else %}} (which Jinjava renders on every iteration)
+     * becomes an {@code if} after the loop on whether there were no items.
+     */
+    static String rewriteLoops(String t) {
+        List<TagAt> tags = new ArrayList<>();
+        Matcher m = TAG.matcher(t);
+        int from = 0;
+        while (m.find(from)) {
+            String inner = m.group(2);
+            String word = inner.strip().split("\\s+", 2)[0];
+            tags.add(new TagAt(m.start(), m.end(), m.group(1), inner, m.group(3), word));
+            from = m.end();
+            if (word.equals("raw")) {
+                Matcher e = END_RAW.matcher(t);
+                from = e.find(m.end()) ? e.end() : t.length();
+            }
+        }
+        Map<Integer, String> replace = new java.util.HashMap<>();
+        java.util.ArrayDeque<Integer> open = new java.util.ArrayDeque<>();
+        Map<Integer, Integer> elseOf = new java.util.HashMap<>(); // for tag index -> its else tag index
+        Map<Integer, Integer> endOf = new java.util.HashMap<>();
+        for (int i = 0; i < tags.size(); i++) {
+            String w = tags.get(i).word();
+            if (BLOCKS.contains(w) || (w.equals("set") && !tags.get(i).inner().contains("="))) {
+                open.push(i);
+            } else if (w.startsWith("end") && !open.isEmpty()) {
+                int o = open.pop();
+                endOf.put(o, i);
+            } else if (w.equals("else") && !open.isEmpty() && tags.get(open.peek()).word().equals("for")) {
+                elseOf.put(open.peek(), i);
+            }
+        }
+        int loopNo = 0;
+        for (int i = 0; i < tags.size(); i++) {
+            TagAt tag = tags.get(i);
+            if (!tag.word().equals("for")) {
+                continue;
+            }
+            List<String> toks = lex(tag.inner());
+            int in = -1;
+            int ifAt = -1;
+            int depth = 0;
+            for (int k = 0; k < toks.size(); k++) {
+                String x = toks.get(k);
+                if (x.equals("(") || x.equals("[") || x.equals("{")) {
+                    depth++;
+                } else if (x.equals(")") || x.equals("]") || x.equals("}")) {
+                    depth--;
+                } else if (depth == 0 && x.equals("in") && in < 0) {
+                    in = k;
+                } else if (depth == 0 && x.equals("if") && in >= 0 && ifAt < 0) {
+                    ifAt = k;
+                }
+            }
+            boolean hasElse = elseOf.containsKey(i) && endOf.containsKey(i);
+            if (in < 0 || (ifAt < 0 && !hasElse)) {
+                continue;
+            }
+            int forAt = toks.indexOf("for");
+            String targets = String.join("", toks.subList(forAt + 1, in)).strip();
+            String iter = String.join("", toks.subList(in + 1, ifAt < 0 ? toks.size() : ifAt)).strip();
+            String items = "(" + iter + ")";
+            if (ifAt >= 0) {
+                String cond = String.join("", toks.subList(ifAt + 1, toks.size())).strip();
+                String list = "__attn4j_loop" + loopNo++;
+                String item = targets.contains(",") ? "[" + targets + "]" : targets;
+                replace.put(i, "{%" + tag.left() + " set " + list + " = [] %}{% for " + targets + " in " + iter
+                        + " %}{% if " + cond + " %}{% do " + list + ".append(" + item + ") %}{% endif %}{% endfor %}"
+                        + "{% for " + targets + " in " + list + " " + tag.right() + "%}");
+                items = list;
+            }
+            if (hasElse) {
+                TagAt e = tags.get(elseOf.get(i));
+                TagAt end = tags.get(endOf.get(i));
+                replace.put(elseOf.get(i), "{%" + e.left() + " endfor %}{% if " + items + "|length == 0 " + e.right()
+                        + "%}");
+                replace.put(endOf.get(i), "{%" + end.left() + " endif " + end.right() + "%}");
+            }
+        }
+        if (replace.isEmpty()) {
+            return t;
+        }
+        StringBuilder out = new StringBuilder(t.length() + 256);
+        int last = 0;
+        for (int i = 0; i < tags.size(); i++) {
+            String r = replace.get(i);
+            if (r != null) {
+                out.append(t, last, tags.get(i).start()).append(r);
+                last = tags.get(i).end();
+            }
+        }
+        return out.append(t.substring(last)).toString();
     }
 
     /** Whether text after this tag starts a line, as jinja2's lexer tracks it for lstrip_blocks. */
