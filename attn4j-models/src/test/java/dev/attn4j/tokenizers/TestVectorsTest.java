@@ -39,6 +39,31 @@ class TestVectorsTest {
         assertThat(failures).as(folder + " vs " + vectors).isEmpty();
     }
 
+    @org.junit.jupiter.api.Test
+    void gpt2FilesGiveGpt2TokenizerFast() {
+        Tokenizer tok = SharedTokenizers.load("gpt2");
+        assertThat(tok.vocabSize()).isEqualTo(50257);
+        // "<|endoftext|>" is matched as the special token, never split by the BPE
+        Encoding e = tok.encode("Hello<|endoftext|> world", false);
+        assertThat(e.ids()).containsExactly(tok.encode("Hello", false).ids()[0], 50256,
+                tok.encode(" world", false).ids()[0]);
+        assertThat(tok.decode(e.ids())).isEqualTo("Hello world");
+        assertThat(tok.decode(e.ids(), false)).isEqualTo("Hello<|endoftext|> world");
+        // no prefix space, and add_special_tokens adds nothing (GPT-2 has no BOS in its template)
+        assertThat(tok.encode("Hello").ids()).containsExactly(15496);
+        assertThat(tok.encode(" Hello").ids()).containsExactly(18435);
+    }
+
+    @org.junit.jupiter.api.Test
+    void mergesTxtErrorsNameTheLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("vocab.json"), "{\"a\": 0, \"b\": 1, \"ab\": 2}");
+        java.nio.file.Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\na b\na b c\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Tokenizer.fromDirectory(dir))
+                .isInstanceOf(TokenizerException.class).hasMessageContaining("merges.txt: line 3");
+        java.nio.file.Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\na b\n");
+        assertThat(Tokenizer.fromDirectory(dir).encode("ab", false).ids()).containsExactly(2);
+    }
+
     static String escape(String s) {
         StringBuilder sb = new StringBuilder("\"");
         s.codePoints().forEach(c -> {
