@@ -224,6 +224,7 @@ SYNTHETIC = {
         " {{ messages[:-1]|length }} {{ messages[1::2]|length }}\n"
         "{% for i in range(3) %}{{ i }}{% if not loop.last %},{% endif %}{% endfor %}"
         " {{ [3, 1, 2]|sort|join('') }} {{ ['a', 'b']|reverse|join('') }} {{ 'abc'[::-1] }}\n"),
+    "crlf": "{% for m in messages %}\r\n  {% if m.role == 'user' %}\r\n[{{ m.role }}]\r{{ m.content }}\r\n  {% endif %}\r\n{% endfor %}\r\n",
 }
 SYNTHETIC_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>"}
 SYNTHETIC_CASES = {
@@ -232,6 +233,7 @@ SYNTHETIC_CASES = {
     "pythonisms": ["system_user", "multi_turn", "unicode"],
     "values": ["user", "empty_content"],
     "syntax": ["user", "multi_turn"],
+    "crlf": ["multi_turn"],
     "tool_prompt": ["user", "system_user", "multi_turn", "tools", "tools+date"],
 }
 # Extra template variables per case (a case name "<conversation>+<extra>").

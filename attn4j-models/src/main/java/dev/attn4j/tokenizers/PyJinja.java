@@ -108,16 +108,17 @@ final class PyJinja {
     private static final Pattern END_RAW = Pattern.compile("\\{%[-+]?\\s*endraw\\s*[-+]?%\\}");
 
     /**
-     * Rewrites a template so that Jinjava reads it as Python's jinja2 does. Jinja2 drops one
-     * trailing newline of the template. Inside expressions and tags: slices become the
+     * Rewrites a template so that Jinjava reads it as Python's jinja2 does. Jinja2 reads
+     * {@code \r\n} and {@code \r} as {@code \n} and drops one trailing newline of the template. Inside expressions and tags: slices become the
      * {@code __py_slice} filter (Jinjava has no slice step); a unary {@code not} gets parentheses
      * around what it covers in Python ({@code not x is defined} is {@code not (x is defined)},
      * where Jinjava binds {@code not} to {@code x} alone); a keyword argument's value gets
      * parentheses ({@code namespace(n=a - 1)}, where Jinjava reads {@code (n=a) - 1}).
      */
     static String prepare(String template) {
-        String t = template.endsWith("\r\n") ? template.substring(0, template.length() - 2)
-                : template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
+        // jinja2's lexer turns \r\n and \r into \n, then drops one trailing newline.
+        String t = template.replace("\r\n", "\n").replace('\r', '\n');
+        t = t.endsWith("\n") ? t.substring(0, t.length() - 1) : t;
         t = rewriteLoops(t);
         Matcher code = CODE.matcher(t);
         StringBuilder out = new StringBuilder(t.length() + 16);

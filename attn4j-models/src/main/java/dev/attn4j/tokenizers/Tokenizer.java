@@ -10,7 +10,11 @@ import java.util.List;
 /**
  * A Hugging Face tokenizer loaded from a {@code tokenizer.json} file: normalizer, pre-tokenizer,
  * model (WordPiece, BPE or Unigram), post-processor and decoder, added tokens, truncation and
- * padding, producing the same output as the Rust {@code tokenizers} library.
+ * padding, producing the same output as the Rust {@code tokenizers} library. Repositories without
+ * a {@code tokenizer.json} load too ({@link #fromDirectory}): GPT-2's {@code vocab.json} +
+ * {@code merges.txt} and SentencePiece {@code tokenizer.model} files (BPE and Unigram), read in
+ * pure Java. {@link StreamingDecoder} decodes generated ids as they come; {@link ChatTemplate}
+ * renders a model's chat template.
  *
  * <p>Instances are immutable and thread-safe; {@link #withTruncation} and {@link #withPadding}
  * return modified copies.
