@@ -91,6 +91,11 @@ CONVERSATIONS = {
     "unicode": [{"role": "user", "content": "Füß 😀👍🏽 我爱北京 — «ça va?» \t tabs\nnew\nlines "}],
     "empty_content": [{"role": "user", "content": ""}],
 }
+# Only for the synthetic templates (the shared ones do not take a None content).
+SYNTHETIC_CONVERSATIONS = {
+    "none_content": [{"role": "assistant", "content": None,
+                      "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {}}}]}],
+}
 
 # Qwen3-only features: reasoning in <think>, tool calls and tool responses, enable_thinking.
 TOOL = {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city, in °C.",
@@ -225,6 +230,13 @@ SYNTHETIC = {
         "{% for i in range(3) %}{{ i }}{% if not loop.last %},{% endif %}{% endfor %}"
         " {{ [3, 1, 2]|sort|join('') }} {{ ['a', 'b']|reverse|join('') }} {{ 'abc'[::-1] }}\n"),
     "crlf": "{% for m in messages %}\r\n  {% if m.role == 'user' %}\r\n[{{ m.role }}]\r{{ m.content }}\r\n  {% endif %}\r\n{% endfor %}\r\n",
+    "defined": (
+        "{{ tools is defined }} {{ tools is none }} {{ documents is not defined }} {{ nothing is defined }}"
+        " {{ nothing is undefined }} {{ messages[0].content is defined }} {{ messages[0].content is none }}"
+        " {{ messages[0].missing is defined }} {{ messages[0]['role'] is undefined }} {{ messages[5] is defined }}"
+        " {{ 'x is defined' }}\n"
+        "{% if not date_string is defined %}D{% endif %}{% set x = none %}{{ x is defined }}"
+        "{% set ns = namespace(a=1) %} {{ ns.a is defined }} {{ ns.b is defined }}\n"),
 }
 SYNTHETIC_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>"}
 SYNTHETIC_CASES = {
@@ -234,6 +246,7 @@ SYNTHETIC_CASES = {
     "values": ["user", "empty_content"],
     "syntax": ["user", "multi_turn"],
     "crlf": ["multi_turn"],
+    "defined": ["user", "none_content"],
     "tool_prompt": ["user", "system_user", "multi_turn", "tools", "tools+date"],
 }
 # Extra template variables per case (a case name "<conversation>+<extra>").
@@ -241,7 +254,7 @@ SYNTHETIC_EXTRAS = {"tools": {"tools": None}, "date": {"date_string": "05 Dec 20
 
 
 def main():
-    out = {"engine": ENGINE, "conversations": dict(CONVERSATIONS, **QWEN_CONVERSATIONS), "tools": [TOOL],
+    out = {"engine": ENGINE, "conversations": dict(CONVERSATIONS, **QWEN_CONVERSATIONS, **SYNTHETIC_CONVERSATIONS), "tools": [TOOL],
            "models": {}, "synthetic": {}}
     for folder in ["llama3", "llama3.1", "qwen2"]:
         with open(os.path.join(SHARED, folder, "tokenizer_config.json"), encoding="utf-8") as f:

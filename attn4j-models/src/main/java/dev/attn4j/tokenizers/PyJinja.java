@@ -35,7 +35,15 @@ import jinjava.javax.el.ELResolver;
  * {@code strftime_now}, a {@code tojson} filter that is {@code json.dumps(x, ensure_ascii=False)},
  * the {@code generation} block tag (rendered as its body), Python's {@code str} methods on strings,
  * Python slicing ({@code messages[::-1]}) and Python's printing of values ({@code True},
- * {@code [1, 'a']}).
+ * {@code [1, 'a']}). Where Jinjava parses or runs a construct differently from jinja2 (a unary
+ * {@code not}, keyword arguments, loop filters, for-else, {@code lstrip_blocks}, {@code is defined}
+ * on a None value), {@link #prepare} rewrites the template into one it runs as jinja2 does.
+ *
+ * <p>Known differences that remain: Jinjava has one null for Python's None and for undefined, so
+ * {@code {{ none }}} prints nothing (jinja2: "None"), iterating None renders nothing (jinja2 raises
+ * TypeError), and {@code x is none} is true for an undefined {@code x}; string repetition
+ * ({@code 'ab' * 2}) is not supported; {@code {% generation %}} renders its body without
+ * tracking assistant masks.
  */
 final class PyJinja {
     private PyJinja() {
@@ -65,6 +73,39 @@ final class PyJinja {
         return Py.strftime(format, LocalDateTime.now());
     }
 
+    /**
+     * {@code name is defined} as jinja2 answers it: a variable bound to None is defined (Jinjava
+     * reads both as null and says undefined); {@code jinjava} is Jinjava's own answer.
+     */
+    public static boolean definedName(String name, Object jinjava) {
+        if (Py.truthy(jinjava)) {
+            return true;
+        }
+        JinjavaInterpreter interp = JinjavaInterpreter.getCurrent();
+        if (interp == null) {
+            return false;
+        }
+        for (com.hubspot.jinjava.util.ScopeMap<String, Object> m = interp.getContext(); m != null; m = m.getParent()) {
+            if (m.getScope().containsKey(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code parent.key is defined} / {@code parent['key'] is defined}: a key bound to None is defined. */
+    public static boolean definedKey(Object parent, Object key, Object jinjava) {
+        if (parent instanceof Map<?, ?> m) {
+            return m.containsKey(key instanceof Number n ? (Object) n.longValue() : String.valueOf(key))
+                    || m.containsKey(String.valueOf(key));
+        }
+        if (parent instanceof List<?> l && key instanceof Number n) {
+            long i = n.longValue();
+            return i >= -l.size() && i < l.size();
+        }
+        return Py.truthy(jinjava);
+    }
+
     private static Jinjava create() {
         LegacyOverrides overrides = LegacyOverrides.newBuilder()
                 .withEvaluateMapKeys(true)
@@ -89,6 +130,10 @@ final class PyJinja {
         g.registerFunction(new ELFunctionDefinition("", "raise_exception", PyJinja.class, "raiseException",
                 Object.class));
         g.registerFunction(new ELFunctionDefinition("", "strftime_now", PyJinja.class, "strftimeNow", String.class));
+        g.registerFunction(new ELFunctionDefinition("", "__py_defined_name", PyJinja.class, "definedName",
+                String.class, Object.class));
+        g.registerFunction(new ELFunctionDefinition("", "__py_defined_key", PyJinja.class, "definedKey",
+                Object.class, Object.class, Object.class));
         g.registerFilter(new ToJson());
         g.registerFilter(new PySlice());
         g.registerFilter(new Length("length"));
@@ -164,7 +209,7 @@ final class PyJinja {
             }
             String word = inner.strip().split("\\s+", 2)[0];
             boolean kwargs = !(tag && (word.equals("macro") || word.equals("call")));
-            out.append(g, 0, a).append(rewriteExpression(slices(inner), kwargs)).append(g.substring(b));
+            out.append(g, 0, a).append(rewriteExpression(slices(definedTests(inner)), kwargs)).append(g.substring(b));
         }
         out.append(t.substring(last));
         return out.toString();
@@ -288,6 +333,63 @@ final class PyJinja {
         }
         boolean block = tag.startsWith("{%") || tag.startsWith("{#");
         return block && last != '+' && end < t.length() && t.charAt(end) == '\n';
+    }
+
+    /** {@code path is [not] defined} / {@code is undefined} on a name path, outside string literals. */
+    private static final Pattern DEFINED = Pattern.compile(
+            "(?<![\\w.\\]'\")])([A-Za-z_]\\w*)((?:\\.[A-Za-z_]\\w*|\\[(?:'[^'\\\\]*'|\"[^\"\\\\]*\"|-?\\d+)\\])*)"
+                    + "\\s+is\\s+(not\\s+)?(defined|undefined)\\b");
+    private static final Pattern LAST_PART = Pattern.compile("(\\.[A-Za-z_]\\w*|\\[[^\\]]*\\])$");
+
+    /**
+     * Rewrites {@code x is defined} (and {@code x.k}, {@code x['k']}) into calls that tell a
+     * variable or key bound to None (defined in jinja2) from a missing one, which Jinjava cannot.
+     */
+    static String definedTests(String code) {
+        Matcher m = DEFINED.matcher(code);
+        StringBuilder sb = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            if (insideString(code, m.start())) {
+                continue;
+            }
+            String name = m.group(1);
+            String rest = m.group(2);
+            boolean negate = (m.group(3) != null) != m.group(4).equals("undefined");
+            String original = "(" + name + rest + " is defined)";
+            String call;
+            if (rest.isEmpty()) {
+                call = "__py_defined_name('" + name + "', " + original + ")";
+            } else {
+                Matcher p = LAST_PART.matcher(rest);
+                if (!p.find()) {
+                    continue;
+                }
+                String part = p.group(1);
+                String key = part.startsWith(".") ? "'" + part.substring(1) + "'" : part.substring(1, part.length() - 1);
+                call = "__py_defined_key(" + name + rest.substring(0, p.start()) + ", " + key + ", " + original + ")";
+            }
+            sb.append(code, last, m.start()).append(negate ? "(not " + call + ")" : call);
+            last = m.end();
+        }
+        return sb.append(code.substring(last)).toString();
+    }
+
+    private static boolean insideString(String code, int at) {
+        char q = 0;
+        for (int i = 0; i < at; i++) {
+            char c = code.charAt(i);
+            if (q != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == q) {
+                    q = 0;
+                }
+            } else if (c == '\'' || c == '"') {
+                q = c;
+            }
+        }
+        return q != 0;
     }
 
     private static String slices(String code) {

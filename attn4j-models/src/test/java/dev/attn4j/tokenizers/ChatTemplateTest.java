@@ -65,7 +65,7 @@ class ChatTemplateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"alternating", "blocks", "pythonisms", "values", "tool_prompt", "syntax", "crlf"})
+    @ValueSource(strings = {"alternating", "blocks", "pythonisms", "values", "tool_prompt", "syntax", "crlf", "defined"})
     void syntheticTemplatesEqualJinja2(String name) throws IOException {
         JsonNode r = refs();
         JsonNode s = r.get("synthetic").get(name);
