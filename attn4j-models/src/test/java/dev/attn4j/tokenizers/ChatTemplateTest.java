@@ -126,9 +126,14 @@ class ChatTemplateTest {
 
     @Test
     void errorsAreClear(@TempDir Path dir) throws IOException {
-        Path mistral = SharedTokenizers.dir("mistral").resolve("tokenizer_config.json");
-        assertThatThrownBy(() -> ChatTemplate.fromTokenizerConfig(mistral)).isInstanceOf(ChatTemplateException.class)
-                .hasMessageContaining("tokenizer_config.json").hasMessageContaining("no chat_template");
+        Path none = Files.writeString(dir.resolve("no_template.json"), "{\"bos_token\": \"<s>\"}");
+        assertThatThrownBy(() -> ChatTemplate.fromTokenizerConfig(none)).isInstanceOf(ChatTemplateException.class)
+                .hasMessageContaining("no_template.json").hasMessageContaining("no chat_template");
+        Path mistral = SharedTokenizers.root().resolve("mistral/tokenizer_config.json");
+        if (Files.isRegularFile(mistral)) {
+            assertThatThrownBy(() -> ChatTemplate.fromTokenizerConfig(mistral)).isInstanceOf(ChatTemplateException.class)
+                    .hasMessageContaining("tokenizer_config.json").hasMessageContaining("no chat_template");
+        }
         Path named = Files.writeString(dir.resolve("tokenizer_config.json"), """
                 {"chat_template": [{"name": "default", "template": "D{{ bos_token }}"},
                                    {"name": "tool_use", "template": "T"}],

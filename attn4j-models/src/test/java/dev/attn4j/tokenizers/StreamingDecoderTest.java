@@ -53,6 +53,38 @@ class StreamingDecoderTest {
         }
     }
 
+    /** A byte-level tokenizer with no merges: every UTF-8 byte is its own token (no ../shared needed). */
+    static Tokenizer bytesOnly() {
+        StringBuilder vocab = new StringBuilder();
+        for (int b = 0; b < 256; b++) {
+            String c = new String(Character.toChars(ByteChars.BYTE_TO_CHAR[b]));
+            vocab.append(b == 0 ? "" : ",").append('"').append(c.equals("\"") || c.equals("\\") ? "\\" + c : c)
+                    .append("\":").append(b);
+        }
+        return Tokenizer.fromJson("{\"model\": {\"type\": \"BPE\", \"vocab\": {" + vocab + "}, \"merges\": []},"
+                + " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false},"
+                + " \"decoder\": {\"type\": \"ByteLevel\"}}");
+    }
+
+    @Test
+    void eachCharacterComesOutWhenItsLastByteArrives() {
+        Tokenizer tok = bytesOnly();
+        String text = "a😀é中\n";
+        int[] ids = tok.encode(text, false).ids();
+        assertThat(ids).hasSize(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        StreamingDecoder d = new StreamingDecoder(tok);
+        List<String> pieces = new ArrayList<>();
+        for (int id : ids) {
+            pieces.add(d.next(id));
+        }
+        assertThat(pieces).containsExactly("a", "", "", "", "😀", "", "é", "", "", "中", "\n");
+        assertThat(d.flush()).isEmpty();
+        // a sequence cut inside a character: flush gives what decode gives (U+FFFD)
+        d.next(ids[1]);
+        d.next(ids[2]);
+        assertThat(d.flush()).isEqualTo(tok.decode(new int[] {ids[1], ids[2]})).contains("\uFFFD");
+    }
+
     @Test
     void sentencePieceUnigramStreams() throws IOException {
         Tokenizer tok = Tokenizer.fromSentencePiece(SharedTokenizers.dir("opus-mt-fr-en").resolve("source.spm"));
