@@ -346,6 +346,12 @@ public final class NDArray {
             for (int i = 0; i < n; i++) h.setBits(offset + i, t.roundBits(from32[s.offset + i]));
             return;
         }
+        if (storage instanceof Storage.Halfs hd && s.storage instanceof Storage.Halfs hs && hd.dtype() == hs.dtype()) {
+            // same 16-bit type, any layouts: the bits as they are
+            ElementCursor dst = new ElementCursor(this), from = new ElementCursor(s);
+            for (int i = 0; i < n; i++) hd.setBits(dst.next(), hs.getBits(from.next()));
+            return;
+        }
         if (isDenseHeapF32() && s.storage instanceof Storage.Floats && s.rank() > 0 && n > 0) {
             copyStridedF32(s, floatArray(), offset);
             return;
