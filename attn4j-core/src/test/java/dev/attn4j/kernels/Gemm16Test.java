@@ -56,6 +56,7 @@ class Gemm16Test {
         int lda = Math.max(1, (tA ? m : k) + rnd.nextInt(3)), ldb = Math.max(1, (tB ? k : n) + rnd.nextInt(3));
         int ldc = n + rnd.nextInt(3), aOff = rnd.nextInt(4), bOff = rnd.nextInt(4), cOff = rnd.nextInt(4);
         float[] a = randoms(aOff + (tA ? k : m) * lda + 1);
+        for (int i = 0; i < a.length; i++) if (rnd.nextInt(8) == 0) a[i] = 0f;   // the matrix-vector loops skip zero rows
         short[] bits = randomBits(t, bOff + (tB ? n : k) * ldb + 1);
         float[] wide = new float[bits.length];
         for (int i = 0; i < bits.length; i++) wide[i] = t.widen(bits[i]);

@@ -392,7 +392,7 @@ final class SimdGemm {
             } else {
                 // acc = sum_p row[p] * B[p, :]   [n]
                 java.util.Arrays.fill(acc, 0, n, 0f);
-                for (int p = 0; p < k; p++) axpy(row[p], b, bOff + p * ldb, acc, n);
+                axpyRows(row, b, bOff, ldb, k, acc, n);
             }
             storeRow(acc, n, alpha, beta, c, cOff + i * ldc);
         }
@@ -498,12 +498,12 @@ final class SimdGemm {
                 }
             } else {
                 java.util.Arrays.fill(acc, 0, n, 0f);
-                for (int p = 0; p < k; p++) {
-                    long x = bOff + (long) p * ldb;
-                    if (h.bf16) {
-                        axpyBf16(row[p], h.seg, x, acc, n);
-                    } else if (row[p] != 0f) {
-                        widen(h, x, tmp, 0, n);
+                if (h.bf16) {
+                    axpyRowsBf16(row, h.seg, bOff, ldb, k, acc, n);
+                } else {
+                    for (int p = 0; p < k; p++) {
+                        if (row[p] == 0f) continue;
+                        widen(h, bOff + (long) p * ldb, tmp, 0, n);
                         axpy(row[p], tmp, 0, acc, n);
                     }
                 }
@@ -652,6 +652,76 @@ final class SimdGemm {
         float s = sumLanes(s0.add(s1));
         for (; i < n; i++) s += x[i] * y[yOff + i];
         return s;
+    }
+
+    /**
+     * acc[0:n] += sum over p &lt; k of x[p] * B[p, 0:n] (B row-major from b[bOff], row stride ldb):
+     * {@link #axpy} row after row, but four rows per pass over acc, so acc is loaded and stored a
+     * quarter as often (a matrix-vector product is otherwise bound by those L1 accesses, not by
+     * reading B). Each element still takes the rows' FMAs one at a time in order p, and a group
+     * with a zero x[p] (which axpy skips) runs row by row: the bits of the one-row loop.
+     */
+    private static void axpyRows(float[] x, float[] b, int bOff, int ldb, int k, float[] acc, int n) {
+        int p = 0, ub = S.loopBound(n);
+        for (; p + 4 <= k; p += 4) {
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            int o0 = bOff + p * ldb, o1 = o0 + ldb, o2 = o1 + ldb, o3 = o2 + ldb;
+            if (x0 == 0f || x1 == 0f || x2 == 0f || x3 == 0f) {
+                axpy(x0, b, o0, acc, n);
+                axpy(x1, b, o1, acc, n);
+                axpy(x2, b, o2, acc, n);
+                axpy(x3, b, o3, acc, n);
+                continue;
+            }
+            FloatVector v0 = FloatVector.broadcast(S, x0), v1 = FloatVector.broadcast(S, x1),
+                    v2 = FloatVector.broadcast(S, x2), v3 = FloatVector.broadcast(S, x3);
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector a = FloatVector.fromArray(S, b, o0 + j).fma(v0, FloatVector.fromArray(S, acc, j));
+                a = FloatVector.fromArray(S, b, o1 + j).fma(v1, a);
+                a = FloatVector.fromArray(S, b, o2 + j).fma(v2, a);
+                FloatVector.fromArray(S, b, o3 + j).fma(v3, a).intoArray(acc, j);
+            }
+            for (; j < n; j++) {
+                acc[j] += x0 * b[o0 + j];
+                acc[j] += x1 * b[o1 + j];
+                acc[j] += x2 * b[o2 + j];
+                acc[j] += x3 * b[o3 + j];
+            }
+        }
+        for (; p < k; p++) axpy(x[p], b, bOff + p * ldb, acc, n);
+    }
+
+    /** {@link #axpyRows} over a BF16 B (elements of seg from element bOff), widened in registers: the same bits. */
+    private static void axpyRowsBf16(float[] x, java.lang.foreign.MemorySegment seg, long bOff, int ldb, int k, float[] acc, int n) {
+        int p = 0, ub = S.loopBound(n);
+        for (; p + 4 <= k; p += 4) {
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            long o0 = bOff + (long) p * ldb, o1 = o0 + ldb, o2 = o1 + ldb, o3 = o2 + ldb;
+            if (x0 == 0f || x1 == 0f || x2 == 0f || x3 == 0f) {
+                axpyBf16(x0, seg, o0, acc, n);
+                axpyBf16(x1, seg, o1, acc, n);
+                axpyBf16(x2, seg, o2, acc, n);
+                axpyBf16(x3, seg, o3, acc, n);
+                continue;
+            }
+            FloatVector v0 = FloatVector.broadcast(S, x0), v1 = FloatVector.broadcast(S, x1),
+                    v2 = FloatVector.broadcast(S, x2), v3 = FloatVector.broadcast(S, x3);
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector a = bf16(seg, o0 + j).fma(v0, FloatVector.fromArray(S, acc, j));
+                a = bf16(seg, o1 + j).fma(v1, a);
+                a = bf16(seg, o2 + j).fma(v2, a);
+                bf16(seg, o3 + j).fma(v3, a).intoArray(acc, j);
+            }
+            for (; j < n; j++) {
+                acc[j] += x0 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o0 + j) << 16);
+                acc[j] += x1 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o1 + j) << 16);
+                acc[j] += x2 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o2 + j) << 16);
+                acc[j] += x3 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o3 + j) << 16);
+            }
+        }
+        for (; p < k; p++) axpyBf16(x[p], seg, bOff + (long) p * ldb, acc, n);
     }
 
     /** acc[0:n] += s * x[xOff : xOff + n]. */
