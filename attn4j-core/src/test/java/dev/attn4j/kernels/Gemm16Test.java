@@ -130,6 +130,34 @@ class Gemm16Test {
         }
     }
 
+    /**
+     * Every 16-bit pattern (zeros, subnormals, normals, infinities, NaNs) as one row or column of
+     * B, through the streaming, widen-first and packing paths: the SIMD widening (BF16 a shift,
+     * F16 arithmetic on the bits) must give what DType.widen gives (Float.float16ToFloat).
+     */
+    @Test
+    void everyBitPatternWidensExactly() {
+        short[] all = new short[1 << 16];
+        for (int i = 0; i < all.length; i++) all[i] = (short) i;
+        MemorySegment seg = MemorySegment.ofArray(all);
+        for (DType t : new DType[] {DType.BF16, DType.F16}) {
+            float[] wide = new float[all.length];
+            for (int i = 0; i < all.length; i++) wide[i] = t.widen(all[i]);
+            for (int m : new int[] {1, 8}) {
+                for (boolean tB : new boolean[] {false, true}) {
+                    float[] a = new float[m];
+                    java.util.Arrays.fill(a, 1f);
+                    a[m - 1] = 0.5f;
+                    float[] c = new float[m * all.length], want = new float[m * all.length];
+                    Kernels kern = GemmTest.IMPLS.get(0);
+                    kern.gemm(false, tB, m, all.length, 1, 1f, a, 0, 1, wide, 0, tB ? 1 : all.length, 0f, want, 0, all.length);
+                    kern.gemm16(false, tB, m, all.length, 1, 1f, a, 0, 1, seg, t, 0, tB ? 1 : all.length, 0f, c, 0, all.length);
+                    compare(c, want, t + " every bit pattern, m=" + m + " transB=" + tB);
+                }
+            }
+        }
+    }
+
     @Test
     void badArgumentsGiveClearErrors() {
         for (Kernels kern : GemmTest.IMPLS) {

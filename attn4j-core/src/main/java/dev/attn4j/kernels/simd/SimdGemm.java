@@ -446,12 +446,32 @@ final class SimdGemm {
                 .lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    private static final FloatVector TWO_POW_112 = FloatVector.broadcast(S, 0x1p112f);
+
+    /**
+     * L F16 elements from element {@code index} of {@code seg} as F32, what {@link Float#float16ToFloat}
+     * gives each (the Vector API has no half-float conversion): exponent and mantissa shifted
+     * into F32's fields, which reads as the value times 2^-112, then multiplied by 2^112 (exact
+     * for normal and subnormal halves alike); infinities and NaNs (exponent all ones) get F32's
+     * all-ones exponent instead; the sign moved to bit 31.
+     */
+    private static FloatVector f16(java.lang.foreign.MemorySegment seg, long index) {
+        ShortVector v = ShortVector.fromMemorySegment(SH, seg, index * 2, java.nio.ByteOrder.LITTLE_ENDIAN);
+        IntVector i = (IntVector) v.convertShape(jdk.incubator.vector.VectorOperators.S2I, SI, 0);
+        IntVector em = i.and(0x7FFF), shifted = em.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 13);
+        IntVector sign = i.and(0x8000).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16);
+        IntVector finite = shifted.reinterpretAsFloats().mul(TWO_POW_112).reinterpretAsInts();
+        IntVector bits = finite.blend(shifted.or(0x7F800000), em.compare(jdk.incubator.vector.VectorOperators.GE, 0x7C00));
+        return bits.or(sign).reinterpretAsFloats();
+    }
+
     /** dst[d : d + len] = elements [i, i + len) of h widened to F32. */
     static void widen(B16 h, long i, float[] dst, int d, int len) {
-        int j = 0;
+        int j = 0, ub = S.loopBound(len);
         if (h.bf16) {
-            int ub = S.loopBound(len);
             for (; j < ub; j += L) bf16(h.seg, i + j).intoArray(dst, d + j);
+        } else {
+            for (; j < ub; j += L) f16(h.seg, i + j).intoArray(dst, d + j);
         }
         for (; j < len; j++) dst[d + j] = h.get(i + j);
     }
@@ -477,9 +497,7 @@ final class SimdGemm {
         }
         if (buf.row.length < k) buf.row = new float[k];
         if (buf.acc.length < n) buf.acc = new float[n];
-        int span = transB ? k : n;
-        if (!h.bf16 && buf.wide.length < span) buf.wide = new float[span];
-        float[] row = buf.row, acc = buf.acc, tmp = buf.wide;
+        float[] row = buf.row, acc = buf.acc;
         for (int i = 0; i < m; i++) {
             if (transA) {
                 for (int p = 0; p < k; p++) row[p] = a[aOff + p * lda + i];
@@ -489,24 +507,12 @@ final class SimdGemm {
             if (transB) {
                 for (int j = 0; j < n; j++) {
                     long y = bOff + (long) j * ldb;
-                    if (h.bf16) {
-                        acc[j] = dotBf16(row, h.seg, y, k);
-                    } else {
-                        widen(h, y, tmp, 0, k);
-                        acc[j] = dot(row, tmp, 0, k);
-                    }
+                    acc[j] = h.bf16 ? dotBf16(row, h.seg, y, k) : dotF16(row, h.seg, y, k);
                 }
             } else {
                 java.util.Arrays.fill(acc, 0, n, 0f);
-                if (h.bf16) {
-                    axpyRowsBf16(row, h.seg, bOff, ldb, k, acc, n);
-                } else {
-                    for (int p = 0; p < k; p++) {
-                        if (row[p] == 0f) continue;
-                        widen(h, bOff + (long) p * ldb, tmp, 0, n);
-                        axpy(row[p], tmp, 0, acc, n);
-                    }
-                }
+                if (h.bf16) axpyRowsBf16(row, h.seg, bOff, ldb, k, acc, n);
+                else axpyRowsF16(row, h.seg, bOff, ldb, k, acc, n);
             }
             storeRow(acc, n, alpha, beta, c, cOff + i * ldc);
         }
@@ -722,6 +728,64 @@ final class SimdGemm {
             }
         }
         for (; p < k; p++) axpyBf16(x[p], seg, bOff + (long) p * ldb, acc, n);
+    }
+
+    /** {@link #dot} of x with n F16 elements of seg from element yOff, the same sums. */
+    private static float dotF16(float[] x, java.lang.foreign.MemorySegment seg, long yOff, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        int i = 0;
+        int ub2 = n - 2 * L + 1;
+        for (; i < ub2; i += 2 * L) {
+            s0 = FloatVector.fromArray(S, x, i).fma(f16(seg, yOff + i), s0);
+            s1 = FloatVector.fromArray(S, x, i + L).fma(f16(seg, yOff + i + L), s1);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(f16(seg, yOff + i), s0);
+        float s = sumLanes(s0.add(s1));
+        for (; i < n; i++) s += x[i] * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, yOff + i));
+        return s;
+    }
+
+    /** {@link #axpy} of n F16 elements of seg from element xOff: acc[0:n] += s x. */
+    private static void axpyF16(float s, java.lang.foreign.MemorySegment seg, long xOff, float[] acc, int n) {
+        if (s == 0f) return;
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int j = 0;
+        int ub = S.loopBound(n);
+        for (; j < ub; j += L) f16(seg, xOff + j).fma(sv, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+        for (; j < n; j++) acc[j] += s * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, xOff + j));
+    }
+
+    /** {@link #axpyRows} over a F16 B (elements of seg from element bOff), widened in registers: the same bits. */
+    private static void axpyRowsF16(float[] x, java.lang.foreign.MemorySegment seg, long bOff, int ldb, int k, float[] acc, int n) {
+        int p = 0, ub = S.loopBound(n);
+        for (; p + 4 <= k; p += 4) {
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            long o0 = bOff + (long) p * ldb, o1 = o0 + ldb, o2 = o1 + ldb, o3 = o2 + ldb;
+            if (x0 == 0f || x1 == 0f || x2 == 0f || x3 == 0f) {
+                axpyF16(x0, seg, o0, acc, n);
+                axpyF16(x1, seg, o1, acc, n);
+                axpyF16(x2, seg, o2, acc, n);
+                axpyF16(x3, seg, o3, acc, n);
+                continue;
+            }
+            FloatVector v0 = FloatVector.broadcast(S, x0), v1 = FloatVector.broadcast(S, x1),
+                    v2 = FloatVector.broadcast(S, x2), v3 = FloatVector.broadcast(S, x3);
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector a = f16(seg, o0 + j).fma(v0, FloatVector.fromArray(S, acc, j));
+                a = f16(seg, o1 + j).fma(v1, a);
+                a = f16(seg, o2 + j).fma(v2, a);
+                f16(seg, o3 + j).fma(v3, a).intoArray(acc, j);
+            }
+            for (; j < n; j++) {
+                acc[j] += x0 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o0 + j));
+                acc[j] += x1 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o1 + j));
+                acc[j] += x2 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o2 + j));
+                acc[j] += x3 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o3 + j));
+            }
+        }
+        for (; p < k; p++) axpyF16(x[p], seg, bOff + (long) p * ldb, acc, n);
     }
 
     /** acc[0:n] += s * x[xOff : xOff + n]. */
