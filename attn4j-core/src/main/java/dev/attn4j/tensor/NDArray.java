@@ -323,6 +323,10 @@ public final class NDArray {
     public void copyFrom(NDArray src) {
         NDArray s = src.shape.equals(shape) ? src : src.expand(shape.toArray());
         int n = numel();
+        if (storage instanceof Storage.Halfs h && h.segment().isReadOnly() && n > 0) {
+            throw new IllegalArgumentException("cannot write into a read-only " + dtype() + " array " + shape
+                    + " (a view of a memory-mapped file); copy() it first");
+        }
         if (isDenseHeapF32() && s.isDenseHeapF32()) {
             System.arraycopy(s.floatArray(), s.offset, floatArray(), offset, n);
             return;

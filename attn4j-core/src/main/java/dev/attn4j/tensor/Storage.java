@@ -114,6 +114,7 @@ public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage
         public short getBits(long i) { return segment.getAtIndex(I16_LE, i); }
         public void setBits(long i, short bits) { segment.setAtIndex(I16_LE, i, bits); }
         public double getDouble(long i) { return dtype.widen(getBits(i)); }
+        /** Rounds through F32 (v to F32, then to 16 bits): exact for F32 values, a double rounding for some F64 ones. */
         public void setDouble(long i, double v) { setBits(i, dtype.roundBits((float) v)); }
         public float getFloat(long i) { return dtype.widen(getBits(i)); }
         public void setFloat(long i, float v) { setBits(i, dtype.roundBits(v)); }
