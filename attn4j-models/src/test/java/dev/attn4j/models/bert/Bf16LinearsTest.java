@@ -66,13 +66,22 @@ class Bf16LinearsTest {
         return m;
     }
 
-    /** Last hidden state on the module path (the F32 model's under autograd, which keeps it off the fused inference path). */
+    /** Last hidden state on the module path (under autograd, which keeps it off the fused inference path). */
     static float[] moduleOutput(BertModel m, EncoderInput in) {
-        boolean f32 = !(m.encoder.layer.get(0).intermediate.dense.weight.dtype().is16Bit());
-        if (f32) return m.forward(in).lastHiddenState().data().toFloatArray();
+        return m.forward(in).lastHiddenState().data().toFloatArray();
+    }
+
+    /** Last hidden state on the fused inference path (no gradients recorded: {@link BertInference}). */
+    static float[] fastOutput(BertModel m, EncoderInput in) {
         try (var g = GradMode.noGrad()) {
             return m.forward(in).lastHiddenState().data().toFloatArray();
         }
+    }
+
+    static double worst(float[] a, float[] b) {
+        double w = 0;
+        for (int i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i] - b[i]));
+        return w;
     }
 
     @Test
@@ -96,6 +105,9 @@ class Bf16LinearsTest {
                 assertThat(o16).as("heap %s: same bits as F32 on the rounded weights (seed %d)", fileType, seed).containsExactly(o32);
                 assertClose(oMap, ref.hidden().getLast(), in, c, "mapped " + fileType);
                 assertClose(o16, ref.hidden().getLast(), in, c, "heap " + fileType);
+                float[] f16 = fastOutput(heap, in), fMap = fastOutput(mapped, in);      // the fused path over 16-bit weights
+                assertClose(f16, ref.hidden().getLast(), in, c, "heap, fused path " + fileType);
+                assertClose(fMap, ref.hidden().getLast(), in, c, "mapped, fused path " + fileType);
                 assertThat(linearWeightHeapBytes(heap) * 2).isEqualTo(linearWeightHeapBytes(f32));
                 assertThat(linearWeightHeapBytes(mapped)).isZero();
                 // dX still flows through the frozen 16-bit weights
@@ -164,14 +176,11 @@ class Bf16LinearsTest {
             System.out.printf("all-MiniLM-L6-v2 linear weights on the heap: F32 %,d bytes, BF16 heap %,d, BF16 mapped %,d%n", b32, b16, bMap);
             assertThat(b16 * 2).isEqualTo(b32);
             assertThat(bMap).isZero();
-            // the fused inference path of the F32 model agrees within float error too
-            float[] fused;
-            try (var g = GradMode.noGrad()) {
-                fused = f32.forward(in).lastHiddenState().data().toFloatArray();
-            }
-            double worstFused = 0;
-            for (int i = 0; i < o32.length; i++) worstFused = Math.max(worstFused, Math.abs(fused[i] - o16[i]));
-            assertThat(worstFused).isLessThan(1e-4);
+            // the fused inference path, F32 and 16-bit weights, agrees within float error
+            float[] fused32 = fastOutput(f32, in), fused16 = fastOutput(heap, in), fusedMap = fastOutput(mapped, in);
+            assertThat(worst(fused32, o16)).isLessThan(1e-4);
+            assertThat(worst(fused16, fused32)).isLessThan(1e-4);
+            assertThat(worst(fusedMap, fused32)).isLessThan(1e-4);
         }
     }
 
