@@ -3,6 +3,8 @@ package dev.attn4j.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.attn4j.autograd.GradMode;
 import dev.attn4j.autograd.Tensor;
+import dev.attn4j.explain.Explainer;
+import dev.attn4j.explain.Explanation;
 import dev.attn4j.hub.HubSettings;
 import dev.attn4j.hub.ModelDirectory;
 import dev.attn4j.hub.ModelSource;
@@ -52,6 +54,10 @@ public final class ClassifyCommand implements Callable<Integer> {
 
     @Option(names = "--max-length", description = "Tokens per text (default: the model's maximum, at most 512).")
     Integer maxLength;
+
+    @Option(names = "--explain", description = "Add \"explain\": per-token attributions of the predicted label "
+            + "(tokens, offsets, special, gradientXInput, attentionRollout).")
+    boolean explain;
 
     @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to classify (after those of --file).")
     List<String> texts;
@@ -125,6 +131,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                 int k = topK == null ? p.length : Math.min(topK, p.length);
                 for (int j = 0; j < k; j++) scores.put(names.get(rank[j]), p[rank[j]]);
                 if (labelled) o.put("gold", rows.get(i).label());
+                if (explain) o.set("explain", explanationJson(Explainer.explain(m, enc.get(i), rank[0])));
                 out.println(LabeledFiles.JSON.writeValueAsString(o));
             }
             if (labelled) {
@@ -137,5 +144,23 @@ public final class ClassifyCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** {@code {"tokens", "offsets", "special", "gradientXInput", "attentionRollout"}} of one explanation. */
+    static ObjectNode explanationJson(Explanation x) {
+        ObjectNode e = LabeledFiles.JSON.createObjectNode();
+        var tokens = e.putArray("tokens");
+        var offsets = e.putArray("offsets");
+        var special = e.putArray("special");
+        var gxi = e.putArray("gradientXInput");
+        var rollout = e.putArray("attentionRollout");
+        for (int t = 0; t < x.length(); t++) {
+            tokens.add(x.tokens().get(t));
+            offsets.addArray().add(x.offsets()[t][0]).add(x.offsets()[t][1]);
+            special.add(x.special()[t]);
+            gxi.add(x.gradientXInput()[t]);
+            rollout.add(x.attentionRollout()[t]);
+        }
+        return e;
     }
 }
