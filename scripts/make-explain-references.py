@@ -24,6 +24,13 @@ Attention rollout (Abnar & Zuidema 2020; as samiraabnar/attention_flow's compute
 with add_residual): per layer the heads' mean over the real tokens' rows and columns, plus the
 identity, rows renormalised; joint = A_L @ ... @ A_1; the score is row 0 (the [CLS] / <s> token).
 
+With ../shared/models/all-MiniLM-L6-v2 present it also writes explain/minilm.safetensors: that
+real encoder (float64) with its pooler and a two-label classifier head of random N(0, 0.5) weights
+(rounded to float32, stored as classifier.weight / classifier.bias so the test rebuilds the same
+model), and for each sentence of the metadata's "sentences" (JSON) its input_ids.<i>,
+token_type_ids.<i> (from the tokenizer.json by the tokenizers library), logits.<i>,
+predicted.<i>, gxi.<i> and rollout.<i>.
+
 Run: PYTHONPATH=/opt/pyref /usr/bin/python3 scripts/make-explain-references.py
 (transformers 4.57 source on Debian's torch 1.13).
 """
@@ -136,5 +143,49 @@ def main():
         print("  rollout", roll.numpy().round(4))
 
 
+SENTENCES = ["The film was a wonderful surprise, but the ending dragged.",
+             "An utterly boring, lifeless script.",
+             "I didn't expect to love it this much!"]
+
+
+def minilm():
+    import json
+    from tokenizers import Tokenizer
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "models", "all-MiniLM-L6-v2")
+    if not os.path.isdir(d):
+        print("no", d, "- skipping the all-MiniLM-L6-v2 references")
+        return
+    model = BertForSequenceClassification.from_pretrained(d, num_labels=2, torch_dtype=torch.float64,
+                                                          attn_implementation="eager")
+    model.eval()
+    g = torch.Generator().manual_seed(2024)
+    w = (torch.randn(model.classifier.weight.shape, generator=g) * 0.5).float()
+    b = (torch.randn(model.classifier.bias.shape, generator=g) * 0.5).float()
+    with torch.no_grad():
+        model.classifier.weight.copy_(w.double())
+        model.classifier.bias.copy_(b.double())
+    for p in model.parameters():
+        p.requires_grad_(False)
+    tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    exp = {"classifier.weight": w, "classifier.bias": b}
+    for i, text in enumerate(SENTENCES):
+        enc = tok.encode(text)
+        ids = torch.tensor([enc.ids])
+        types = torch.tensor([enc.type_ids])
+        mask = torch.ones_like(ids)
+        with torch.no_grad():
+            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, output_attentions=True)
+        pred = out.logits.argmax(-1)
+        scores, logits = gxi("bert-seq", model, ids, mask, types, pred)
+        exp.update({f"input_ids.{i}": ids.float(), f"token_type_ids.{i}": types.float(), f"logits.{i}": logits.float(),
+                    f"predicted.{i}": pred.float(), f"gxi.{i}": scores.float(),
+                    f"rollout.{i}": rollout(out.attentions, mask).float()})
+        print("minilm", enc.tokens, "predicted", int(pred))
+        print("  gxi", scores.numpy().round(4))
+    save_file({k: v.contiguous() for k, v in exp.items()}, os.path.join(ROOT, "explain", "minilm.safetensors"),
+              metadata={"sentences": json.dumps(SENTENCES)})
+
+
 if __name__ == "__main__":
     main()
+    minilm()

@@ -95,7 +95,10 @@ public final class Explainer {
     /**
      * Gradient x input and attention rollout for every row of a batch; {@code labels} gives the
      * label to explain per row, or is null for each row's predicted label (its largest logit).
-     * Rows must not be left-padded: the head reads position 0.
+     * Rows must not be left-padded: the head reads position 0. For the duration of the call the
+     * model is in eval mode and its parameters do not require grad (so no parameter gradient is
+     * computed or accumulated); both are restored after, so the model must not be used by another
+     * thread meanwhile.
      */
     public static Attributions attribute(EncoderClassifier model, EncoderInput in, int[] labels) {
         if (model.tokenLevel()) {

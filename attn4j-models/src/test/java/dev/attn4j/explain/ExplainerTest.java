@@ -153,6 +153,41 @@ class ExplainerTest {
     }
 
     /**
+     * The real all-MiniLM-L6-v2 (6 layers, 12 heads) with the two-label head of the reference file
+     * against transformers in float64: tokens, logits, gradient x input and attention rollout of
+     * three sentences tokenized by the Java tokenizer.
+     */
+    @Test
+    void realMiniLmMatchesTransformers() throws IOException {
+        Path dir = dev.attn4j.testing.MiniLm.any();
+        assumeTrue(Files.isDirectory(dir), "shared model directory not present: " + dir);
+        Map<String, NDArray> exp = expected("minilm");
+        List<String> sentences;
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(resource("/explain/minilm.safetensors"))) {
+            sentences = List.of(new com.fasterxml.jackson.databind.ObjectMapper().readValue(c.metadata().get("sentences"), String[].class));
+        }
+        assertEquals(3, sentences.size());
+        Tokenizer tok = Tokenizer.fromFile(dir.resolve("tokenizer.json"));
+        try (EncoderClassifier m = EncoderClassifiers.load(dir, new EncoderClassifiers.Options(
+                EncoderClassifiers.Task.SEQUENCE_CLASSIFICATION, ClassifierConfig.ofNumLabels(2), false, 42, null))) {
+            var loaded = m.loadStateDict(Map.of("classifier.weight", exp.get("classifier.weight"), "classifier.bias",
+                    exp.get("classifier.bias")), false);
+            assertTrue(loaded.unexpectedKeys().isEmpty(), loaded.toString());
+            for (int s = 0; s < sentences.size(); s++) {
+                Encoding enc = tok.encode(sentences.get(s), true);
+                assertArrayEquals(ints(exp.get("input_ids." + s))[0], enc.ids(), "input ids of sentence " + s);
+                Explanation x = Explainer.explain(m, enc);
+                assertEquals((int) exp.get("predicted." + s).getDouble(0), x.label(), "predicted label of sentence " + s);
+                assertEquals(exp.get("logits." + s).getDouble(0, x.label()), x.logit(), 1e-4, "logit");
+                double scale = 0;
+                for (double v : exp.get("gxi." + s).toDoubleArray()) scale = Math.max(scale, Math.abs(v));
+                assertClose(exp.get("gxi." + s), new double[][] {x.gradientXInput()}, 1e-3 * scale, "sentence " + s + " gradient x input");
+                assertClose(exp.get("rollout." + s), new double[][] {x.attentionRollout()}, 1e-5, "sentence " + s + " attention rollout");
+            }
+        }
+    }
+
+    /**
      * The real all-MiniLM-L6-v2 with a fresh (seeded) two-label head: per token, gradient x input
      * is the derivative of the logit along that token's own embedding (d/dε logit(E + ε E_i) at 0),
      * checked by central differences through the same word-embeddings hook; the tokens, offsets and
