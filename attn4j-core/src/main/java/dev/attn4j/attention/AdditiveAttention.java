@@ -4,6 +4,7 @@ import dev.attn4j.autograd.F;
 import dev.attn4j.autograd.Tensor;
 import dev.attn4j.nn.Linear;
 import dev.attn4j.nn.Module;
+import dev.attn4j.nn.ReadsLinearWeights;
 import dev.attn4j.tensor.NDArray;
 
 import java.util.SplittableRandom;
@@ -21,7 +22,7 @@ import java.util.SplittableRandom;
  * mask is an {@link AttentionMask} over [B, S] (e.g. {@code AttentionMask.allowed(lengthsMask)}).
  * Returns context [B, (T,) Dv] and weights [B, (T,) S]; a query with every key masked gets zeros.
  */
-public final class AdditiveAttention extends Module {
+public final class AdditiveAttention extends Module implements ReadsLinearWeights {
     public final Linear queryProj;
     public final Linear keyProj;
     public final Linear v;

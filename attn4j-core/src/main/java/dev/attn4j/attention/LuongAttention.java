@@ -4,6 +4,7 @@ import dev.attn4j.autograd.F;
 import dev.attn4j.autograd.Tensor;
 import dev.attn4j.nn.Linear;
 import dev.attn4j.nn.Module;
+import dev.attn4j.nn.ReadsLinearWeights;
 
 import java.util.SplittableRandom;
 
@@ -18,7 +19,7 @@ import java.util.SplittableRandom;
  * No biases, as in the paper. Shapes and masks as {@link AdditiveAttention}: query [B, Dq] or
  * [B, T, Dq], keys [B, S, Dk], values [B, S, Dv], key mask over [B, S]; returns context and weights.
  */
-public final class LuongAttention extends Module {
+public final class LuongAttention extends Module implements ReadsLinearWeights {
     /** The score function. */
     public enum Score { DOT, GENERAL, CONCAT }
 

@@ -5,6 +5,7 @@ import dev.attn4j.autograd.Tensor;
 import dev.attn4j.nn.Init;
 import dev.attn4j.nn.Linear;
 import dev.attn4j.nn.Module;
+import dev.attn4j.nn.ReadsLinearWeights;
 import dev.attn4j.tensor.NDArray;
 import dev.attn4j.tensor.Shape;
 
@@ -28,7 +29,7 @@ import java.util.SplittableRandom;
  * it is only a hint that attn_mask is causal; the result is the same when it is); a query whose
  * keys are all masked gets output from zero attention (out_proj's bias) instead of NaN.
  */
-public final class MultiHeadAttention extends Module {
+public final class MultiHeadAttention extends Module implements ReadsLinearWeights {
 
     /**
      * Constructor options of nn.MultiheadAttention; {@code kdim}/{@code vdim} 0 mean embed_dim.

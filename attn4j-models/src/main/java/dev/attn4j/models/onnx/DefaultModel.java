@@ -1,33 +1,19 @@
 package dev.attn4j.models.onnx;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.attn4j.io.safetensors.SafetensorsDType;
-import dev.attn4j.io.safetensors.SafetensorsWriter;
-import dev.attn4j.tensor.NDArray;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,11 +51,8 @@ public final class DefaultModel {
     public static final int MAX_SEQ_LENGTH = 256;
 
     /** Files of a complete converted directory (repository paths). */
-    static final List<String> FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
-            "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "modules.json",
-            "sentence_bert_config.json", "1_Pooling/config.json", "attn4j_conversion.json");
+    static final List<String> FILES = OnnxConverter.FILES;
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
     private static volatile String resourceDirName;
 
@@ -202,132 +185,13 @@ public final class DefaultModel {
 
     static void writeModelDirectory(Path dir, byte[] onnx, byte[] tokenizerJson, ConversionHook hook)
             throws IOException {
-        OnnxModel model = OnnxModel.parse(onnx, ONNX_RESOURCE);
-        ImportedBert bert = BertOnnxImporter.importBert(model, ONNX_RESOURCE);
-        BertConfigValues c = bert.config();
-        ObjectNode tokenizer = tokenizerJson(tokenizerJson);
-
-        writeJson(dir, "config.json", c.toConfigJson(), hook);
-        Map<String, NDArray> tensors = new LinkedHashMap<>(bert.stateDict()); // sorted by key
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"), SafetensorsDType.F32);
-        hook.fileWritten("model.safetensors");
-        writeBytes(dir, "tokenizer.json", JSON.writeValueAsBytes(tokenizer), hook);
-
-        Map<String, Object> tc = new LinkedHashMap<>();
-        tc.put("do_lower_case", doLowerCase(tokenizer));
-        tc.put("model_max_length", c.maxPositionEmbeddings());
-        specialTokens(tc);
-        tc.put("tokenize_chinese_chars", true);
-        tc.put("strip_accents", null);
-        tc.put("tokenizer_class", "BertTokenizer");
-        writeJson(dir, "tokenizer_config.json", tc, hook);
-        Map<String, Object> special = new LinkedHashMap<>();
-        specialTokens(special);
-        writeJson(dir, "special_tokens_map.json", special, hook);
-        writeBytes(dir, "vocab.txt", vocabTxt(tokenizer, c.vocabSize()), hook);
-
-        List<Map<String, Object>> modules = List.of(
-                module(0, "", "sentence_transformers.models.Transformer"),
-                module(1, "1_Pooling", "sentence_transformers.models.Pooling"),
-                module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
-        writeJson(dir, "modules.json", modules, hook);
-        Map<String, Object> sb = new LinkedHashMap<>();
-        sb.put("max_seq_length", MAX_SEQ_LENGTH);
-        sb.put("do_lower_case", false);
-        writeJson(dir, "sentence_bert_config.json", sb, hook);
-        Map<String, Object> pooling = new LinkedHashMap<>();
-        pooling.put("word_embedding_dimension", c.hiddenSize());
-        pooling.put("pooling_mode_cls_token", false);
-        pooling.put("pooling_mode_mean_tokens", true);
-        pooling.put("pooling_mode_max_tokens", false);
-        pooling.put("pooling_mode_mean_sqrt_len_tokens", false);
-        Files.createDirectory(dir.resolve("1_Pooling"));
-        writeJson(dir, "1_Pooling/config.json", pooling, hook);
-
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("model", NAME);
-        info.put("artifact", ARTIFACT);
-        info.put("onnx_resource", ONNX_RESOURCE);
-        info.put("onnx_sha256", sha256(onnx));
-        info.put("onnx_producer", model.producerName() + " " + model.producerVersion());
-        info.put("tokenizer_resource", TOKENIZER_RESOURCE);
-        info.put("tokenizer_changes", "truncation and padding (fixed 128) removed; sentence_bert_config.json sets "
-                + "max_seq_length " + MAX_SEQ_LENGTH);
-        info.put("parameters", bert.stateDict().size());
-        info.put("skipped_initializers", bert.skipped());
-        info.put("config_notes", bert.notes());
-        writeJson(dir, "attn4j_conversion.json", info, hook); // written last
+        Map<String, Object> provenance = new LinkedHashMap<>();
+        provenance.put("artifact", ARTIFACT);
+        OnnxConverter.Spec spec = new OnnxConverter.Spec(NAME, onnx, ONNX_RESOURCE, tokenizerJson, TOKENIZER_RESOURCE,
+                OnnxConverter.Pooling.MEAN, "all-MiniLM-L6-v2's sentence-transformers pooling (mean)", MAX_SEQ_LENGTH,
+                provenance);
+        OnnxConverter.writeDirectory(dir, spec, hook::fileWritten);
     }
-
-    private static Map<String, Object> module(int idx, String path, String type) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("idx", idx);
-        m.put("name", String.valueOf(idx));
-        m.put("path", path);
-        m.put("type", type);
-        return m;
-    }
-
-    private static void specialTokens(Map<String, Object> m) {
-        m.put("cls_token", "[CLS]");
-        m.put("sep_token", "[SEP]");
-        m.put("pad_token", "[PAD]");
-        m.put("unk_token", "[UNK]");
-        m.put("mask_token", "[MASK]");
-    }
-
-    /** The shipped tokenizer.json without its truncation and fixed-length padding. */
-    static ObjectNode tokenizerJson(byte[] bytes) throws IOException {
-        JsonNode root = JSON.readTree(bytes);
-        if (root == null || !root.isObject() || !root.has("model")) {
-            throw new IOException(TOKENIZER_RESOURCE + ": not a tokenizer.json object (no 'model')");
-        }
-        ObjectNode o = (ObjectNode) root;
-        o.set("truncation", NullNode.instance);
-        o.set("padding", NullNode.instance);
-        return o;
-    }
-
-    private static boolean doLowerCase(JsonNode tokenizer) {
-        JsonNode norm = tokenizer.get("normalizer");
-        return norm == null || norm.path("lowercase").asBoolean(true);
-    }
-
-    /** vocab.txt: the WordPiece vocabulary one token a line, in id order. */
-    private static byte[] vocabTxt(JsonNode tokenizer, int vocabSize) throws IOException {
-        JsonNode vocab = tokenizer.path("model").path("vocab");
-        if (!vocab.isObject() || vocab.size() != vocabSize) {
-            throw new IOException(TOKENIZER_RESOURCE + ": model.vocab has " + vocab.size()
-                    + " entries, but the word embedding has " + vocabSize + " rows");
-        }
-        String[] byId = new String[vocabSize];
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            int id = e.getValue().asInt(-1);
-            if (id < 0 || id >= vocabSize || byId[id] != null) {
-                throw new IOException(TOKENIZER_RESOURCE + ": model.vocab['" + e.getKey() + "'] has id "
-                        + e.getValue() + ", outside 0.." + (vocabSize - 1) + " or taken twice");
-            }
-            byId[id] = e.getKey();
-        }
-        StringBuilder sb = new StringBuilder();
-        for (String t : byId) sb.append(t).append('\n');
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static void writeJson(Path dir, String name, Object value, ConversionHook hook) throws IOException {
-        writeBytes(dir, name, JSON.writeValueAsBytes(value), hook);
-    }
-
-    private static void writeBytes(Path dir, String name, byte[] bytes, ConversionHook hook) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) ch.write(buf);
-            ch.force(true);
-        }
-        hook.fileWritten(name);
-    }
-
 
     private static void removeLeftovers(Path root, String dirName) throws IOException {
         String prefix = "." + dirName + ".tmp-";
@@ -360,10 +224,6 @@ public final class DefaultModel {
     }
 
     static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
+        return OnnxConverter.sha256(bytes);
     }
 }
