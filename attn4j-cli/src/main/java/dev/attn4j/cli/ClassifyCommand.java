@@ -15,7 +15,10 @@ import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.tokenizers.Encoding;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.tokenizers.Truncation;
-import dev.attn4j.train.EvalMetrics;
+import dev.attn4j.train.metrics.ClassificationMetrics;
+import dev.attn4j.train.data.DataFiles;
+import dev.attn4j.train.data.LabelMapping;
+import dev.attn4j.train.data.LabeledData;
 import dev.attn4j.train.data.LabeledExample;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,7 +47,7 @@ public final class ClassifyCommand implements Callable<Integer> {
     Path file;
 
     @Mixin
-    LabeledFiles files = new LabeledFiles();
+    DataFileOptions files = new DataFileOptions();
 
     @Option(names = "--top-k", paramLabel = "K", description = "Only the K most likely labels in \"scores\".")
     Integer topK;
@@ -66,11 +69,15 @@ public final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
         if (topK != null && topK <= 0) throw new IllegalArgumentException("--top-k must be positive, got " + topK);
-        boolean labelled = files.format != null;
+        boolean labelled = files.formatGiven();
         if (labelled && file == null) throw new IllegalArgumentException("--format needs --file");
         List<LabeledExample> rows = new ArrayList<>();
         if (file != null) {
-            if (labelled) rows.addAll(files.read(file));
+            if (labelled) {
+                LabeledData d = DataFiles.load(file, files.forFile(file));
+                rows.addAll(d.examples());
+                if (d.skippedSummary() != null) System.err.println(d.skippedSummary());
+            }
             else for (String t : ModelOptions.readLines(file)) rows.add(new LabeledExample(t, null, null, rows.size() + 1));
         }
         if (texts != null) for (String t : texts) rows.add(new LabeledExample(t, null, null, 0));
@@ -87,15 +94,7 @@ public final class ClassifyCommand implements Callable<Integer> {
             Tokenizer tok = Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(len)).withPadding(null);
             List<String> names = m.head().id2label();
             int[] gold = new int[rows.size()];
-            if (labelled) {
-                for (int i = 0; i < rows.size(); i++) {
-                    LabeledExample r = rows.get(i);
-                    gold[i] = r.label() == null ? -1 : names.indexOf(r.label());
-                    if (gold[i] < 0) {
-                        throw new IllegalArgumentException(file + ":" + r.line() + ": label '" + r.label() + "' is not one of the model's " + names);
-                    }
-                }
-            }
+            if (labelled) gold = LabelMapping.of(names).ids(rows, file);   // an unknown gold label: named with its line
             List<Encoding> enc = rows.parallelStream().map(r -> tok.encode(r.text(), true)).toList();
             float[][] probs = new float[rows.size()][];
             Integer[] order = new Integer[rows.size()];
@@ -123,7 +122,7 @@ public final class ClassifyCommand implements Callable<Integer> {
                 for (int k = 0; k < p.length; k++) rank[k] = k;
                 Arrays.sort(rank, (x, y) -> Float.compare(p[y], p[x]));
                 pred[i] = rank[0];
-                ObjectNode o = LabeledFiles.JSON.createObjectNode();
+                ObjectNode o = FinetuneCommand.JSON.createObjectNode();
                 o.put("text", rows.get(i).text());
                 o.put("label", names.get(rank[0]));
                 o.put("score", p[rank[0]]);
@@ -132,15 +131,15 @@ public final class ClassifyCommand implements Callable<Integer> {
                 for (int j = 0; j < k; j++) scores.put(names.get(rank[j]), p[rank[j]]);
                 if (labelled) o.put("gold", rows.get(i).label());
                 if (explain) o.set("explain", explanationJson(Explainer.explain(m, enc.get(i), rank[0])));
-                out.println(LabeledFiles.JSON.writeValueAsString(o));
+                out.println(FinetuneCommand.JSON.writeValueAsString(o));
             }
             if (labelled) {
-                EvalMetrics em = EvalMetrics.of(gold, pred, names.size());
-                ObjectNode s = LabeledFiles.JSON.createObjectNode();
+                ClassificationMetrics em = ClassificationMetrics.compute(gold, pred, names);
+                ObjectNode s = FinetuneCommand.JSON.createObjectNode();
                 s.put("accuracy", em.accuracy());
                 s.put("macroF1", em.macroF1());
                 s.put("n", em.n());
-                out.println(LabeledFiles.JSON.writeValueAsString(s));
+                out.println(FinetuneCommand.JSON.writeValueAsString(s));
             }
         }
         return 0;
@@ -148,7 +147,7 @@ public final class ClassifyCommand implements Callable<Integer> {
 
     /** {@code {"tokens", "offsets", "special", "gradientXInput", "attentionRollout"}} of one explanation. */
     static ObjectNode explanationJson(Explanation x) {
-        ObjectNode e = LabeledFiles.JSON.createObjectNode();
+        ObjectNode e = FinetuneCommand.JSON.createObjectNode();
         var tokens = e.putArray("tokens");
         var offsets = e.putArray("offsets");
         var special = e.putArray("special");

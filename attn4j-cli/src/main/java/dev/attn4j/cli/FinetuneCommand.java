@@ -10,6 +10,10 @@ import dev.attn4j.models.bert.EncoderClassifiers;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.train.ClassifierTrainer;
 import dev.attn4j.train.FineTuneConfig;
+import dev.attn4j.train.data.DataFiles;
+import dev.attn4j.train.data.EvalSplit;
+import dev.attn4j.train.data.LabelMapping;
+import dev.attn4j.train.data.LabeledData;
 import dev.attn4j.train.data.LabeledExample;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,10 +23,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** {@code attn4j finetune}: fine-tunes a BERT-family model for sequence classification. */
@@ -31,6 +33,8 @@ import java.util.concurrent.Callable;
                 + "file, as transformers' Trainer would, and writes a save_pretrained directory that transformers loads. "
                 + "Progress on stderr; one JSON line per evaluation and a JSON summary last on stdout.")
 public final class FinetuneCommand implements Callable<Integer> {
+    static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     @Option(names = "--model", paramLabel = "M", required = true, description = "Model directory or Hugging Face id.")
     String model;
 
@@ -53,7 +57,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     boolean resume;
 
     @Mixin
-    LabeledFiles files = new LabeledFiles();
+    DataFileOptions files = new DataFileOptions();
 
     @Option(names = "--epochs", defaultValue = "3", description = "Epochs (default ${DEFAULT-VALUE}).")
     double epochs;
@@ -119,36 +123,23 @@ public final class FinetuneCommand implements Callable<Integer> {
         Path tokFile = dir.path().resolve("tokenizer.json");
         if (!Files.isRegularFile(tokFile)) throw new IllegalArgumentException("--model " + model + ": no tokenizer.json in " + dir.path());
         Tokenizer tokenizer = Tokenizer.fromFile(tokFile);
-        List<LabeledExample> trainRows = files.read(trainFile);
-        List<LabeledExample> evalRows = evalFile == null ? List.of() : files.read(evalFile);
+        LabeledData trainData = DataFiles.load(trainFile, files.forFile(trainFile));
+        List<LabeledExample> trainRows = trainData.examples();
+        LabeledData evalData = evalFile == null ? null : DataFiles.load(evalFile, files.forFile(evalFile));
+        List<LabeledExample> evalRows = evalData == null ? List.of() : evalData.examples();
         if (evalFraction != null) {
-            List<LabeledExample> shuffled = new ArrayList<>(trainRows);
-            SplittableRandom rng = new SplittableRandom(seed);
-            for (int i = shuffled.size() - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                LabeledExample t = shuffled.get(i);
-                shuffled.set(i, shuffled.get(j));
-                shuffled.set(j, t);
-            }
-            int nEval = (int) Math.round(evalFraction * shuffled.size());
-            if (nEval == 0 || nEval == shuffled.size()) throw new IllegalArgumentException("--eval-fraction " + evalFraction + " leaves no "
-                    + (nEval == 0 ? "evaluation" : "training") + " examples");
-            evalRows = shuffled.subList(0, nEval);
-            trainRows = shuffled.subList(nEval, shuffled.size());
+            EvalSplit.Split split = EvalSplit.split(trainRows, evalFraction, seed);
+            trainRows = split.train();
+            evalRows = split.eval();
         }
-        List<String> labels = LabeledFiles.labelNames(trainRows, trainFile);
+        LabelMapping mapping = LabelMapping.forTraining(dir.config(), trainRows, trainFile);
         Path evalName = evalFile != null ? evalFile : trainFile;
-        for (LabeledExample r : evalRows) {
-            if (r.label() == null || r.label().isEmpty()) throw new IllegalArgumentException(evalName + ":" + r.line() + ": no label");
-            if (!labels.contains(r.label())) {
-                throw new IllegalArgumentException(evalName + ":" + r.line() + ": label '" + r.label() + "' does not occur in the training data "
-                        + labels);
-            }
-        }
+        mapping.ids(evalRows, evalName);                                  // an unknown label in the eval file: named here
+        List<String> labels = mapping.names();
         Path work = checkpointDir != null ? checkpointDir : out.toAbsolutePath().resolveSibling(out.getFileName() + ".checkpoints");
         ClassifierConfig head = ClassifierTrainer.head(labels);
-        List<ClassifierTrainer.Example> train = ClassifierTrainer.encode(tokenizer, trainRows, r -> labels.indexOf(r.label()), maxLength);
-        List<ClassifierTrainer.Example> eval = ClassifierTrainer.encode(tokenizer, evalRows, r -> labels.indexOf(r.label()), maxLength);
+        List<ClassifierTrainer.Example> train = ClassifierTrainer.encode(tokenizer, trainRows, r -> mapping.idOrMinusOne(r.label()), maxLength);
+        List<ClassifierTrainer.Example> eval = ClassifierTrainer.encode(tokenizer, evalRows, r -> mapping.idOrMinusOne(r.label()), maxLength);
         PrintStream stdout = System.out;
         ClassifierTrainer trainer;
         if (resume) {
@@ -164,7 +155,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         } finally {
             trainer.model().close();
         }
-        ObjectNode s = LabeledFiles.JSON.createObjectNode();
+        for (LabeledData d : new LabeledData[] {trainData, evalData}) {
+            if (d != null && d.skippedSummary() != null) System.err.println(d.skippedSummary());
+        }
+        ObjectNode s = JSON.createObjectNode();
         ObjectNode best = s.putObject("best");
         best.put("metric", r.bestMetric());
         if (Double.isNaN(r.bestValue())) best.putNull("value");
@@ -183,7 +177,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         s.put("wallSeconds", Math.round((System.nanoTime() - wallStart) / 1e8) / 10.0);
         s.put("earlyStopped", r.earlyStopped());
         s.put("checkpoint", out.toAbsolutePath().normalize().toString());
-        stdout.println(LabeledFiles.JSON.writeValueAsString(s));
+        stdout.println(JSON.writeValueAsString(s));
         System.err.println(String.format(Locale.ROOT, "done: %d steps in %.1f min (%.1f examples/s)", r.steps(), r.trainSeconds() / 60,
                 r.examplesPerSecond()));
         return 0;

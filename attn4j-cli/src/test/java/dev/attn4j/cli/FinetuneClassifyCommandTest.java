@@ -183,7 +183,7 @@ class FinetuneClassifyCommandTest {
         Path ragged = tmp.resolve("ragged.csv");
         Files.writeString(ragged, "text,label\nw7 good,positive\nw8 bad\n");
         assertOneLineError(run("finetune", "--model", model.toString(), "--train", ragged.toString(), "--out", out.toString()),
-                ragged + ":3", "1 fields");
+                ragged + ":3", "row has 1 field, the header has 2");
         Path empty = tmp.resolve("empty.csv");
         Files.writeString(empty, "");
         assertOneLineError(run("finetune", "--model", model.toString(), "--train", empty.toString(), "--out", out.toString()), empty.toString());

@@ -15,6 +15,7 @@ import dev.attn4j.tensor.NDArray;
 import dev.attn4j.tokenizers.Encoding;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.tokenizers.Truncation;
+import dev.attn4j.train.metrics.ClassificationMetrics;
 import dev.attn4j.train.data.LabeledExample;
 
 import java.io.IOException;
@@ -319,7 +320,7 @@ public final class ClassifierTrainer {
     private boolean evaluateAndKeep(double epoch) throws IOException {
         Evaluation ev = evaluate(model, eval, Math.max(32, cfg.batchSize() * 2));
         model.train(!cfg.dropoutOff());
-        EvalMetrics m = ev.metrics();
+        ClassificationMetrics m = ev.metrics();
         double value = switch (cfg.bestMetric()) {
             case "loss" -> ev.loss();
             case "macro_f1" -> m.macroF1();
@@ -336,15 +337,14 @@ public final class ClassifierTrainer {
         line.put("evalAccuracy", m.accuracy());
         line.put("evalMacroF1", m.macroF1());
         ObjectNode per = line.putObject("perClass");
-        List<String> names = model.head().id2label();
-        for (int c = 0; c < names.size(); c++) {
-            ObjectNode o = per.putObject(names.get(c));
-            o.put("precision", m.precision()[c]);
-            o.put("recall", m.recall()[c]);
-            o.put("f1", m.f1()[c]);
-            o.put("support", m.support()[c]);
-        }
-        line.set("confusion", JSON.valueToTree(m.confusionRows()));
+        m.perClass().forEach((name, c) -> {
+            ObjectNode o = per.putObject(name);
+            o.put("precision", c.precision());
+            o.put("recall", c.recall());
+            o.put("f1", c.f1());
+            o.put("support", c.support());
+        });
+        line.set("confusion", JSON.valueToTree(m.confusionMatrix()));
         line.put("best", better);
         evalLines.accept(JSON.writeValueAsString(line));
         if (better) model.savePretrained(workDir.resolve("best"), modelSource);
@@ -352,7 +352,7 @@ public final class ClassifierTrainer {
     }
 
     /** Loss (mean over examples) and metrics of {@code model} on {@code set}, in eval mode without gradients. */
-    public record Evaluation(double loss, EvalMetrics metrics, int[] predictions) {
+    public record Evaluation(double loss, ClassificationMetrics metrics, int[] predictions) {
     }
 
     public static Evaluation evaluate(EncoderClassifier model, List<Example> set, int batchSize) {
@@ -384,7 +384,7 @@ public final class ClassifierTrainer {
                 }
             }
         }
-        return new Evaluation(set.isEmpty() ? Double.NaN : lossSum / set.size(), EvalMetrics.of(gold, pred, model.numLabels()), pred);
+        return new Evaluation(set.isEmpty() ? Double.NaN : lossSum / set.size(), set.isEmpty() ? null : ClassificationMetrics.compute(gold, pred, model.head().id2label()), pred);
     }
 
     /** Writes {@code last/}: the model, optimizer state, trainer state and settings. */
