@@ -178,4 +178,40 @@ class BenchFinetuneCommandTest {
         assertTorchSide(j, "transformers ");
         assertThat(j.path("torch").path("impl").asText()).endsWith("BertForSequenceClassification");
     }
+
+    /** The peer's plain-torch transcription gives transformers' logits (same weights and head) and the same no-decay group. */
+    @Test
+    void plainTranscriptionMatchesTransformers() throws Exception {
+        assumeTrue(pythonHasTorch(), PYTHON + " with torch is not available");
+        assumeTrue(Files.exists(Path.of("/opt/pyref/READY")), "transformers (/opt/pyref) is not available");
+        Path script = tmp.resolve(BenchFinetuneCommand.SCRIPT);
+        try (var in = BenchFinetuneCommand.class.getResourceAsStream(BenchFinetuneCommand.SCRIPT)) {
+            Files.write(script, in.readAllBytes());
+        }
+        String check = String.join("\n",
+                "import importlib.util, sys, torch",
+                "spec = importlib.util.spec_from_file_location('bf', sys.argv[1]); bf = importlib.util.module_from_spec(spec)",
+                "spec.loader.exec_module(bf)",
+                "pm, pnd, pf = bf.plain_model(sys.argv[2], 2, 1, torch)",
+                "tm, tnd, tf = bf.transformers_model(sys.argv[2], 2, torch)",
+                "pm.classifier.load_state_dict(tm.classifier.state_dict()); pm.eval(); tm.eval()",
+                "ids = torch.randint(1, 50, (3, 9), generator=torch.Generator().manual_seed(3))",
+                "ty, mk = torch.zeros_like(ids), torch.ones_like(ids)",
+                "with torch.no_grad(): d = (pf(ids, ty, mk) - tf(ids, ty, mk)).abs().max().item()",
+                "print('maxdiff', d)",
+                "print('nodecay', sum(1 for n, _ in pm.named_parameters() if pnd(n)), sum(1 for n, _ in tm.named_parameters() if tnd(n)))");
+        ProcessBuilder pb = new ProcessBuilder(PYTHON, "-c", check, script.toString(), model.toString()).redirectErrorStream(true);
+        pb.environment().put("PYTHONPATH", "/opt/pyref");
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        double diff = Double.parseDouble(out.lines().filter(l -> l.startsWith("maxdiff ")).findFirst().orElseThrow().substring(8));
+        assertThat(diff).as(out).isLessThan(1e-5);
+        // biases and LayerNorm weights: both sides put the same number of parameters in the no-decay group
+        String[] nd = out.lines().filter(l -> l.startsWith("nodecay ")).findFirst().orElseThrow().split(" ");
+        assertThat(nd[1]).as(out).isEqualTo(nd[2]);
+        assertThat(Integer.parseInt(nd[1])).isGreaterThan(10);
+    }
 }
