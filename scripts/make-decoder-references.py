@@ -9,12 +9,12 @@ For each tiny random-weight configuration below it writes, under
 attn4j-models/src/test/resources/decoder/<name>/, the model as transformers saves it
 (save_pretrained: config.json, model.safetensors or shards) and reference.safetensors holding:
   unpadded.input_ids [2, T] (I64), unpadded.logits [2, T, V], unpadded.last_hidden_state [2, T, C],
-  unpadded.attentions.<l> [2, H, T, T] for every layer,
+  unpadded.attentions.<L-1> [2, H, T, T] (the last layer),
   padded.input_ids / padded.attention_mask [3, T] (left padding), padded.position_ids
   (cumsum(mask) - 1, 1 at padding, as generate computes them), padded.logits, padded.last_hidden_state,
-  padded.attentions.<l>, padded.hidden_states.<i> for every i (L + 1 of them),
+  padded.attentions.<L-1>, padded.hidden_states.<i> for every i (L + 1 of them),
   greedy.sequences [3, N] (I64): generate(do_sample=False, max_new_tokens=N) on the padded batch,
-  the new tokens only.
+  the new tokens only (for phi3-longrope a greedy loop of full forwards: see make()).
 Attention is transformers' eager implementation (output_attentions needs it), float32.
 
 It also converts ../shared/models/stories260K/stories260K.bin (llama2.c format, header read as in
@@ -41,7 +41,7 @@ OUT = os.path.join(ROOT, "attn4j-models", "src", "test", "resources", "decoder")
 T = 8
 NEW = 6
 
-COMMON = dict(vocab_size=96, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+COMMON = dict(vocab_size=64, hidden_size=32, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
               max_position_embeddings=64, initializer_range=0.1, pad_token_id=0, bos_token_id=1, eos_token_id=None)
 
 
@@ -61,13 +61,13 @@ def configs():
     yield "mistral-swa", MistralConfig(**c, num_key_value_heads=2, sliding_window=3, head_dim=8), {}
     yield "qwen2", Qwen2Config(**c, num_key_value_heads=2, tie_word_embeddings=True), {}
     yield "qwen3-bf16", Qwen3Config(**c, num_key_value_heads=2, head_dim=16), {"dtype": torch.bfloat16}
-    yield "phi3-longrope", Phi3Config(**{**c, "max_position_embeddings": 32}, num_key_value_heads=2, partial_rotary_factor=0.5,
-                                      original_max_position_embeddings=8, pad_token_id=0, bos_token_id=1, eos_token_id=None,
+    yield "phi3-longrope", Phi3Config(**{**c, "max_position_embeddings": 32, "num_attention_heads": 2}, num_key_value_heads=1, partial_rotary_factor=0.5,
+                                      original_max_position_embeddings=8,
                                       rope_scaling={"type": "longrope", "long_factor": [1.0, 1.5, 2.0, 4.0],
-                                                    "short_factor": [1.0, 1.1, 1.2, 1.3]}), {}
+                                                    "short_factor": [1.0, 1.1, 1.2, 1.3]}), {"uncached_greedy": True}
     yield "gemma", GemmaConfig(**c, num_key_value_heads=1, head_dim=16, hidden_act="gelu_pytorch_tanh"), {}
     yield "olmo-clip", OlmoConfig(**c, num_key_value_heads=4, clip_qkv=0.1), {}
-    yield "gpt2-sharded", GPT2Config(vocab_size=96, n_embd=32, n_layer=2, n_head=4, n_positions=64, n_inner=None,
+    yield "gpt2-sharded", GPT2Config(vocab_size=64, n_embd=32, n_layer=2, n_head=4, n_positions=64, n_inner=None,
                                      initializer_range=0.1, scale_attn_by_inverse_layer_idx=True, pad_token_id=0,
                                      bos_token_id=1, eos_token_id=None), {"max_shard_size": "60KB"}
 
@@ -98,19 +98,19 @@ def run(model, ids, mask, out, prefix):
     if mask is not None:
         pos = mask.long().cumsum(-1) - 1
         pos.masked_fill_(mask == 0, 1)
-        out[prefix + "attention_mask"] = mask.long().contiguous()
+        out[prefix + "attention_mask"] = mask.long().clone().contiguous()
         out[prefix + "position_ids"] = pos.contiguous()
     with torch.no_grad():
         o = model(input_ids=ids, attention_mask=mask, position_ids=pos, output_attentions=True, output_hidden_states=True,
                   use_cache=False)
-    out[prefix + "input_ids"] = ids.long().contiguous()
-    out[prefix + "logits"] = o.logits.float().contiguous()
-    out[prefix + "last_hidden_state"] = o.hidden_states[-1].float().contiguous()
-    for i, a in enumerate(o.attentions):
-        out[prefix + "attentions.%d" % i] = a.float().contiguous()
+    out[prefix + "input_ids"] = ids.long().clone().contiguous()
+    out[prefix + "logits"] = o.logits.float().clone().contiguous()
+    out[prefix + "last_hidden_state"] = o.hidden_states[-1].float().clone().contiguous()
+    last = len(o.attentions) - 1
+    out[prefix + "attentions.%d" % last] = o.attentions[last].float().clone().contiguous()
     if mask is not None:
         for i, h in enumerate(o.hidden_states):
-            out[prefix + "hidden_states.%d" % i] = h.float().contiguous()
+            out[prefix + "hidden_states.%d" % i] = h.float().clone().contiguous()
 
 
 def margins(logits):
@@ -124,16 +124,17 @@ def make(name, config, opts, seed):
     model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()
     perturb(model, gen)
     dtype = opts.get("dtype")
-    if dtype is not None:
-        model = model.to(dtype).to(torch.float32)   # the reference runs the rounded weights in float32
     d = os.path.join(OUT, name)
     shutil.rmtree(d, ignore_errors=True)
-    save = model.to(dtype) if dtype is not None else model
-    save.save_pretrained(d, safe_serialization=True, max_shard_size=opts.get("max_shard_size", "5GB"))
-    model = model.to(torch.float32).eval()
+    if dtype is not None:
+        model = model.to(dtype)
+    model.save_pretrained(d, safe_serialization=True, max_shard_size=opts.get("max_shard_size", "5GB"))
     for f in os.listdir(d):
         if f == "generation_config.json":
             os.remove(os.path.join(d, f))
+    # The references come from the saved files, read back in float32 (BF16 weights widened exactly; a model
+    # converted with .to(bfloat16) would also have rounded its inv_freq buffer).
+    model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation="eager").eval()
     out = {}
     unpadded, padded, mask = batch(gen, config.vocab_size)
     run(model, unpadded, None, out, "unpadded.")
@@ -141,8 +142,22 @@ def make(name, config, opts, seed):
     with torch.no_grad():
         g = model.generate(input_ids=padded, attention_mask=mask, do_sample=False, num_beams=1, max_new_tokens=NEW,
                            min_new_tokens=NEW, pad_token_id=0, eos_token_id=None, return_dict_in_generate=True, output_scores=True)
-    out["greedy.sequences"] = g.sequences[:, T:].long().contiguous()
+    out["greedy.sequences"] = g.sequences[:, T:].long().clone().contiguous()
     gap = min(margins(s) for s in g.scores)
+    if opts.get("uncached_greedy"):
+        # transformers 4.57.6's Phi-3 generate drops its cache when the sequence first passes
+        # original_max_position_embeddings (to re-rotate every key with the long factors) and then feeds the whole
+        # sequence with a one-entry cache_position, which does not give the logits of a full forward (printed
+        # below). The reference is greedy decoding by full forwards instead, what that recomputation intends.
+        seq, am = padded.clone(), mask.clone()
+        with torch.no_grad():
+            for _ in range(NEW):
+                pos = am.cumsum(-1) - 1
+                pos.masked_fill_(am == 0, 1)
+                nxt = model(input_ids=seq, attention_mask=am, position_ids=pos).logits[:, -1].argmax(-1, keepdim=True)
+                seq, am = torch.cat([seq, nxt], 1), torch.cat([am, torch.ones_like(nxt)], 1)
+        print("%s: generate gave %s, full forwards %s" % (name, g.sequences[:, T:].tolist(), seq[:, T:].tolist()))
+        out["greedy.sequences"] = seq[:, T:].long().clone().contiguous()
     save_file(out, os.path.join(d, "reference.safetensors"))
     size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
     print("%-24s %7d bytes  greedy %s  smallest top-2 logit gap %.2e" % (name, size, g.sequences[:, T:].tolist(), gap))
@@ -217,7 +232,7 @@ def stories():
         logits = model(prompt).logits
         g = model.generate(torch.tensor([[1]]), do_sample=False, max_new_tokens=40, min_new_tokens=40,
                            pad_token_id=0, eos_token_id=None)
-    out = {"prompt": prompt.long(), "logits": logits.float().contiguous(), "greedy": g[:, 1:].long().contiguous()}
+    out = {"prompt": prompt.long(), "logits": logits.float().clone().contiguous(), "greedy": g[:, 1:].long().clone().contiguous()}
     save_file(out, os.path.join(OUT, "stories260K-reference.safetensors"))
     print("stories260K greedy from BOS:", g[0, 1:].tolist())
 

@@ -29,10 +29,6 @@ public final class CausalGreedy {
             t = Math.max(t, prompts.get(i).length);
         }
         int capacity = t + maxNewTokens;
-        if (capacity > model.maxPositions()) {
-            throw new IllegalArgumentException("greedy: prompt (" + t + ") + new tokens (" + maxNewTokens + ") exceed the model's "
-                    + model.maxPositions() + " positions");
-        }
         int[][] tokens = new int[b][t];
         int[][] mask = new int[b][capacity];
         for (int i = 0; i < b; i++) {

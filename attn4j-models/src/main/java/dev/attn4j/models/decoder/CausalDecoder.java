@@ -110,6 +110,12 @@ public abstract class CausalDecoder extends Module implements CausalLM {
                 }
             }
         }
+        RopeConfig rope = config.rope();
+        if (cache != null && past > 0 && rope != null && rope.type().equals("longrope") && past <= rope.originalMaxPositionEmbeddings()
+                && s > rope.originalMaxPositionEmbeddings()) {
+            return recompute(cache, tokens, attentionMask, allPositions, outputHiddenStates, outputAttentions);
+        }
+        if (cache != null) for (int i = 0; i < b; i++) System.arraycopy(tokens[i], 0, cache.tokens[i], past, t);
         int[][] positions = positionIds(attentionMask, b, past, t);
         if (config.rope() == null) {
             for (int[] row : positions) {
@@ -137,6 +143,28 @@ public abstract class CausalDecoder extends Module implements CausalLM {
         if (cache != null) cache.advance(t);
         Tensor last = allPositions ? x : x.narrow(1, t - 1, 1);                     // [B, T or 1, C]
         return new DecoderOutput(lmHead(last), x, hidden, attentions);
+    }
+
+    /**
+     * A longrope model whose sequence grows past original_max_position_embeddings switches from
+     * the short to the long factors; the cached keys were rotated with the short ones, so the whole
+     * sequence is run again with the long ones and the cache rebuilt, as transformers' Phi-3
+     * {@code prepare_inputs_for_generation} does. Outputs cover the new positions only.
+     */
+    private DecoderOutput recompute(DecoderCache cache, int[][] tokens, int[][] attentionMask, boolean allPositions,
+                                    boolean outputHiddenStates, boolean outputAttentions) {
+        int b = tokens.length, t = tokens[0].length, past = cache.length(), s = past + t;
+        int[][] all = new int[b][s];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(cache.tokens[i], 0, all[i], 0, past);
+            System.arraycopy(tokens[i], 0, all[i], past, t);
+        }
+        cache.reset();
+        DecoderOutput full = forward(cache, all, attentionMask, allPositions, outputHiddenStates, outputAttentions);
+        Tensor logits = allPositions ? full.logits().narrow(1, past, t) : full.logits();
+        List<Tensor> hidden = full.hiddenStates() == null ? null : full.hiddenStates().stream().map(h -> h.narrow(1, past, t)).toList();
+        List<Tensor> att = full.attentions() == null ? null : full.attentions().stream().map(a -> a.narrow(2, past, t)).toList();
+        return new DecoderOutput(logits, full.lastHiddenState().narrow(1, past, t), hidden, att);
     }
 
     /** cumsum(mask) - 1 over each row, 1 at padding; the last {@code t} positions. */

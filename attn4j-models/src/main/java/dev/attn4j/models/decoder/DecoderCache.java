@@ -13,6 +13,8 @@ import dev.attn4j.tensor.Shape;
 public final class DecoderCache implements CausalLM.KvCache {
     final NDArray[] keys;
     final NDArray[] values;
+    /** The token ids fed so far, per row (for the recomputation longrope models need, see {@link CausalDecoder}). */
+    final int[][] tokens;
     private final int batch;
     private final int capacity;
     private int length;
@@ -23,6 +25,7 @@ public final class DecoderCache implements CausalLM.KvCache {
         }
         this.batch = batch;
         this.capacity = capacity;
+        this.tokens = new int[batch][capacity];
         this.keys = new NDArray[layers];
         this.values = new NDArray[layers];
         for (int l = 0; l < layers; l++) {
@@ -31,7 +34,8 @@ public final class DecoderCache implements CausalLM.KvCache {
         }
     }
 
-    private DecoderCache(NDArray[] keys, NDArray[] values, int batch, int capacity, int length) {
+    private DecoderCache(NDArray[] keys, NDArray[] values, int[][] tokens, int batch, int capacity, int length) {
+        this.tokens = tokens;
         this.keys = keys;
         this.values = values;
         this.batch = batch;
@@ -58,6 +62,11 @@ public final class DecoderCache implements CausalLM.KvCache {
         length += steps;
     }
 
+    /** Empties the cache (the arrays are reused). */
+    void reset() {
+        length = 0;
+    }
+
     /** Keys [B, Hkv, length, D] of layer {@code layer} (a view). */
     public NDArray keys(int layer) {
         return keys[layer].narrow(2, 0, length);
@@ -70,12 +79,17 @@ public final class DecoderCache implements CausalLM.KvCache {
 
     @Override
     public DecoderCache select(int[] rows) {
+        for (int r : rows) {
+            if (r < 0 || r >= batch) throw new IllegalArgumentException("KV cache select: row " + r + " out of range [0, " + batch + ")");
+        }
         NDArray[] k = new NDArray[keys.length], v = new NDArray[values.length];
         for (int l = 0; l < keys.length; l++) {
             k[l] = gather(keys[l], rows);
             v[l] = gather(values[l], rows);
         }
-        return new DecoderCache(k, v, rows.length, capacity, length);
+        int[][] t = new int[rows.length][];
+        for (int i = 0; i < rows.length; i++) t[i] = tokens[rows[i]].clone();
+        return new DecoderCache(k, v, t, rows.length, capacity, length);
     }
 
     private NDArray gather(NDArray src, int[] rows) {
