@@ -14,7 +14,9 @@ attn4j-models/src/test/resources/decoder/<name>/, the model as transformers save
   (cumsum(mask) - 1, 1 at padding, as generate computes them), padded.logits, padded.last_hidden_state,
   padded.attentions.<L-1>, padded.hidden_states.<i> for every i (L + 1 of them),
   greedy.sequences [3, N] (I64): generate(do_sample=False, max_new_tokens=N) on the padded batch,
-  the new tokens only (for phi3-longrope a greedy loop of full forwards: see make()).
+  the new tokens only (for phi3-longrope a greedy loop of full forwards: see make());
+  beam.sequences [3, N] (I64): generate(num_beams=3, length_penalty=1, early_stopping=False, eos_token_id=beam.eos)
+  on each padded row's real tokens alone, the new tokens before EOS, -1 after.
 Attention is transformers' eager implementation (output_attentions needs it), float32.
 
 It also converts ../shared/models/stories260K/stories260K.bin (llama2.c format, header read as in
@@ -158,7 +160,23 @@ def make(name, config, opts, seed):
                 seq, am = torch.cat([seq, nxt], 1), torch.cat([am, torch.ones_like(nxt)], 1)
         print("%s: generate gave %s, full forwards %s" % (name, g.sequences[:, T:].tolist(), seq[:, T:].tolist()))
         out["greedy.sequences"] = seq[:, T:].long().clone().contiguous()
+    # beam search, one prompt at a time (no padding), with an EOS id taken from the greedy output so that
+    # some hypotheses finish early
+    eos = int(out["greedy.sequences"][1, 2])
+    beams = torch.full((3, NEW), -1, dtype=torch.long)
+    for row in range(3):
+        prompt = padded[row][mask[row] == 1].unsqueeze(0)
+        with torch.no_grad():
+            b = model.generate(input_ids=prompt, do_sample=False, num_beams=3, max_new_tokens=NEW, length_penalty=1.0,
+                               early_stopping=False, pad_token_id=0, eos_token_id=eos)
+        new = b[0, prompt.shape[1]:].tolist()
+        if eos in new:
+            new = new[: new.index(eos)]
+        beams[row, : len(new)] = torch.tensor(new, dtype=torch.long)
+    out["beam.sequences"] = beams
+    out["beam.eos"] = torch.tensor([eos], dtype=torch.long)
     save_file(out, os.path.join(d, "reference.safetensors"))
+    print("%-24s beam (eos %d) %s" % (name, eos, beams.tolist()))
     size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
     print("%-24s %7d bytes  greedy %s  smallest top-2 logit gap %.2e" % (name, size, g.sequences[:, T:].tolist(), gap))
 

@@ -35,6 +35,17 @@ public final class BeamSearch {
     /** Up to {@code beamSize} hypotheses for {@code source}, best score first. */
     public static <S> List<Hypothesis> decode(StepModel<S> model, int[] source, int beamSize, double lengthPenalty,
                                               int maxLength) {
+        return decode(model, source, beamSize, lengthPenalty, maxLength, false);
+    }
+
+    /**
+     * With {@code generatedLengthAtEnd} (decoder-only models, transformers 4.57's vectorised beam
+     * search), the beams alive after {@code maxLength} steps finish as the step's stopping criterion
+     * makes them: only those among the step's best {@code beamSize} candidates, each scored by its
+     * generated length ({@code tokens().length}) rather than 1 + that.
+     */
+    static <S> List<Hypothesis> decode(StepModel<S> model, int[] source, int beamSize, double lengthPenalty, int maxLength,
+                                       boolean generatedLengthAtEnd) {
         if (beamSize < 1) throw new IllegalArgumentException("beam search: beam size must be >= 1, got " + beamSize);
         if (maxLength < 1) throw new IllegalArgumentException("beam search: maxLength must be >= 1, got " + maxLength);
         if (!Double.isFinite(lengthPenalty)) throw new IllegalArgumentException("beam search: length penalty must be finite");
@@ -45,11 +56,13 @@ public final class BeamSearch {
         int[] last = {model.bosId()};
         List<Hypothesis> finished = new ArrayList<>();
         boolean done = false;
+        List<Integer> ranks = List.of(0);
         for (int t = 0; t < maxLength && !done; t++) {
             float[][] logp = model.step(state, last);                          // [beams][V]
             int want = Math.min(2 * beamSize, beams.size() * logp[0].length);
             Candidate[] top = topCandidates(logp, sums, want);
             List<Candidate> next = new ArrayList<>(beamSize);
+            List<Integer> nextRanks = new ArrayList<>(beamSize);
             for (int rank = 0; rank < top.length && next.size() < beamSize; rank++) {
                 Candidate c = top[rank];
                 if (c.token == eos) {
@@ -59,6 +72,7 @@ public final class BeamSearch {
                             beamSize);
                 } else {
                     next.add(c);
+                    nextRanks.add(rank);
                 }
             }
             if (next.isEmpty()) {
@@ -82,6 +96,7 @@ public final class BeamSearch {
             beams = nextBeams;
             sums = nextSums;
             last = nextLast;
+            ranks = nextRanks;
             if (finished.size() >= beamSize) {
                 double bestAlive = normalise(sums[0], 1 + t, lengthPenalty);   // HF: current input_ids length
                 done = finished.get(finished.size() - 1).score() >= bestAlive;
@@ -91,8 +106,9 @@ public final class BeamSearch {
         if (!done) {
             for (int i = 0; i < beams.size(); i++) {
                 int[] tokens = beams.get(i);
-                add(finished, new Hypothesis(tokens, sums[i], normalise(sums[i], 1 + tokens.length, lengthPenalty), false),
-                        beamSize);
+                if (generatedLengthAtEnd && ranks.get(i) >= beamSize) continue;
+                int length = generatedLengthAtEnd ? tokens.length : 1 + tokens.length;
+                add(finished, new Hypothesis(tokens, sums[i], normalise(sums[i], length, lengthPenalty), false), beamSize);
             }
         }
         if (finished.isEmpty()) throw new IllegalStateException("beam search produced no hypothesis");
