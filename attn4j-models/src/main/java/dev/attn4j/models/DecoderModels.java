@@ -3,6 +3,7 @@ package dev.attn4j.models;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.attn4j.hub.ModelDirectory;
 import dev.attn4j.hub.ModelDirectoryException;
+import dev.attn4j.hub.ModelSource;
 import dev.attn4j.io.safetensors.SafetensorsCheckpoint;
 import dev.attn4j.models.decoder.CausalDecoder;
 import dev.attn4j.models.decoder.DecoderConfig;
@@ -31,6 +32,14 @@ public final class DecoderModels {
 
     private static final Pattern IGNORED = Pattern.compile(
             ".*\\.rotary_emb\\.inv_freq|.*\\.attn\\.bias|.*\\.attn\\.masked_bias");
+
+    /**
+     * Loads a model directory or Hub id ({@code Qwen/Qwen2.5-0.5B}; the Hugging Face cache, else a
+     * download, as {@link ModelSource#fromEnvironment()} resolves it) in eval mode.
+     */
+    public static CausalDecoder load(String dirOrHubId) throws IOException {
+        return load(ModelSource.fromEnvironment().resolve(dirOrHubId));
+    }
 
     /** Loads the model in {@code dir} in eval mode. */
     public static CausalDecoder load(Path dir) throws IOException {

@@ -76,7 +76,10 @@ public final class DecoderStep {
     private AttentionMask mask(int window) {
         return masks.computeIfAbsent(window, w -> {
             int s = past + steps;
-            if (mask == null && (w == 0 || w >= s)) return AttentionMask.causalBottomRight();
+            if (mask == null && (w == 0 || w >= s)) {
+                // one new query sees every key: no mask, so the one-query whole-row kernel (Kernels.attentionHead) runs
+                return steps == 1 ? AttentionMask.none() : AttentionMask.causalBottomRight();
+            }
             float[] allowed = new float[batch * steps * s];
             for (int b = 0; b < batch; b++) {
                 for (int i = 0; i < steps; i++) {
