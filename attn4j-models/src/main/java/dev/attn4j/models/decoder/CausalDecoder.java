@@ -61,7 +61,7 @@ public abstract class CausalDecoder extends Module implements CausalLM {
 
     @Override
     public DecoderCache newCache(int batch, int capacity) {
-        return new DecoderCache(config.numHiddenLayers(), batch, config.numKeyValueHeads(), capacity, config.headDim());
+        return new DecoderCache(config.slidingWindows(), batch, config.numKeyValueHeads(), capacity, config.headDim());
     }
 
     /** Forward without cache over {@code tokens} [B][T] with {@code attentionMask} [B][T] (null: no padding). */

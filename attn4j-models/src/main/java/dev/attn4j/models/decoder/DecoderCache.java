@@ -5,10 +5,11 @@ import dev.attn4j.tensor.NDArray;
 import dev.attn4j.tensor.Shape;
 
 /**
- * A key/value cache preallocated per sequence: per layer keys and values [B, Hkv, capacity, D],
- * of which the first {@link #length()} positions are filled. Rows stay aligned (left padding), so
- * one length serves the batch. Sliding-window layers keep every position too and mask the old
- * ones (no ring buffer yet).
+ * A key/value cache preallocated per sequence: per layer keys and values [B, Hkv, slots, D]. A
+ * full-attention layer has one slot per position ({@code capacity}), filled in order; a
+ * sliding-window layer (window w &lt; capacity) has w slots used as a ring: position p lives in
+ * slot p mod w, so a long generation keeps only the last w keys (what transformers'
+ * sliding-window cache keeps). Rows stay aligned (left padding), so one length serves the batch.
  */
 public final class DecoderCache implements CausalLM.KvCache {
     final NDArray[] keys;
@@ -19,7 +20,8 @@ public final class DecoderCache implements CausalLM.KvCache {
     private final int capacity;
     private int length;
 
-    DecoderCache(int layers, int batch, int kvHeads, int capacity, int headDim) {
+    DecoderCache(int[] slidingWindows, int batch, int kvHeads, int capacity, int headDim) {
+        int layers = slidingWindows.length;
         if (batch <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("KV cache: batch (" + batch + ") and capacity (" + capacity + ") must be positive");
         }
@@ -29,8 +31,9 @@ public final class DecoderCache implements CausalLM.KvCache {
         this.keys = new NDArray[layers];
         this.values = new NDArray[layers];
         for (int l = 0; l < layers; l++) {
-            keys[l] = NDArray.zeros(Shape.of(batch, kvHeads, capacity, headDim));     // [B, Hkv, cap, D]
-            values[l] = NDArray.zeros(Shape.of(batch, kvHeads, capacity, headDim));   // [B, Hkv, cap, D]
+            int w = slidingWindows[l], slots = w > 0 && w < capacity ? w : capacity;
+            keys[l] = NDArray.zeros(Shape.of(batch, kvHeads, slots, headDim));        // [B, Hkv, slots, D]
+            values[l] = NDArray.zeros(Shape.of(batch, kvHeads, slots, headDim));      // [B, Hkv, slots, D]
         }
     }
 
@@ -67,14 +70,19 @@ public final class DecoderCache implements CausalLM.KvCache {
         length = 0;
     }
 
-    /** Keys [B, Hkv, length, D] of layer {@code layer} (a view). */
-    public NDArray keys(int layer) {
-        return keys[layer].narrow(2, 0, length);
+    /** Slots of layer {@code layer}: the capacity, or the window of a sliding-window layer. */
+    public int slots(int layer) {
+        return keys[layer].dim(2);
     }
 
-    /** Values [B, Hkv, length, D] of layer {@code layer} (a view). */
+    /** Keys [B, Hkv, min(length, slots), D] of layer {@code layer} (a view; ring order for sliding layers). */
+    public NDArray keys(int layer) {
+        return keys[layer].narrow(2, 0, Math.min(length, slots(layer)));
+    }
+
+    /** Values [B, Hkv, min(length, slots), D] of layer {@code layer} (a view; ring order for sliding layers). */
     public NDArray values(int layer) {
-        return values[layer].narrow(2, 0, length);
+        return values[layer].narrow(2, 0, Math.min(length, slots(layer)));
     }
 
     @Override
@@ -100,7 +108,8 @@ public final class DecoderCache implements CausalLM.KvCache {
             if (rows[i] < 0 || rows[i] >= batch) {
                 throw new IllegalArgumentException("KV cache select: row " + rows[i] + " out of range [0, " + batch + ")");
             }
-            out.select(0, i).narrow(1, 0, length).copyFrom(src.select(0, rows[i]).narrow(1, 0, length));
+            int held = Math.min(length, src.dim(2));
+            out.select(0, i).narrow(1, 0, held).copyFrom(src.select(0, rows[i]).narrow(1, 0, held));
         }
         return out;
     }

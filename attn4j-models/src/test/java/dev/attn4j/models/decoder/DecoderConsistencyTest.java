@@ -87,6 +87,8 @@ class DecoderConsistencyTest {
                 fed += chunk;
             }
             assertThat(cache.length()).isEqualTo(t);
+            // a sliding-window layer keeps a ring of window slots, a full-attention layer every position
+            assertThat(cache.slots(0)).isEqualTo(family.equals("mistral") ? 3 : t);
             // each padded row alone, unpadded
             for (int i = 0; i < b; i++) {
                 int[][] alone = {Arrays.copyOfRange(ids[i], t - real[i], t)};
