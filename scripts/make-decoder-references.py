@@ -23,9 +23,11 @@ It also converts ../shared/models/stories260K/stories260K.bin (llama2.c format, 
 llama2.c's run.c; q/k rows permuted per head from adjacent-pair to half rotation as HF's
 convert_llama_weights_to_hf.py does) into a LlamaForCausalLM and writes
 attn4j-models/src/test/resources/decoder/stories260K-reference.safetensors (logits for a fixed
-prompt, greedy ids from BOS).
+prompt, greedy ids from BOS), after checking the first 20 greedy ids against a float64 transcription of
+run.c's forward on the unconverted weights.
 """
 import json
+import math
 import os
 import shutil
 import struct
@@ -250,9 +252,54 @@ def stories():
         logits = model(prompt).logits
         g = model.generate(torch.tensor([[1]]), do_sample=False, max_new_tokens=40, min_new_tokens=40,
                            pad_token_id=0, eos_token_id=None)
+    runc = run_c_greedy(emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, wcls, heads, kv_heads, 20)
+    assert runc == g[0, 1:21].tolist(), ("llama2.c-style forward disagrees with the converted model", runc)
     out = {"prompt": prompt.long(), "logits": logits.float().clone().contiguous(), "greedy": g[:, 1:].long().clone().contiguous()}
     save_file(out, os.path.join(OUT, "stories260K-reference.safetensors"))
     print("stories260K greedy from BOS:", g[0, 1:].tolist())
+
+
+def run_c_greedy(emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, wcls, heads, kv_heads, steps):
+    """Greedy ids from BOS by llama2.c run.c's own forward (adjacent-pair RoPE, unpermuted weights), float64:
+    an independent check of the q/k row permutation used for the transformers model."""
+    w = [t.double() for t in (emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, wcls)]
+    emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, wcls = w
+    layers, dim = rms_att.shape
+    hs = dim // heads
+    kv_dim = kv_heads * hs
+
+    def rms(x, weight):
+        return weight * (x / torch.sqrt((x * x).mean() + 1e-5))
+
+    keys = [[] for _ in range(layers)]
+    values = [[] for _ in range(layers)]
+    tok, out = 1, []
+    for pos in range(steps):
+        x = emb[tok].clone()
+        for l in range(layers):
+            xb = rms(x, rms_att[l])
+            q, k, v = wq[l] @ xb, wk[l] @ xb, wv[l] @ xb
+            for i in range(0, dim, 2):
+                angle = pos / (10000.0 ** ((i % hs) / hs))
+                c, s = math.cos(angle), math.sin(angle)
+                for vec in ((q, k) if i < kv_dim else (q,)):
+                    a, b = vec[i].item(), vec[i + 1].item()
+                    vec[i], vec[i + 1] = a * c - b * s, a * s + b * c
+            keys[l].append(k)
+            values[l].append(v)
+            att = torch.zeros(dim, dtype=torch.float64)
+            for h in range(heads):
+                kh = h // (heads // kv_heads)
+                ks = torch.stack([kk[kh * hs:(kh + 1) * hs] for kk in keys[l]])
+                vs = torch.stack([vv[kh * hs:(kh + 1) * hs] for vv in values[l]])
+                p = torch.softmax(ks @ q[h * hs:(h + 1) * hs] / math.sqrt(hs), dim=0)
+                att[h * hs:(h + 1) * hs] = p @ vs
+            x = x + wo[l] @ att
+            xb = rms(x, rms_ffn[l])
+            x = x + w2[l] @ (torch.nn.functional.silu(w1[l] @ xb) * (w3[l] @ xb))
+        tok = int(torch.argmax(wcls @ rms(x, rms_final)))
+        out.append(tok)
+    return out
 
 
 def main():

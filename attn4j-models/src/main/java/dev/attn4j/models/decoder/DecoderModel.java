@@ -26,7 +26,7 @@ public final class DecoderModel extends CausalDecoder {
         public final ModuleList<DecoderLayer> layers;
         public final Module norm;
 
-        Base(DecoderConfig c, Params p, boolean tied) {
+        Base(DecoderConfig c, Params p) {
             this.embedTokens = child("embed_tokens", p.embedding("embed_tokens", c.vocabSize(), c.hiddenSize(), null));
             List<DecoderLayer> ls = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers(); i++) ls.add(new DecoderLayer(c, p.at("layers").at(Integer.toString(i)), i));
@@ -43,7 +43,7 @@ public final class DecoderModel extends CausalDecoder {
     public DecoderModel(DecoderConfig config, Params params) {
         super(config);
         if (config.mlp() == DecoderConfig.Mlp.GPT2) throw new IllegalArgumentException("gpt2 configs build models.gpt2.Gpt2Model");
-        this.model = child("model", new Base(config, params.at("model"), config.tieWordEmbeddings()));
+        this.model = child("model", new Base(config, params.at("model")));
         this.lmHead = config.tieWordEmbeddings() ? null
                 : child("lm_head", Layers.linear(params, "lm_head", config.hiddenSize(), config.vocabSize(), false));
     }

@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.offset;
 
 /**
  * Every family against transformers 4.57.6 (eager attention, float32) on tiny random-weight
@@ -31,14 +30,6 @@ class DecoderReferenceTest {
 
     static Path dir(String name) throws Exception {
         return Path.of(DecoderReferenceTest.class.getResource("/decoder/" + name + "/config.json").toURI()).getParent();
-    }
-
-    static int[][] ints(SafetensorsCheckpoint ref, String key) throws Exception {
-        NDArray a = ref.getCopy(key.endsWith("ids") || key.endsWith("mask") || key.endsWith("sequences") ? key : key);
-        int b = a.dim(0), t = a.dim(1);
-        int[][] out = new int[b][t];
-        for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) out[i][j] = (int) a.getDouble(i, j);
-        return out;
     }
 
     static NDArray longsAsArray(SafetensorsCheckpoint ref, String key) throws Exception {
