@@ -80,7 +80,18 @@ public final class DecoderModels {
 
     /** Builds the model of {@code config} from {@code params}: GPT-2 or the Llama-style layout. */
     public static CausalDecoder create(DecoderConfig config, Params params) {
-        return config.mlp() == DecoderConfig.Mlp.GPT2 ? new Gpt2Model(config, params) : new DecoderModel(config, params);
+        return create(config, params, true);
+    }
+
+    /**
+     * As {@link #create(DecoderConfig, Params)}; with {@code prefixed} false the base model's keys
+     * carry no {@code model.} / {@code transformer.} prefix (a checkpoint of {@code LlamaModel} or
+     * {@code GPT2Model}, such as the original {@code gpt2} weights).
+     */
+    public static CausalDecoder create(DecoderConfig config, Params params, boolean prefixed) {
+        boolean gpt2 = config.mlp() == DecoderConfig.Mlp.GPT2;
+        if (prefixed) return gpt2 ? new Gpt2Model(config, params) : new DecoderModel(config, params);
+        return gpt2 ? Gpt2Model.ofBase(config, params) : new DecoderModel(config, params, params);
     }
 
     static CausalDecoder build(DecoderConfig config, SafetensorsCheckpoint ckpt, Path where) throws ModelDirectoryException {
@@ -89,9 +100,13 @@ public final class DecoderModels {
             if (IGNORED.matcher(name).matches() || (config.tieWordEmbeddings() && name.equals("lm_head.weight"))) ignored.add(name);
         }
         CheckpointParams params = new CheckpointParams(ckpt, "");
+        boolean gpt2 = config.mlp() == DecoderConfig.Mlp.GPT2;
+        String prefixedEmbedding = gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight";
+        String bareEmbedding = gpt2 ? "wte.weight" : "embed_tokens.weight";
+        boolean prefixed = ckpt.contains(prefixedEmbedding) || !ckpt.contains(bareEmbedding);
         CausalDecoder model;
         try {
-            model = create(config, params);
+            model = create(config, params, prefixed);
         } catch (IllegalArgumentException e) {
             throw new ModelDirectoryException(where, e.getMessage(), e);
         }

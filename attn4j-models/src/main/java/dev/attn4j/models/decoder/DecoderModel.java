@@ -41,9 +41,17 @@ public final class DecoderModel extends CausalDecoder {
 
     /** Builds the model of {@code config} from {@code params} (keys {@code model.*}, {@code lm_head.*}). */
     public DecoderModel(DecoderConfig config, Params params) {
+        this(config, params, params.at("model"));
+    }
+
+    /**
+     * Builds the model with the base model's tensors from {@code base} (a checkpoint of the bare
+     * {@code LlamaModel}: keys without {@code model.}) and the head from {@code params}.
+     */
+    public DecoderModel(DecoderConfig config, Params params, Params base) {
         super(config);
         if (config.mlp() == DecoderConfig.Mlp.GPT2) throw new IllegalArgumentException("gpt2 configs build models.gpt2.Gpt2Model");
-        this.model = child("model", new Base(config, params.at("model")));
+        this.model = child("model", new Base(config, base));
         this.lmHead = config.tieWordEmbeddings() ? null
                 : child("lm_head", Layers.linear(params, "lm_head", config.hiddenSize(), config.vocabSize(), false));
     }

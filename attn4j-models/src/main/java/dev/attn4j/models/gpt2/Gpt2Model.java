@@ -127,10 +127,23 @@ public final class Gpt2Model extends CausalDecoder {
 
     public final Transformer transformer;
 
+    /** Builds the model of {@code config} from {@code params} (keys {@code transformer.*}). */
     public Gpt2Model(DecoderConfig config, Params params) {
+        this(config, params.at("transformer"), true);
+    }
+
+    /**
+     * The model built from {@code base}, the tensors of the bare {@code GPT2Model} (keys {@code wte.weight},
+     * {@code h.0.attn.c_attn.weight}, ... as the original {@code gpt2} checkpoints store them).
+     */
+    public static Gpt2Model ofBase(DecoderConfig config, Params base) {
+        return new Gpt2Model(config, base, true);
+    }
+
+    private Gpt2Model(DecoderConfig config, Params base, boolean bare) {
         super(config);
         if (config.mlp() != DecoderConfig.Mlp.GPT2) throw new IllegalArgumentException("Gpt2Model needs a gpt2 config, got " + config.modelType());
-        this.transformer = child("transformer", new Transformer(config, params.at("transformer")));
+        this.transformer = child("transformer", new Transformer(config, base));
     }
 
     @Override

@@ -1,6 +1,10 @@
 package dev.attn4j.models.decoder;
 
+import dev.attn4j.autograd.GradMode;
 import dev.attn4j.hub.ModelDirectoryException;
+import dev.attn4j.io.safetensors.SafetensorsCheckpoint;
+import dev.attn4j.io.safetensors.SafetensorsWriter;
+import dev.attn4j.tensor.NDArray;
 import dev.attn4j.models.DecoderModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +62,28 @@ class DecoderModelsTest {
         Files.writeString(d.resolve("config.json"), cfg);
         assertThatThrownBy(() -> DecoderModels.load(d)).isInstanceOf(ModelDirectoryException.class)
                 .hasMessageContaining("model.layers.0.mlp.gate_proj.weight").hasMessageContaining("[40, 32]");
+    }
+
+    @Test
+    void bareGpt2CheckpointWithBuffersLoadsAsTheOriginalGpt2Weights() throws Exception {
+        // the original gpt2 weights: GPT2Model keys (no "transformer."), attn.bias / attn.masked_bias buffers, no lm_head
+        Path src = DecoderReferenceTest.dir("gpt2-sharded"), d = tmp.resolve("gpt2-bare");
+        Files.createDirectories(d);
+        Files.copy(src.resolve("config.json"), d.resolve("config.json"));
+        java.util.Map<String, NDArray> bare = new java.util.LinkedHashMap<>();
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(src.resolve("model.safetensors.index.json"))) {
+            for (String k : c.names()) bare.put(k.substring("transformer.".length()), c.getCopy(k));
+        }
+        bare.put("h.0.attn.bias", NDArray.ones(1, 1, 4, 4));
+        bare.put("h.0.attn.masked_bias", NDArray.scalar(-1e4));
+        SafetensorsWriter.write(d.resolve("model.safetensors"), bare);
+        try (CausalDecoder m = DecoderModels.load(d); SafetensorsCheckpoint ref = SafetensorsCheckpoint.open(src.resolve("reference.safetensors"));
+             var g = GradMode.noGrad()) {
+            int[][] ids = DecoderReferenceTest.rows(DecoderReferenceTest.longsAsArray(ref, "unpadded.input_ids"));
+            DecoderReferenceTest.assertClose("bare gpt2 logits", m.forward(ids, null, false, false).logits().data(),
+                    ref.getCopy("unpadded.logits"), null);
+            assertThat(m.stateDict()).containsKey("transformer.h.0.attn.c_attn.weight");
+        }
     }
 
     @Test
