@@ -87,6 +87,59 @@ class DecoderModelsTest {
     }
 
     @Test
+    void f16WeightsLoadWidenedToF32() throws Exception {
+        Path src = DecoderReferenceTest.dir("llama"), d = tmp.resolve("llama-f16");
+        Files.createDirectories(d);
+        Files.copy(src.resolve("config.json"), d.resolve("config.json"));
+        java.util.Map<String, NDArray> w = new java.util.LinkedHashMap<>(), rounded = new java.util.LinkedHashMap<>();
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(src.resolve("model.safetensors"))) {
+            for (String k : c.names()) w.put(k, c.getCopy(k));
+        }
+        SafetensorsWriter.write(d.resolve("model.safetensors"), w, java.util.Map.of(), dev.attn4j.io.safetensors.SafetensorsDType.F16);
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(d.resolve("model.safetensors"))) {
+            assertThat(c.info("model.norm.weight").dtype()).isEqualTo(dev.attn4j.io.safetensors.SafetensorsDType.F16);
+            for (String k : c.names()) rounded.put(k, c.getCopy(k));
+        }
+        try (CausalDecoder f16 = DecoderModels.load(d); var g = GradMode.noGrad()) {
+            // the same model built from the F16-rounded values in memory: loading must only widen them
+            CausalDecoder f32 = DecoderModels.create(f16.config(), new MapParams(rounded));
+            int[][] ids = {{5, 9, 2, 33, 7, 1}};
+            DecoderReferenceTest.assertClose("f16 logits", f16.forward(ids, null, false, false).logits().data(),
+                    f32.forward(ids, null, false, false).logits().data(), null);
+            assertThat(f16.stateDict().get("model.norm.weight").dtype()).isEqualTo(dev.attn4j.tensor.DType.F32);
+        }
+    }
+
+    /** Params over a map of full names (test helper). */
+    private static final class MapParams extends dev.attn4j.models.Params {
+        private final java.util.Map<String, NDArray> map;
+
+        MapParams(java.util.Map<String, NDArray> map) {
+            this("", map);
+        }
+
+        private MapParams(String prefix, java.util.Map<String, NDArray> map) {
+            super(prefix);
+            this.map = map;
+        }
+
+        @Override
+        public dev.attn4j.models.Params at(String name) {
+            return new MapParams(key(name) + ".", map);
+        }
+
+        @Override
+        public NDArray get(String name, Init init, boolean mapped, int... shape) {
+            return map.get(key(name)).copy();
+        }
+
+        @Override
+        public boolean has(String name) {
+            return map.containsKey(key(name));
+        }
+    }
+
+    @Test
     void stateDictNamesAreTransformersKeys() throws Exception {
         try (CausalDecoder m = DecoderModels.load(DecoderReferenceTest.dir("qwen3-bf16"))) {
             assertThat(m.stateDict().keySet()).contains("model.embed_tokens.weight", "model.layers.1.self_attn.q_norm.weight",

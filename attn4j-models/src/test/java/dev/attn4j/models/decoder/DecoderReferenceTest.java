@@ -139,6 +139,15 @@ class DecoderReferenceTest {
             int[][] expected = rows(longsAsArray(ref, "greedy.sequences"));
             List<int[]> got = CausalGreedy.generate(m, prompts, expected[0].length, new int[0], 0);
             assertThat(got.toArray(new int[0][])).as(name + " greedy tokens").isDeepEqualTo(expected);
+            // with an EOS id, each row stops at its first EOS (kept); greedy is causal, so the rest is unchanged
+            int eosId = expected[1][2];
+            List<int[]> stopped = CausalGreedy.generate(m, prompts, expected[0].length, new int[] {eosId}, 0);
+            for (int i = 0; i < expected.length; i++) {
+                int end = 0;
+                while (end < expected[i].length && expected[i][end] != eosId) end++;
+                assertThat(stopped.get(i)).as(name + " greedy with EOS, row " + i)
+                        .containsExactly(Arrays.copyOf(expected[i], Math.min(end + 1, expected[i].length)));
+            }
             // ---- beam search (3 beams, an EOS from the greedy output), one prompt at a time. Not for phi3-longrope:
             // transformers' generate there drops its cache at the switch to the long factors and then does not
             // reproduce a full forward (see the script); greedy above is compared with full forwards instead.
