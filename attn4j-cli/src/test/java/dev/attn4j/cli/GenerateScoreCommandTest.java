@@ -125,6 +125,36 @@ class GenerateScoreCommandTest {
     }
 
     @Test
+    void textsGoThroughTheModelsTokenizer(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path tokenizer = root().resolve("../shared/tokenizers/mistral/tokenizer.json").normalize();
+        assumeTrue(Files.isRegularFile(tokenizer), "shared tokenizer not present: " + tokenizer);
+        // a random Mistral-shaped model over the real 32,000-token vocabulary, saved by its state dict
+        String config = "{\"model_type\": \"mistral\", \"vocab_size\": 32000, \"hidden_size\": 16, \"intermediate_size\": 16, "
+                + "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"num_key_value_heads\": 1, \"max_position_embeddings\": 64, "
+                + "\"sliding_window\": 4, \"bos_token_id\": 1, \"eos_token_id\": 2, \"tie_word_embeddings\": false}";
+        Files.writeString(tmp.resolve("config.json"), config);
+        Files.copy(tokenizer, tmp.resolve("tokenizer.json"));
+        var cfg = dev.attn4j.models.decoder.DecoderConfig.fromJson(JsonMapper.builder().build().readTree(config));
+        var model = dev.attn4j.models.DecoderModels.create(cfg, dev.attn4j.models.Params.random(new java.util.SplittableRandom(5), 0.5));
+        dev.attn4j.io.safetensors.SafetensorsWriter.write(tmp.resolve("model.safetensors"), model.stateDict());
+        var tok = dev.attn4j.tokenizers.Tokenizer.fromFile(tokenizer);
+        Run r = run("generate", "--model", tmp.toString(), "--max-new-tokens", "4", "Hello world", "Bonjour");
+        assertThat(r.code()).as(r.err()).isZero();
+        for (JsonNode n : r.json()) {
+            int[] ids = ids(n);
+            assertThat(ids.length).isBetween(1, 4);
+            assertThat(n.get("text").asText()).isEqualTo(tok.decode(ids, true));
+        }
+        int[] prompt = tok.encode("Hello world").ids();
+        assertThat(prompt[0]).isEqualTo(1);                                       // <s> from the tokenizer's post-processor
+        java.util.List<int[]> direct = dev.attn4j.generate.CausalGreedy.generate(model, java.util.List.of(prompt), 4, new int[] {2}, 2);
+        assertThat(ids(r.json().get(0))).containsExactly(direct.get(0));
+        Run s = run("score", "--model", tmp.toString(), "Hello world");
+        assertThat(s.code()).as(s.err()).isZero();
+        assertThat(s.json().get(0).get("tokens").asInt()).isEqualTo(prompt.length);
+    }
+
+    @Test
     void stories260KFromBos() throws Exception {
         Path bin = root().resolve("../shared/models/stories260K/stories260K.bin").normalize();
         assumeTrue(Files.isRegularFile(bin), "shared model not present: " + bin);
