@@ -388,6 +388,14 @@ final class Models {
         }
 
         Unigram(List<String> pieces, double[] scores, Integer unkId, boolean byteFallback) {
+            this(pieces, scores, unkId, byteFallback, null);
+        }
+
+        /**
+         * A Unigram model whose segmentation may use only the pieces marked {@code matchable}
+         * (null: all), as SentencePiece leaves control, unknown and byte pieces out of its trie.
+         */
+        Unigram(List<String> pieces, double[] scores, Integer unkId, boolean byteFallback, boolean[] matchable) {
             this.pieces = pieces;
             this.scores = scores;
             this.unkId = unkId;
@@ -397,6 +405,9 @@ final class Models {
             for (int i = 0; i < pieces.size(); i++) {
                 String p = pieces.get(i);
                 tokenToIds.put(p, i);
+                if (matchable != null && !matchable[i]) {
+                    continue;
+                }
                 if (scores[i] < min) {
                     min = scores[i];
                 }

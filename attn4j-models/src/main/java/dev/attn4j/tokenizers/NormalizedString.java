@@ -193,6 +193,42 @@ final class NormalizedString {
         normalized = normalized.substring(0, nStart) + sb + normalized.substring(nEnd);
     }
 
+    /**
+     * Replaces the whole normalized string with {@code cps}: code point {@code i} came from the
+     * current normalized units [{@code from[i]}, {@code to[i]}); an empty range marks an inserted
+     * char, aligned with the unit before it. For normalizers that work on the whole string at
+     * once (SentencePiece's), where per-char edit lists would be awkward.
+     */
+    void rewrite(int[] cps, int[] from, int[] to) {
+        StringBuilder sb = new StringBuilder(cps.length + 4);
+        int[] s2 = new int[cps.length * 2];
+        int[] e2 = new int[cps.length * 2];
+        int w = 0;
+        for (int i = 0; i < cps.length; i++) {
+            int as;
+            int ae;
+            if (to[i] > from[i]) {
+                as = alignStart[from[i]];
+                ae = alignEnd[to[i] - 1];
+            } else if (from[i] > 0) {
+                as = alignEnd[from[i] - 1];
+                ae = as;
+            } else {
+                as = alignStart.length > 0 ? alignStart[0] : 0;
+                ae = as;
+            }
+            sb.appendCodePoint(cps[i]);
+            for (int u = 0; u < Character.charCount(cps[i]); u++) {
+                s2[w] = as;
+                e2[w] = ae;
+                w++;
+            }
+        }
+        alignStart = java.util.Arrays.copyOf(s2, w);
+        alignEnd = java.util.Arrays.copyOf(e2, w);
+        normalized = sb.toString();
+    }
+
     /** Unicode normalization with alignments, segment by segment. */
     void unicodeNormalize(Normalizer.Form form) {
         String s = normalized;

@@ -10,7 +10,11 @@ import java.util.List;
 /**
  * A Hugging Face tokenizer loaded from a {@code tokenizer.json} file: normalizer, pre-tokenizer,
  * model (WordPiece, BPE or Unigram), post-processor and decoder, added tokens, truncation and
- * padding, producing the same output as the Rust {@code tokenizers} library.
+ * padding, producing the same output as the Rust {@code tokenizers} library. Repositories without
+ * a {@code tokenizer.json} load too ({@link #fromDirectory}): GPT-2's {@code vocab.json} +
+ * {@code merges.txt} and SentencePiece {@code tokenizer.model} files (BPE and Unigram), read in
+ * pure Java. {@link StreamingDecoder} decodes generated ids as they come; {@link ChatTemplate}
+ * renders a model's chat template.
  *
  * <p>Instances are immutable and thread-safe; {@link #withTruncation} and {@link #withPadding}
  * return modified copies.
@@ -50,6 +54,80 @@ public final class Tokenizer {
             return TokenizerJson.parse(json);
         } catch (TokenizerException e) {
             throw new TokenizerException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads the tokenizer of a model directory, as Hugging Face's {@code AutoTokenizer} would find
+     * it: {@code tokenizer.json} if present; else GPT-2's {@code vocab.json} + {@code merges.txt}
+     * ({@link #fromGpt2Files}); else a SentencePiece {@code tokenizer.model}
+     * ({@link #fromSentencePiece(Path, boolean, boolean)}), adding {@code <s>} / {@code </s>} as
+     * {@code tokenizer_config.json}'s {@code add_bos_token} / {@code add_eos_token} say
+     * (LlamaTokenizer's defaults when absent: bos yes, eos no).
+     *
+     * @throws TokenizerException when the directory holds none of these, naming what was looked for
+     */
+    public static Tokenizer fromDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new TokenizerException(dir + ": not a directory");
+        }
+        Path json = dir.resolve("tokenizer.json");
+        if (Files.isRegularFile(json)) {
+            return fromFile(json);
+        }
+        Path vocab = dir.resolve("vocab.json");
+        Path merges = dir.resolve("merges.txt");
+        if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
+            return fromGpt2Files(vocab, merges);
+        }
+        Path spm = dir.resolve("tokenizer.model");
+        if (Files.isRegularFile(spm)) {
+            boolean bos = true;
+            boolean eos = false;
+            Path config = dir.resolve("tokenizer_config.json");
+            if (Files.isRegularFile(config)) {
+                com.fasterxml.jackson.databind.JsonNode c = TokenizerConfig.readJson(config);
+                bos = TokenizerConfig.bool(c, "add_bos_token", config, bos);
+                eos = TokenizerConfig.bool(c, "add_eos_token", config, eos);
+            }
+            return fromSentencePiece(spm, bos, eos);
+        }
+        throw new TokenizerException(dir + ": no tokenizer found: expected tokenizer.json, vocab.json with merges.txt,"
+                + " or tokenizer.model");
+    }
+
+    /** Loads GPT-2's {@code vocab.json} and {@code merges.txt}, as {@code GPT2TokenizerFast} does. */
+    public static Tokenizer fromGpt2Files(Path vocabJson, Path mergesTxt) throws IOException {
+        return Gpt2Files.tokenizer(read(vocabJson), vocabJson.toString(), read(mergesTxt), mergesTxt.toString());
+    }
+
+    /** Loads a SentencePiece model file with LlamaTokenizer's defaults: {@code <s>} in front, no {@code </s>}. */
+    public static Tokenizer fromSentencePiece(Path modelFile) throws IOException {
+        return fromSentencePiece(modelFile, true, false);
+    }
+
+    /**
+     * Loads a SentencePiece model file ({@code tokenizer.model}, {@code *.spm}: BPE or Unigram),
+     * encoding as SentencePiece does (dummy {@code ▁} prefix included, as Hugging Face's Llama
+     * tokenizer keeps it), with {@code <s>} in front when {@code addBos} and {@code </s>} at the
+     * end when {@code addEos} (when special tokens are added).
+     */
+    public static Tokenizer fromSentencePiece(Path modelFile, boolean addBos, boolean addEos) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(modelFile);
+        } catch (IOException e) {
+            throw new IOException("cannot read SentencePiece model " + modelFile + ": " + e.getMessage(), e);
+        }
+        String src = modelFile.toString();
+        return SentencePiece.tokenizer(SentencePiece.read(bytes, src), src, addBos, addEos);
+    }
+
+    private static String read(Path p) throws IOException {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IOException("cannot read tokenizer file " + p + ": " + e.getMessage(), e);
         }
     }
 
