@@ -27,7 +27,7 @@ public final class DecoderModel extends CausalDecoder {
         public final Module norm;
 
         Base(DecoderConfig c, Params p) {
-            this.embedTokens = child("embed_tokens", p.embedding("embed_tokens", c.vocabSize(), c.hiddenSize(), null));
+            this.embedTokens = child("embed_tokens", p.embedding16("embed_tokens", c.vocabSize(), c.hiddenSize(), null));
             List<DecoderLayer> ls = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers(); i++) ls.add(new DecoderLayer(c, p.at("layers").at(Integer.toString(i)), i));
             this.layers = child("layers", new ModuleList<>(ls));

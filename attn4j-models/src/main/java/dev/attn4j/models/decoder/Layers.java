@@ -9,7 +9,6 @@ import dev.attn4j.nn.Linear;
 import dev.attn4j.nn.Module;
 import dev.attn4j.nn.RMSNorm;
 import dev.attn4j.tensor.NDArray;
-import dev.attn4j.tensor.Shape;
 
 /** Building blocks the decoder families share: projections with optional bias, the norms. */
 public final class Layers {
@@ -21,11 +20,7 @@ public final class Layers {
      * stored transposed in memory as {@link Params#linear} does (what the GEMM streams best).
      */
     public static Linear linear(Params p, String name, int in, int out, boolean bias) {
-        if (bias) return p.linear(name, in, out);
-        NDArray w = p.at(name).get("weight", Params.Init.NORMAL, false, out, in);   // [out, in]
-        NDArray t = NDArray.zeros(w.dtype(), Shape.of(in, out));                     // [in, out] storage
-        t.copyFrom(w.transpose(0, 1));
-        return new Linear(t.transpose(0, 1), null);
+        return p.linear(name, in, out, bias);
     }
 
     /** The norm {@code name} of {@code config}'s kind over [dim]. */
