@@ -1092,16 +1092,19 @@ public final class ArrayOps {
         return (int) v;
     }
 
-    /** Rows of {@code weight} [V, D] picked by {@code indices} (integer values, any dtype): [*indices, D]. */
+    /**
+     * Rows of {@code weight} [V, D] picked by {@code indices} (integer values, any dtype): [*indices, D].
+     * A BF16 / F16 table gives F32 rows (only the rows read are widened).
+     */
     public static NDArray embedding(NDArray weight, NDArray indices) {
-        require32("embedding", weight);
         if (weight.rank() != 2) {
             throw new IllegalArgumentException("embedding: weight must be [numEmbeddings, dim], got shape " + weight.shape());
         }
         int v = weight.dim(0), d = weight.dim(1);
         int[] os = Arrays.copyOf(indices.shape().toArray(), indices.rank() + 1);
         os[indices.rank()] = d;
-        NDArray out = NDArray.zeros(weight.dtype(), Shape.of(os));
+        // a 16-bit table (frozen) gives F32 rows: only the looked-up rows are widened
+        NDArray out = NDArray.zeros(weight.dtype().is16Bit() ? DType.F32 : weight.dtype(), Shape.of(os));
         NDArray flat = out.reshape(indices.numel(), d);
         double[] idx = indices.toDoubleArray();
         for (int i = 0; i < idx.length; i++) {

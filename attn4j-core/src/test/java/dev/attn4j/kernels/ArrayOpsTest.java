@@ -411,6 +411,21 @@ class ArrayOpsTest {
     }
 
     @Test
+    void embeddingOf16BitTableWidensTheRowsItReads() {
+        SplittableRandom rng = new SplittableRandom(3);
+        NDArray w = NDArray.normal(rng, Shape.of(7, 5), 0, 1);                      // [V, D] F32
+        NDArray idx = NDArray.of(new float[] {6, 0, 3, 3}, 2, 2);                    // [2, 2]
+        for (DType dt : new DType[] {DType.BF16, DType.F16}) {
+            NDArray w16 = w.to(dt);
+            NDArray got = ArrayOps.embedding(w16, idx);                              // [2, 2, D]
+            assertThat(got.dtype()).isEqualTo(DType.F32);
+            assertThat(got.shape()).isEqualTo(Shape.of(2, 2, 5));
+            assertThat(got.toFloatArray()).isEqualTo(ArrayOps.embedding(w16.to(DType.F32), idx).toFloatArray());
+            assertThat(got.toFloatArray()).isNotEqualTo(ArrayOps.embedding(w, idx).toFloatArray());   // rounded, not the F32 rows
+        }
+    }
+
+    @Test
     void embeddingGathersRowsAndRejectsBadIndices() {
         for (DType dt : new DType[] {DType.F32, DType.F64}) {          // the compute types (16-bit ones: see Half16Test)
             NDArray w = rand(rng, dt, 11, 6);

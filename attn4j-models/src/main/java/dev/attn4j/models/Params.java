@@ -112,6 +112,35 @@ public abstract class Params {
         return result;
     }
 
+    /**
+     * {@link #linear} with an optional bias: without one, no {@code name.bias} is read (a missing
+     * key is no problem). A 16-bit weight ({@link #get16}) is kept as {@link #fusedLinears} keeps it.
+     */
+    public Linear linear(String name, int in, int out, boolean bias) {
+        if (bias) return linear(name, in, out);
+        NDArray w16 = at(name).get16("weight", out, in);                                // [out, in] BF16 / F16, or null
+        if (w16 != null) {
+            if (!heap16(w16)) return new Linear(w16, null);                             // mapped [out, in]
+            NDArray t = NDArray.zeros(w16.dtype(), Shape.of(in, out));                  // [in, out] storage
+            t.copyFrom(w16.transpose(0, 1));
+            return new Linear(t.transpose(0, 1), null);
+        }
+        NDArray w = at(name).get("weight", Init.NORMAL, false, out, in);               // [out, in]
+        NDArray t = NDArray.zeros(w.dtype(), Shape.of(in, out));                        // [in, out] storage
+        t.copyFrom(w.transpose(0, 1));
+        return new Linear(t.transpose(0, 1), null);
+    }
+
+    /**
+     * {@link #embedding}, keeping the table in 16 bits when {@link #get16} gives it ([count, dim],
+     * row-major: a lookup widens the rows it reads; a tied output projection runs through the 16-bit
+     * GEMM). Otherwise the F32 table of {@link #embedding}.
+     */
+    public Embedding embedding16(String name, int count, int dim, Integer paddingIdx) {
+        NDArray w16 = at(name).get16("weight", count, dim);                             // [count, dim] or null
+        return w16 != null ? new Embedding(w16, paddingIdx) : embedding(name, count, dim, paddingIdx);
+    }
+
     private static boolean heap16(NDArray w) {
         return ((dev.attn4j.tensor.Storage.Halfs) w.storage()).isHeap();
     }

@@ -1,0 +1,152 @@
+package dev.attn4j.cli;
+
+import dev.attn4j.generate.GenerationConfig;
+import dev.attn4j.hub.HubSettings;
+import dev.attn4j.hub.ModelDirectory;
+import dev.attn4j.hub.ModelSource;
+import dev.attn4j.models.DecoderModels;
+import dev.attn4j.models.decoder.CausalDecoder;
+import dev.attn4j.models.decoder.DecoderConfig;
+import dev.attn4j.models.llama.Llama2c;
+import dev.attn4j.tokenizers.Tokenizer;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Options of the commands that run a causal LM: {@code --model} (directory, Hub id, or a llama2.c
+ * {@code .bin}), inputs as texts (positional or {@code --file}, tokenized by the model's tokenizer
+ * with the special tokens it adds, as transformers' {@code tokenizer(text)}) or as token ids taken
+ * verbatim ({@code --ids "1,2,3"}, repeatable, or {@code --ids-file F}, one comma-separated list a line).
+ */
+final class CausalModelOptions {
+    @Option(names = "--model", paramLabel = "M", required = true,
+            description = "Model directory or Hugging Face id of a decoder-only LM (model_type llama, mistral, qwen2, qwen3, phi3, "
+                    + "gemma, olmo, gpt2), or a llama2.c .bin file.")
+    String model;
+
+    @Option(names = "--file", paramLabel = "F", description = "UTF-8 file with one text input per line; '-' reads stdin.")
+    Path file;
+
+    @Option(names = "--ids", paramLabel = "IDS",
+            description = "An input given as token ids, e.g. \"1,2,3\" (repeatable); taken verbatim: no BOS is added.")
+    List<String> ids;
+
+    @Option(names = "--ids-file", paramLabel = "F", description = "File with one input a line as comma-separated token ids.")
+    Path idsFile;
+
+    /** One input: its text (null when given as ids) and its token ids. */
+    record Input(String text, int[] ids) {
+        boolean fromIds() {
+            return text == null;
+        }
+    }
+
+    private ModelDirectory dir;
+    private CausalDecoder loaded;
+    private Tokenizer tokenizer;
+    private boolean tokenizerLooked;
+
+    /** Loads the model; an unsupported model_type or a missing / corrupt weight file is an IOException of one line. */
+    CausalDecoder load() throws IOException {
+        Path local = Path.of(model);
+        if (Files.isRegularFile(local) && model.endsWith(".bin")) {
+            loaded = Llama2c.load(local);
+        } else {
+            dir = ModelSource.of(HubSettings.fromEnvironment(), System.err).resolve(model);
+            loaded = DecoderModels.load(dir);
+        }
+        return loaded;
+    }
+
+    /** The model's tokenizer (tokenizer.json), or null when it has none. */
+    Tokenizer tokenizer() throws IOException {
+        if (!tokenizerLooked) {
+            tokenizerLooked = true;
+            if (dir != null && dir.has("tokenizer.json")) tokenizer = Tokenizer.fromFile(dir.requireFile("tokenizer.json"));
+        }
+        return tokenizer;
+    }
+
+    /** The model's directory (null for a llama2.c file). */
+    ModelDirectory directory() {
+        return dir;
+    }
+
+    /**
+     * The model's generation defaults: its generation_config.json (else config.json's generation
+     * fields), as transformers' {@code model.generation_config}; for a llama2.c file the defaults
+     * with the config's EOS / BOS ids.
+     */
+    GenerationConfig generationDefaults() throws IOException {
+        if (dir != null) return GenerationConfig.from(dir);
+        DecoderConfig c = loaded.config();
+        return GenerationConfig.builder().eosTokenId(c.eosTokenIds()).bosTokenId(c.bosTokenId()).padTokenId(c.padTokenId()).build();
+    }
+
+    /**
+     * The inputs in order: texts (those of {@code --file}, then the positional ones), then id lists
+     * ({@code --ids}, then {@code --ids-file}). Texts need the model's tokenizer.
+     */
+    List<Input> inputs(List<String> positional, int vocab) throws IOException {
+        List<String> texts = new ArrayList<>();
+        if (file != null) texts.addAll(ModelOptions.readLines(file));
+        if (positional != null) texts.addAll(positional);
+        List<Input> out = new ArrayList<>();
+        if (!texts.isEmpty()) {
+            Tokenizer tok = tokenizer();
+            if (tok == null) {
+                throw new IllegalArgumentException(model + " has no tokenizer.json: give inputs as token ids with --ids or --ids-file");
+            }
+            for (String t : texts) {
+                int[] encoded = tok.encode(t).ids();
+                if (encoded.length == 0) throw new IllegalArgumentException("input '" + t + "' has no tokens");
+                out.add(new Input(t, encoded));
+            }
+        }
+        if (ids != null) for (String s : ids) out.add(new Input(null, parseIds(s, "--ids", vocab)));
+        if (idsFile != null) {
+            List<String> lines = ModelOptions.readLines(idsFile);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).isBlank()) throw new IllegalArgumentException(idsFile + " line " + (i + 1) + ": empty");
+                out.add(new Input(null, parseIds(lines.get(i), idsFile + " line " + (i + 1), vocab)));
+            }
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("no input: give texts as arguments or --file F, or ids with --ids / --ids-file");
+        return out;
+    }
+
+    /** "1,2,3" (commas and / or spaces) as ids in [0, vocab). */
+    static int[] parseIds(String s, String where, int vocab) {
+        String[] parts = s.trim().split("[\\s,]+");
+        List<Integer> out = new ArrayList<>();
+        for (String p : parts) {
+            if (p.isEmpty()) continue;
+            int id;
+            try {
+                id = Integer.parseInt(p);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(where + ": '" + s + "' is not a comma-separated list of token ids ('" + p + "')");
+            }
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException(where + ": id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            out.add(id);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException(where + ": no token ids in '" + s + "'");
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** An error when an input is longer than the model's context. */
+    static void checkContext(List<Input> inputs, int maxPositions) {
+        for (int i = 0; i < inputs.size(); i++) {
+            int n = inputs.get(i).ids().length;
+            if (n > maxPositions) {
+                throw new IllegalArgumentException("input " + (i + 1) + " has " + n + " tokens, more than the model's context of "
+                        + maxPositions + " positions");
+            }
+        }
+    }
+}
