@@ -98,9 +98,9 @@ public final class GgufFile implements AutoCloseable {
         long nTensors = c.u64("tensor_count");
         long nKv = c.u64("metadata_kv_count");
         // each key/value takes at least 8 (key length) + 4 (type) + 1 bytes; each tensor info 8 + 4 + 4 + 8
-        if (nKv < 0 || nKv > c.remaining() / 13) throw c.error(16, "metadata_kv_count " + Long.toUnsignedString(nKv) + " cannot fit in the file");
+        if (nKv < 0 || nKv > c.remaining() / 13) throw c.error(16, "truncated or corrupt: metadata_kv_count " + Long.toUnsignedString(nKv) + " cannot fit in the " + c.remaining() + " bytes left");
         if (nTensors < 0 || nTensors > c.remaining() / 24) {
-            throw c.error(8, "tensor_count " + Long.toUnsignedString(nTensors) + " cannot fit in the file");
+            throw c.error(8, "truncated or corrupt: tensor_count " + Long.toUnsignedString(nTensors) + " cannot fit in the " + c.remaining() + " bytes left");
         }
         Map<String, GgufValue> meta = new LinkedHashMap<>();
         for (long i = 0; i < nKv; i++) {
