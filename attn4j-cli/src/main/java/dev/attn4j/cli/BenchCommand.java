@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 /** {@code attn4j bench ...}: throughput benchmarks that print a JSON line as their last line. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one JSON object as its last line.",
-        subcommands = {BenchGemmCommand.class, BenchAttentionCommand.class, BenchEmbedCommand.class})
+        subcommands = {BenchGemmCommand.class, BenchMatvecCommand.class, BenchAttentionCommand.class, BenchEmbedCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
