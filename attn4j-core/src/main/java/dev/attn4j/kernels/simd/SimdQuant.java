@@ -6,6 +6,7 @@ import dev.attn4j.tensor.QuantType;
 import dev.attn4j.tensor.QuantizedMatrix;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,6 +28,7 @@ final class SimdQuant {
     private static final int L = S.length();
     private static final VectorSpecies<Byte> B = L >= 8 && L <= 64
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     static final boolean SUPPORTED = B != null && 16 % L == 0;
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -56,6 +58,10 @@ final class SimdQuant {
         return (FloatVector) q.convertShape(VectorOperators.B2F, S, 0);
     }
 
+    private static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, S, 0);
+    }
+
     // Q8_0 block: d (f16) | 32 x int8.
     static float dotQ8_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
         FloatVector acc = FloatVector.zero(S);
@@ -80,11 +86,14 @@ final class SimdQuant {
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                s = widen(lo).fma(FloatVector.fromArray(S, x, xb + p), s);
-                s = widen(hi).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
+                // nibbles split in 32-bit lanes (x86 has no byte shifts): sign-extended bytes, then
+                // the low four bits, and the next four (arithmetic shift, masked)
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector lo = q.and(0xF).sub(8);
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8);
+                s = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + p), s);
+                s = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
         }
@@ -99,10 +108,11 @@ final class SimdQuant {
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S), xs = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 4 + p, ByteOrder.LITTLE_ENDIAN);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 4 + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
                 FloatVector x0 = FloatVector.fromArray(S, x, xb + p), x1 = FloatVector.fromArray(S, x, xb + 16 + p);
-                s = widen(q.and((byte) 0xF)).fma(x0, s);
-                s = widen(q.lanewise(VectorOperators.LSHR, 4)).fma(x1, s);
+                s = toFloat(q.and(0xF)).fma(x0, s);
+                s = toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(x1, s);
                 xs = xs.add(x0).add(x1);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
