@@ -45,17 +45,29 @@ final class SimdQuant {
         int blocks = w.blocksPerRow();
         MemorySegment seg = w.data();
         QuantType type = w.type();
+        float[] xsum = type == QuantType.Q4_1 ? blockSums(x, xOff, blocks) : null;
         Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
             switch (type) {
                 case Q8_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ8_0(seg, r * rb, blocks, x, xOff); }
                 case Q4_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_0(seg, r * rb, blocks, x, xOff); }
-                case Q4_1 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_1(seg, r * rb, blocks, x, xOff); }
+                case Q4_1 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_1(seg, r * rb, blocks, x, xOff, xsum); }
             }
         });
     }
 
     private static FloatVector widen(ByteVector q) {
         return (FloatVector) q.convertShape(VectorOperators.B2F, S, 0);
+    }
+
+    /** Sum of x over each block of 32 (the same for every row: Q4_1's m term). */
+    private static float[] blockSums(float[] x, int xOff, int blocks) {
+        float[] sums = new float[blocks];
+        for (int b = 0; b < blocks; b++) {
+            FloatVector v = FloatVector.zero(S);
+            for (int p = 0; p < 32; p += L) v = v.add(FloatVector.fromArray(S, x, xOff + b * 32 + p));
+            sums[b] = v.reduceLanes(VectorOperators.ADD);
+        }
+        return sums;
     }
 
     private static FloatVector toFloat(IntVector v) {
@@ -101,23 +113,23 @@ final class SimdQuant {
     }
 
     // Q4_1 block: d (f16), m (f16) | 16 bytes of nibbles as Q4_0, unsigned; value = d * q + m.
-    static float dotQ4_1(MemorySegment w, long off, int blocks, float[] x, int xOff) {
+    static float dotQ4_1(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum) {
         FloatVector acc = FloatVector.zero(S);
+        float mx = 0f;                                                       // sum over blocks of m * sum(x in block)
         for (int b = 0; b < blocks; b++) {
             long o = off + b * 20L;
             int xb = xOff + b * 32;
-            FloatVector s = FloatVector.zero(S), xs = FloatVector.zero(S);
+            FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 4 + p, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2I, I, 0);
                 FloatVector x0 = FloatVector.fromArray(S, x, xb + p), x1 = FloatVector.fromArray(S, x, xb + 16 + p);
                 s = toFloat(q.and(0xF)).fma(x0, s);
                 s = toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(x1, s);
-                xs = xs.add(x0).add(x1);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
-            acc = xs.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o + 2))), acc);
+            mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD) + mx;
     }
 }
