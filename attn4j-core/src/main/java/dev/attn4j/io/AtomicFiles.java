@@ -21,14 +21,30 @@ public final class AtomicFiles {
 
     /** Replaces {@code target} with {@code bytes} atomically (permissions rw-r--r-- where POSIX). */
     public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, ch -> {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) ch.write(buf);
+        });
+    }
+
+    /** Writes the content of a file into an open channel (for files too large for one array). */
+    @FunctionalInterface
+    public interface ChannelWriter {
+        void write(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Replaces {@code target} atomically with what {@code body} writes into a temporary file beside
+     * it; if body throws, the target is untouched and the temporary file removed.
+     */
+    public static void write(Path target, ChannelWriter body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) ch.write(buf);
+                body.write(ch);
                 ch.force(true);
             }
             try { // temporary files start as 0600; a finished file gets the usual 0644

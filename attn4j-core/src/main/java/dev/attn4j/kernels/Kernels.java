@@ -81,6 +81,17 @@ public interface Kernels {
     }
 
     /**
+     * The matrix-vector product of a decode step with block-quantized weights: {@code y[r] = sum_c
+     * W[r, c] * x[c]} for W [rows, cols] ({@link dev.attn4j.tensor.QuantizedMatrix}), x at xOff
+     * (cols values), y at yOff (rows values), rows split over {@link Parallel}. The default is the
+     * scalar reference ({@link Quants#dot} per row); the SIMD one reads each block once, widening its
+     * 8- or 4-bit values in vector registers. The two agree to float rounding (different sum order).
+     */
+    default void matVecQ(dev.attn4j.tensor.QuantizedMatrix w, float[] x, int xOff, float[] y, int yOff) {
+        Quants.matVec(w, x, xOff, y, yOff);
+    }
+
+    /**
      * Strided batched GEMM: for i in [0, batch), {@link #gemm} on the matrices starting at
      * {@code aOff + i * strideA}, {@code bOff + i * strideB}, {@code cOff + i * strideC}. A stride
      * of 0 for A or B uses the same matrix for every batch entry (broadcast); strideC must not

@@ -72,6 +72,11 @@ public final class SimdKernels implements Kernels {
                 c, cOff, ldc, true, init);
     }
 
+    @Override
+    public void matVecQ(dev.attn4j.tensor.QuantizedMatrix w, float[] x, int xOff, float[] y, int yOff) {
+        SimdQuant.matVec(w, x, xOff, y, yOff);
+    }
+
     private static SimdGemm.B16 b16(java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType) {
         return new SimdGemm.B16(b, bType == dev.attn4j.tensor.DType.BF16);
     }

@@ -1,0 +1,135 @@
+package dev.attn4j.kernels.simd;
+
+import dev.attn4j.kernels.Parallel;
+import dev.attn4j.kernels.Quants;
+import dev.attn4j.tensor.QuantType;
+import dev.attn4j.tensor.QuantizedMatrix;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Matrix-vector products with block-quantized weights (decode: y = W x, W [out, in]) on the
+ * Vector API. Each block's bytes are loaded as a byte vector of as many lanes as the float
+ * species has (16 bytes with AVX-512, 8 with AVX2), widened to floats in registers (B2F) and
+ * multiplied into a per-block float sum, which is scaled by the block's d into the row's
+ * accumulator; the weights are read once, in their packed size. Rows are split over
+ * {@link Parallel}. Species narrower than 8 floats (or not dividing a block) use the reference.
+ */
+final class SimdQuant {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final VectorSpecies<Byte> B = L >= 8 && L <= 64
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    static final boolean SUPPORTED = B != null && 16 % L == 0;
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private SimdQuant() {
+    }
+
+    static void matVec(QuantizedMatrix w, float[] x, int xOff, float[] y, int yOff) {
+        Quants.checkMatVec(w, x, xOff, y, yOff);
+        if (!SUPPORTED) {
+            dev.attn4j.kernels.Kernels.scalar().matVecQ(w, x, xOff, y, yOff);
+            return;
+        }
+        long rb = w.rowBytes();
+        int blocks = w.blocksPerRow();
+        MemorySegment seg = w.data();
+        QuantType type = w.type();
+        float[] xsum = type == QuantType.Q4_1 ? blockSums(x, xOff, blocks) : null;
+        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
+            switch (type) {
+                case Q8_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ8_0(seg, r * rb, blocks, x, xOff); }
+                case Q4_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_0(seg, r * rb, blocks, x, xOff); }
+                case Q4_1 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_1(seg, r * rb, blocks, x, xOff, xsum); }
+            }
+        });
+    }
+
+    private static FloatVector widen(ByteVector q) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, S, 0);
+    }
+
+    /** Sum of x over each block of 32 (the same for every row: Q4_1's m term). */
+    private static float[] blockSums(float[] x, int xOff, int blocks) {
+        float[] sums = new float[blocks];
+        for (int b = 0; b < blocks; b++) {
+            FloatVector v = FloatVector.zero(S);
+            for (int p = 0; p < 32; p += L) v = v.add(FloatVector.fromArray(S, x, xOff + b * 32 + p));
+            sums[b] = v.reduceLanes(VectorOperators.ADD);
+        }
+        return sums;
+    }
+
+    private static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, S, 0);
+    }
+
+    // Q8_0 block: d (f16) | 32 x int8.
+    static float dotQ8_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 34L;
+            int xb = xOff + b * 32;
+            FloatVector s = FloatVector.zero(S);
+            for (int p = 0; p < 32; p += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN);
+                s = widen(q).fma(FloatVector.fromArray(S, x, xb + p), s);
+            }
+            acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    // Q4_0 block: d (f16) | 16 bytes, low nibbles values 0..15, high nibbles 16..31, each minus 8.
+    static float dotQ4_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 18L;
+            int xb = xOff + b * 32;
+            FloatVector s = FloatVector.zero(S);
+            for (int p = 0; p < 16; p += L) {
+                // nibbles split in 32-bit lanes (x86 has no byte shifts): sign-extended bytes, then
+                // the low four bits, and the next four (arithmetic shift, masked)
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector lo = q.and(0xF).sub(8);
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8);
+                s = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + p), s);
+                s = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
+            }
+            acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    // Q4_1 block: d (f16), m (f16) | 16 bytes of nibbles as Q4_0, unsigned; value = d * q + m.
+    static float dotQ4_1(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum) {
+        FloatVector acc = FloatVector.zero(S);
+        float mx = 0f;                                                       // sum over blocks of m * sum(x in block)
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 20L;
+            int xb = xOff + b * 32;
+            FloatVector s = FloatVector.zero(S);
+            for (int p = 0; p < 16; p += L) {
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 4 + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                FloatVector x0 = FloatVector.fromArray(S, x, xb + p), x1 = FloatVector.fromArray(S, x, xb + 16 + p);
+                s = toFloat(q.and(0xF)).fma(x0, s);
+                s = toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(x1, s);
+            }
+            acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
+            mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + mx;
+    }
+}
