@@ -34,7 +34,8 @@ import java.util.function.IntFunction;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Continues prompts with a decoder-only LM (greedy, sampling or beam search, as transformers' generate(); "
                 + "the model's generation_config.json gives the defaults).",
-                "Streams each prompt's new text to stdout, one prompt after another; with --json, runs the prompts as one batch "
+                "Streams each prompt's new text (its new token ids when the model has no tokenizer) to stdout, one line per prompt, "
+                        + "one prompt after another; with --json, runs the prompts as one batch "
                         + "and prints one line per prompt: {\"prompt\", \"output\", \"token_ids\" (the new ids, with the final EOS), "
                         + "\"prompt_tokens\", \"generated_tokens\", \"stop_reason\" (eos, length, stop_string), \"tokens_per_second\"}."})
 public final class GenerateCommand implements Callable<Integer> {
