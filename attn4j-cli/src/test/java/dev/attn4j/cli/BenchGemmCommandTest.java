@@ -70,6 +70,24 @@ class BenchGemmCommandTest {
     }
 
     @Test
+    void sixteenBitWeightsAreTimedBesideF32() {
+        Run r = run(args("bench", "gemm", "--m", "1", "--n", "300", "--k", "70", "--threads", "2", "--b-dtype", "F32,BF16,f16"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        Matcher m = Pattern.compile("\\{\"op\":\"gemm\",\"m\":1,\"n\":300,\"k\":70,\"threads\":2,\"gflops\":[0-9.]+"
+                + "(,\"F32\":\\{[^}]*}),\"BF16\":\\{\"gflops\":([0-9.]+),\"medianGflops\":[0-9.]+,\"bGBps\":([0-9.]+),"
+                + "\"medianBGBps\":[0-9.]+},\"F16\":\\{[^}]*}}").matcher(r.lastLine());
+        assertThat(m.matches()).as("last line: " + r.lastLine()).isTrue();
+        double gflops = Double.parseDouble(m.group(2)), gbps = Double.parseDouble(m.group(3));
+        assertThat(gbps).as("B bytes per product / seconds per product").isCloseTo(gflops * 300 * 70 * 2 / (2.0 * 300 * 70),
+                org.assertj.core.data.Offset.offset(1e-2 * gbps + 1e-3));
+        assertThat(r.err().lines().filter(l -> l.contains(" run ")).count()).isEqualTo(9);
+        assertThat(r.err()).contains("B=BF16").contains("B=F16").contains("GB/s");
+        Run bad = run(args("bench", "gemm", "--m", "2", "--n", "3", "--k", "4", "--b-dtype", "INT8"));
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("--b-dtype").contains("INT8");
+    }
+
+    @Test
     void pacedRunsOnePerStdinLineAndStopsAtEndOfInput() {
         java.io.InputStream oldIn = System.in;
         try {

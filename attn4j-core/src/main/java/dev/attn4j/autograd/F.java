@@ -75,8 +75,14 @@ public final class F {
         if (p == 1) return x.mul(0.0);
         double scale = 1 / (1 - p);
         NDArray mask = NDArray.zeros(x.dtype(), x.shape());
-        for (int i = 0, n = mask.numel(); i < n; i++) {
-            if (rng.nextDouble() >= p) mask.storage().setDouble(i, scale);
+        if (mask.isDenseHeapF32()) {                                           // the same draws, written directly
+            float[] a = mask.floatArray();
+            float s = (float) scale;
+            for (int i = 0, n = mask.numel(); i < n; i++) if (rng.nextDouble() >= p) a[i] = s;
+        } else {
+            for (int i = 0, n = mask.numel(); i < n; i++) {
+                if (rng.nextDouble() >= p) mask.storage().setDouble(i, scale);
+            }
         }
         return x.mul(Tensor.of(mask));
     }

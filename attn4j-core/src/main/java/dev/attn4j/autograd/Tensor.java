@@ -15,7 +15,7 @@ import dev.attn4j.tensor.Shape;
  * Broadcasting follows NumPy/PyTorch; F32 and F64 operands cannot be mixed.
  */
 public final class Tensor {
-    private final NDArray data;
+    private NDArray data;
     private boolean requiresGrad;
     /** The operation that produced this tensor; null for leaves. */
     final Node gradFn;
@@ -38,6 +38,7 @@ public final class Tensor {
     /** A leaf that requires grad, over {@code data} (not copied): a trainable parameter. */
     public static Tensor param(NDArray data) {
         Tensor t = new Tensor(data, null);
+        requireTrainable(t, true);
         t.requiresGrad = true;
         return t;
     }
@@ -94,7 +95,40 @@ public final class Tensor {
             throw new IllegalStateException("requiresGrad(" + b + ") on a non-leaf tensor (output of '" + gradFn.op
                     + "'); use detach() to get a leaf");
         }
+        requireTrainable(this, b);
         requiresGrad = b;
+        return this;
+    }
+
+    /** Gradients are F32 or F64: a 16-bit (frozen weight) tensor cannot require one. */
+    private static void requireTrainable(Tensor t, boolean wantsGrad) {
+        requireTrainable(t.dtype(), wantsGrad, t.shape());
+    }
+
+    private static void requireTrainable(DType dtype, boolean wantsGrad, Shape shape) {
+        if (wantsGrad && dtype.is16Bit()) {
+            throw new IllegalArgumentException("requiresGrad(true) on a " + dtype + " tensor " + shape
+                    + ": 16-bit tensors are frozen weights and get no gradient; train an F32 copy (data().to(DType.F32))");
+        }
+    }
+
+    /**
+     * Replaces the values of a leaf, as torch's {@code t.data = x}: same shape, any dtype (e.g. a
+     * frozen weight rounded to BF16 in place, where modules hold this tensor); the gradient is
+     * cleared. A 16-bit {@code x} needs {@code requiresGrad} false. Graphs recorded earlier keep
+     * the old values. Returns this.
+     */
+    public Tensor setData(NDArray x) {
+        if (!isLeaf()) {
+            throw new IllegalStateException("setData on a non-leaf tensor (output of '" + gradFn.op + "'); use detach() to get a leaf");
+        }
+        if (x == null || !x.shape().equals(data.shape())) {
+            throw new IllegalArgumentException("setData: new values " + (x == null ? "null" : x.shape().toString())
+                    + " do not have this tensor's shape " + data.shape());
+        }
+        requireTrainable(x.dtype(), requiresGrad, x.shape());
+        data = x;
+        grad = null;
         return this;
     }
 

@@ -42,11 +42,26 @@ public final class ArrayOps {
 
     /** The common dtype of two operands, or an exception naming the op and both dtypes and shapes. */
     public static DType sameDType(String op, NDArray a, NDArray b) {
+        require32(op, a);
+        require32(op, b);
         if (a.dtype() != b.dtype()) {
             throw new IllegalArgumentException(op + ": operands have different dtypes " + a.dtype() + " " + a.shape()
                     + " and " + b.dtype() + " " + b.shape() + "; convert one with to(DType)");
         }
         return a.dtype();
+    }
+
+    /**
+     * Throws when {@code x} is BF16 or F16: those are storage types for frozen weights, which only
+     * copies, views, {@code to(DType)} and {@link #matmul} (as the right operand of an F32 left
+     * one) accept, so that no op quietly computes in 16 bits or in the wrong type.
+     */
+    public static void require32(String op, NDArray x) {
+        if (x.dtype().is16Bit()) {
+            throw new IllegalArgumentException(op + ": " + x.dtype() + " array " + x.shape() + " is a 16-bit storage type "
+                    + "(frozen weights); only copies, views, to(DType) and matmul with it as the right operand take it; "
+                    + "convert it with to(DType.F32)");
+        }
     }
 
     private static Shape broadcastShape(String op, Shape a, Shape b) {
@@ -108,6 +123,7 @@ public final class ArrayOps {
 
     /** {@code op(x)} elementwise. */
     public static NDArray unary(UnaryOp op, NDArray x) {
+        require32(op.name().toLowerCase(), x);
         NDArray out = NDArray.zeros(x.dtype(), x.shape());
         int n = x.numel();
         if (x.isDenseHeapF32()) {
@@ -247,6 +263,7 @@ public final class ArrayOps {
 
     /** {@code a op s} elementwise. */
     public static NDArray binaryScalar(BinaryOp op, NDArray a, double s) {
+        require32(op.name().toLowerCase(), a);
         NDArray out = NDArray.zeros(a.dtype(), a.shape());
         int n = a.numel();
         if (a.isDenseHeapF32()) {
@@ -265,6 +282,7 @@ public final class ArrayOps {
 
     /** {@code s op b} elementwise. */
     public static NDArray scalarBinary(BinaryOp op, double s, NDArray b) {
+        require32(op.name().toLowerCase(), b);
         NDArray out = NDArray.zeros(b.dtype(), b.shape());
         int n = b.numel();
         if (b.isDenseHeapF32()) {
@@ -321,6 +339,7 @@ public final class ArrayOps {
 
     /** {@code f(x)} elementwise, computed in double; the output has x's dtype. */
     public static NDArray map(NDArray x, DoubleUnaryOperator f) {
+        require32("map", x);
         NDArray out = NDArray.zeros(x.dtype(), x.shape());
         int n = x.numel();
         if (x.isDenseHeapF32()) {
@@ -363,6 +382,7 @@ public final class ArrayOps {
      * a dtype, which the output gets.
      */
     public static NDArray zip3(NDArray a, NDArray b, NDArray c, DoubleTernaryOperator f) {
+        require32("zip3", c);
         sameDType("zip3", a, b);
         sameDType("zip3", a, c);
         return zip3Into(a.dtype(), a, b, c, f);
@@ -408,6 +428,7 @@ public final class ArrayOps {
 
     /** A copy of {@code a} with {@code value} where {@code mask} (broadcast to a's shape) is nonzero. */
     public static NDArray maskedFill(NDArray a, NDArray mask, double value) {
+        require32("maskedFill", a);
         if (!mask.shape().broadcastableTo(a.shape())) {
             throw new IllegalArgumentException("maskedFill: mask shape " + mask.shape() + " cannot be broadcast to shape "
                     + a.shape());
@@ -476,12 +497,14 @@ public final class ArrayOps {
 
     /** The maximum of all elements as a double (NaN if any is NaN). */
     public static double maxAll(NDArray a) {
+        require32("maxAll", a);
         if (a.numel() == 0) throw new IllegalArgumentException("maxAll of an empty array " + a.shape());
         return reduce(Reduce.MAX, a, allDims(a.rank()), false).item();
     }
 
     /** Sums {@code g} over broadcast dimensions so that it has {@code target}'s shape (broadcast backward). */
     public static NDArray sumTo(NDArray g, Shape target) {
+        require32("sumTo", g);
         if (g.shape().equals(target)) return g;
         if (!target.broadcastableTo(g.shape())) {
             throw new IllegalArgumentException("sumTo: shape " + target + " does not broadcast to " + g.shape());
@@ -521,6 +544,7 @@ public final class ArrayOps {
     }
 
     private static NDArray reduce(Reduce kind, NDArray a, int[] dims, boolean keepdim) {
+        require32(kind.name().toLowerCase(), a);
         String op = kind.name().toLowerCase();
         int r = a.rank();
         int[] red = normalizeDims(op, a.shape(), dims);
@@ -610,6 +634,7 @@ public final class ArrayOps {
             throw new IllegalArgumentException("matmul: both operands need at least one dimension, got shapes "
                     + a.shape() + " and " + b.shape());
         }
+        if (b.dtype().is16Bit() && a.dtype() == DType.F32) return matmul16(a, b);
         DType dt = sameDType("matmul", a, b);
         if (a.rank() == 1 && b.rank() == 1) {
             if (a.dim(0) != b.dim(0)) {
@@ -650,6 +675,51 @@ public final class ArrayOps {
         if (out.numel() == 0 || k == 0) return out;
         if (dt == DType.F32) gemmPath(a, b, batch, m, n, k, out);
         else naiveMatmul(a, b, batch, m, n, k, out);
+        return out;
+    }
+
+    /**
+     * F32 a [..., m, k] (or [k]) times a 16-bit matrix b [k, n] (BF16 / F16, any strides, e.g. a
+     * Linear weight's transposed view): {@link Kernels#gemm16}, which reads b in 16 bits and gives
+     * the bits of the F32 product with b widened. The result is F32 [..., m, n] (or [n]).
+     */
+    private static NDArray matmul16(NDArray a, NDArray b) {
+        if (b.rank() != 2) {
+            throw new IllegalArgumentException("matmul: a " + b.dtype() + " right operand must be a matrix [k, n], got "
+                    + b.shape() + " (with left operand " + a.shape() + ")");
+        }
+        if (a.rank() == 1) return matmul16(a.unsqueeze(0), b).squeeze(0);
+        int k = a.dim(-1), n = b.dim(1);
+        if (b.dim(0) != k) {
+            throw new IllegalArgumentException("matmul: shapes " + a.shape() + " and " + b.shape()
+                    + " cannot be multiplied (" + k + " columns vs " + b.dim(0) + " rows)");
+        }
+        int[] outDims = a.shape().toArray();
+        outDims[outDims.length - 1] = n;
+        NDArray out = NDArray.zeros(DType.F32, Shape.of(outDims));
+        int m = out.numel() / Math.max(1, n);
+        if (out.numel() == 0) return out;
+        if (k == 0) return out;
+        NDArray a2 = a.reshape(-1, k);                                         // [M, k], a view when a's layout allows
+        GemmOperand ga = gemmOperand(a2);
+        NDArray bx = b;
+        int bRows = b.dim(0), bCols = b.dim(1), s0 = b.stride(0), s1 = b.stride(1);
+        boolean bTrans;
+        int ldb;
+        if ((bCols <= 1 || s1 == 1) && (bRows <= 1 || s0 >= bCols)) {          // [k, n] row-major
+            bTrans = false;
+            ldb = bRows <= 1 ? Math.max(bCols, 1) : s0;
+        } else if ((bRows <= 1 || s0 == 1) && (bCols <= 1 || s1 >= bRows)) {   // [n, k] row-major underneath (W of a Linear)
+            bTrans = true;
+            ldb = bCols <= 1 ? Math.max(bRows, 1) : s1;
+        } else {
+            bx = b.copy();                                                     // contiguous 16-bit copy
+            bTrans = false;
+            ldb = bCols;
+        }
+        Storage.Halfs hs = (Storage.Halfs) bx.storage();
+        Kernels.get().gemm16(ga.trans, bTrans, m, n, k, 1f, ga.x.floatArray(), ga.x.offset(), ga.ld,
+                hs.segment(), hs.dtype(), bx.offset(), ldb, 0f, out.floatArray(), 0, n);
         return out;
     }
 
@@ -743,6 +813,7 @@ public final class ArrayOps {
     }
 
     private static NDArray softmaxImpl(NDArray x, int dim, boolean log) {
+        require32(log ? "logSoftmax" : "softmax", x);
         if (x.rank() == 0) {
             if (dim != 0 && dim != -1) {
                 throw new IllegalArgumentException("softmax: dimension " + dim + " out of range for a rank-0 array");
@@ -843,6 +914,9 @@ public final class ArrayOps {
 
     private static NormResult norm(String op, NDArray x, int[] normalizedShape, NDArray weight, NDArray bias,
                                    double eps, boolean rms) {
+        require32(op, x);
+        if (weight != null) require32(op, weight);
+        if (bias != null) require32(op, bias);
         int k = checkNormalized(op, x, normalizedShape, weight, bias);
         NDArray xc = x.contiguous();
         NDArray w = weight == null ? null : weight.contiguous();
@@ -1020,6 +1094,7 @@ public final class ArrayOps {
 
     /** Rows of {@code weight} [V, D] picked by {@code indices} (integer values, any dtype): [*indices, D]. */
     public static NDArray embedding(NDArray weight, NDArray indices) {
+        require32("embedding", weight);
         if (weight.rank() != 2) {
             throw new IllegalArgumentException("embedding: weight must be [numEmbeddings, dim], got shape " + weight.shape());
         }
@@ -1058,6 +1133,7 @@ public final class ArrayOps {
      * of a max over dim with keepdim).
      */
     public static NDArray scatterAlong(Shape shape, int dim, NDArray index, NDArray src) {
+        require32("scatterAlong", src);
         int d = shape.axis(dim);
         Shape ks = shape.with(d, 1);
         if (!index.shape().equals(ks) || !src.shape().equals(ks)) {
@@ -1081,6 +1157,7 @@ public final class ArrayOps {
 
     /** Joins arrays along {@code dim}; all must share dtype and every other dimension. */
     public static NDArray concat(List<NDArray> xs, int dim) {
+        for (NDArray x : xs) require32("concat", x);
         if (xs.isEmpty()) throw new IllegalArgumentException("concat: no arrays given");
         NDArray first = xs.get(0);
         if (first.rank() == 0) throw new IllegalArgumentException("concat: cannot concatenate rank-0 arrays");

@@ -22,11 +22,51 @@ public final class KernelChecks {
         checkMatrix("C", c, cOff, m, n, ldc);
     }
 
+    /** Checks the arguments of {@link Kernels#gemm16}: B is 16-bit {@code bType} elements in a segment. */
+    public static void checkGemm16(boolean transA, boolean transB, int m, int n, int k,
+                                   float[] a, int aOff, int lda, java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType,
+                                   int bOff, int ldb, float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm16: negative size m=" + m + ", n=" + n + ", k=" + k);
+        }
+        if (bType == null || !bType.is16Bit()) throw new IllegalArgumentException("gemm16: B dtype must be BF16 or F16, got " + bType);
+        checkMatrix("gemm16", "A", a, aOff, transA ? k : m, transA ? m : k, lda);
+        if (b == null) throw new IllegalArgumentException("gemm16: B is null");
+        int rows = transB ? n : k, cols = transB ? k : n;
+        if (ldb < Math.max(1, cols)) {
+            throw new IllegalArgumentException("gemm16: leading dimension of B is " + ldb + ", less than its row length " + cols);
+        }
+        if (bOff < 0) throw new IllegalArgumentException("gemm16: negative offset " + bOff + " for B");
+        if (rows > 0 && cols > 0) {
+            long end = bOff + (long) (rows - 1) * ldb + cols;
+            if (end * 2 > b.byteSize()) {
+                throw new IllegalArgumentException("gemm16: B [" + rows + ", " + cols + "] with leading dimension " + ldb
+                        + " at offset " + bOff + " needs " + end + " elements, segment has " + b.byteSize() / 2);
+            }
+        }
+        checkMatrix("gemm16", "C", c, cOff, m, n, ldc);
+    }
+
+    /** Elements [bOff, bOff + (rows - 1) ld + cols) of a 16-bit matrix widened to F32, from index 0. */
+    public static float[] widenSpan(java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType, int bOff, int rows,
+                                    int cols, int ld) {
+        int len = rows == 0 || cols == 0 ? 0 : Math.toIntExact((long) (rows - 1) * ld + cols);
+        float[] out = new float[Math.max(len, 1)];
+        var layout = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < len; i++) out[i] = bType.widen(b.getAtIndex(layout, (long) bOff + i));
+        return out;
+    }
+
     /** Checks the arguments of {@link Kernels#gemmBiasResidual}. */
     public static void checkGemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                                              float[] b, int bOff, int ldb, float[] bias, int biasOff, float[] res, int resOff,
                                              int ldr, float[] c, int cOff, int ldc) {
         checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        checkBiasResidual(m, n, bias, biasOff, res, resOff, ldr);
+    }
+
+    /** The bias [n] and residual [m, n] of {@link Kernels#gemmBiasResidual} (each may be null). */
+    public static void checkBiasResidual(int m, int n, float[] bias, int biasOff, float[] res, int resOff, int ldr) {
         if (bias != null) checkMatrix("bias", bias, biasOff, Math.min(m, 1), n, Math.max(1, n));
         if (res != null) checkMatrix("residual", res, resOff, m, n, ldr);
     }

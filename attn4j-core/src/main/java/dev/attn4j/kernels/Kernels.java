@@ -54,6 +54,33 @@ public interface Kernels {
     }
 
     /**
+     * {@link #gemm} with B in 16 bits: op(B)'s storage holds little-endian {@code bType} (BF16 or
+     * F16) elements in {@code b} (a heap {@code short[]} wrapped as a segment, or a memory-mapped
+     * file), element index {@code bOff}, leading dimension {@code ldb}, all in elements. The
+     * result is bit for bit {@link #gemm} on the same B widened to F32 (widening is exact): the
+     * default widens the addressed span into a float array first; the SIMD GEMM widens while it
+     * packs B panels, and for matrix-vector shapes (m = 1, a decode step) while it streams B, so
+     * B is read in 16 bits from memory.
+     */
+    default void gemm16(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                        float[] a, int aOff, int lda, java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType,
+                        int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        KernelChecks.checkGemm16(transA, transB, m, n, k, a, aOff, lda, b, bType, bOff, ldb, c, cOff, ldc);
+        float[] wide = KernelChecks.widenSpan(b, bType, bOff, transB ? n : k, transB ? k : n, ldb);
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, wide, 0, ldb, beta, c, cOff, ldc);
+    }
+
+    /** {@link #gemmBiasResidual} with B in 16 bits, as {@link #gemm16}. */
+    default void gemm16BiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                    java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType, int bOff, int ldb,
+                                    float[] bias, int biasOff, float[] res, int resOff, int ldr,
+                                    float[] c, int cOff, int ldc, UnaryOp act) {
+        KernelChecks.checkGemm16(transA, transB, m, n, k, a, aOff, lda, b, bType, bOff, ldb, c, cOff, ldc);
+        float[] wide = KernelChecks.widenSpan(b, bType, bOff, transB ? n : k, transB ? k : n, ldb);
+        gemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, wide, 0, ldb, bias, biasOff, res, resOff, ldr, c, cOff, ldc, act);
+    }
+
+    /**
      * Strided batched GEMM: for i in [0, batch), {@link #gemm} on the matrices starting at
      * {@code aOff + i * strideA}, {@code bOff + i * strideB}, {@code cOff + i * strideC}. A stride
      * of 0 for A or B uses the same matrix for every batch entry (broadcast); strideC must not

@@ -2,6 +2,7 @@ package dev.attn4j.nn;
 
 import dev.attn4j.autograd.F;
 import dev.attn4j.autograd.Tensor;
+import dev.attn4j.tensor.DType;
 import dev.attn4j.tensor.NDArray;
 import dev.attn4j.tensor.Shape;
 import java.util.SplittableRandom;
@@ -9,6 +10,11 @@ import java.util.SplittableRandom;
 /**
  * y = x W^T + b, as torch.nn.Linear: weight [out_features, in_features], bias [out_features],
  * both initialised U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform with a = sqrt(5)).
+ *
+ * <p>The weight may be BF16 or F16 (a frozen weight, e.g. a base model under LoRA): it stays in 16
+ * bits in memory and the GEMM widens it while packing ({@code Kernels.gemm16}), so y is the F32
+ * result on the widened weight; the gradient still flows to x (dX = dY W, W widened the same way)
+ * and the weight gets none (its {@code requiresGrad} is false and cannot be set).
  */
 public final class Linear extends Module implements Layer {
     public final int inFeatures;
@@ -35,7 +41,8 @@ public final class Linear extends Module implements Layer {
     /**
      * Wraps existing arrays as the parameters (not copied unless their dtype differs from
      * {@link DefaultDType#get()}): weight [out_features, in_features], bias [out_features] or
-     * null. Used to build a module from checkpoint tensors without a random initialisation.
+     * null. Used to build a module from checkpoint tensors without a random initialisation. A BF16
+     * or F16 weight is kept as it is, frozen; a 16-bit bias is widened (it is added in F32).
      */
     public Linear(NDArray weight, NDArray bias) {
         if (weight == null || weight.rank() != 2 || weight.dim(0) <= 0 || weight.dim(1) <= 0) {
@@ -49,7 +56,7 @@ public final class Linear extends Module implements Layer {
         this.inFeatures = weight.dim(1);
         this.outFeatures = weight.dim(0);
         this.weight = parameter("weight", weight);
-        this.bias = bias == null ? null : parameter("bias", bias);
+        this.bias = bias == null ? null : parameter("bias", bias.dtype().is16Bit() ? bias.to(DType.F32) : bias);
     }
 
     /** The LoRA layer wrapping this one ({@link Lora#apply}), or null. */

@@ -27,11 +27,13 @@ public abstract class Module {
 
     /**
      * Registers a trainable parameter initialised with {@code value} (converted to
-     * {@link DefaultDType#get()} when its dtype differs); returns it.
+     * {@link DefaultDType#get()} when its dtype differs); returns it. A BF16 or F16 {@code value}
+     * is kept as it is (not copied or widened) as a frozen parameter: in the state dict, read by
+     * the kernels in 16 bits, but with {@code requiresGrad} false (and no way to set it).
      */
     protected final Tensor parameter(String name, NDArray value) {
         checkName(name);
-        Tensor p = Tensor.param(DefaultDType.convert(value));
+        Tensor p = value.dtype().is16Bit() ? Tensor.of(value) : Tensor.param(DefaultDType.convert(value));
         parameters.put(name, p);
         return p;
     }

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * An N-dimensional array of F32 (or, for reference checks, F64) elements: a {@link Storage}, an
+ * An N-dimensional array of F32 (or, for reference checks, F64; or, for frozen weights, BF16 / F16) elements: a {@link Storage}, an
  * element offset into it, a {@link Shape} and per-dimension strides (in elements).
  *
  * <p>View methods ({@link #transpose}, {@link #permute}, {@link #narrow}, {@link #select},
@@ -58,7 +58,11 @@ public final class NDArray {
     }
 
     public static NDArray zeros(DType dtype, Shape shape) {
-        Storage s = dtype == DType.F32 ? Storage.floats(shape.numel()) : Storage.doubles(shape.numel());
+        Storage s = switch (dtype) {
+            case F32 -> Storage.floats(shape.numel());
+            case F64 -> Storage.doubles(shape.numel());
+            case BF16, F16 -> Storage.halfs(dtype, shape.numel());
+        };
         return new NDArray(s, 0, shape, shape.contiguousStrides());
     }
 
@@ -70,7 +74,8 @@ public final class NDArray {
         NDArray a = zeros(dtype, shape);
         if (value != 0) {
             if (a.storage instanceof Storage.Floats f) Arrays.fill(f.array(), (float) value);
-            else Arrays.fill(((Storage.Doubles) a.storage).array(), value);
+            else if (a.storage instanceof Storage.Doubles d) Arrays.fill(d.array(), value);
+            else a.fill(value);
         }
         return a;
     }
@@ -109,6 +114,33 @@ public final class NDArray {
                     + " bytes of F32, segment has " + segment.byteSize());
         }
         return new NDArray(new Storage.Segment(segment), 0, s, s.contiguousStrides());
+    }
+
+    /**
+     * A zero-copy contiguous 16-bit ({@link DType#BF16} or {@link DType#F16}) view of a
+     * little-endian memory segment, e.g. a BF16 tensor of a memory-mapped safetensors file. Any
+     * alignment works (the kernels load it unaligned).
+     */
+    public static NDArray of(MemorySegment segment, DType dtype, int... shape) {
+        Shape s = Shape.of(shape);
+        if (dtype == DType.F32) return of(segment, shape);
+        if (dtype == null || !dtype.is16Bit()) {
+            throw new IllegalArgumentException("a segment view needs F32, BF16 or F16, got " + dtype);
+        }
+        if (segment.byteSize() != (long) s.numel() * 2) {
+            throw new IllegalArgumentException("shape " + s + " needs " + (long) s.numel() * 2 + " bytes of " + dtype
+                    + ", segment has " + segment.byteSize());
+        }
+        return new NDArray(new Storage.Halfs(dtype, segment), 0, s, s.contiguousStrides());
+    }
+
+    /** Wraps the 16-bit patterns {@code bits} (not copied) as a contiguous BF16 or F16 array. */
+    public static NDArray of(short[] bits, DType dtype, int... shape) {
+        Shape s = Shape.of(shape);
+        if (s.numel() != bits.length) {
+            throw new IllegalArgumentException("shape " + s + " needs " + s.numel() + " elements, got " + bits.length);
+        }
+        return new NDArray(Storage.Halfs.of(dtype, bits), 0, s, s.contiguousStrides());
     }
 
     /** 0, 1, ..., n-1 as F32. */
@@ -291,6 +323,10 @@ public final class NDArray {
     public void copyFrom(NDArray src) {
         NDArray s = src.shape.equals(shape) ? src : src.expand(shape.toArray());
         int n = numel();
+        if (storage instanceof Storage.Halfs h && h.segment().isReadOnly() && n > 0) {
+            throw new IllegalArgumentException("cannot write into a read-only " + dtype() + " array " + shape
+                    + " (a view of a memory-mapped file); copy() it first");
+        }
         if (isDenseHeapF32() && s.isDenseHeapF32()) {
             System.arraycopy(s.floatArray(), s.offset, floatArray(), offset, n);
             return;
@@ -298,6 +334,26 @@ public final class NDArray {
         if (isDenseHeapF32() && s.storage instanceof Storage.Segment seg && s.isContiguous()) {
             // bulk copy out of (possibly memory-mapped) little-endian memory
             MemorySegment.copy(seg.segment(), Storage.Segment.F32_LE, (long) s.offset * 4, floatArray(), offset, n);
+            return;
+        }
+        if (isDenseHeapF32() && s.storage instanceof Storage.Halfs h && s.isContiguous()) {
+            // widen 16-bit elements (exact)
+            float[] d = floatArray();
+            DType t = h.dtype();
+            for (int i = 0; i < n; i++) d[offset + i] = t.widen(h.getBits(s.offset + i));
+            return;
+        }
+        if (storage instanceof Storage.Halfs h && isContiguous() && s.isDenseHeapF32()) {
+            // round F32 to 16 bits, to nearest even
+            float[] from32 = s.floatArray();
+            DType t = h.dtype();
+            for (int i = 0; i < n; i++) h.setBits(offset + i, t.roundBits(from32[s.offset + i]));
+            return;
+        }
+        if (storage instanceof Storage.Halfs hd && s.storage instanceof Storage.Halfs hs && hd.dtype() == hs.dtype()) {
+            // same 16-bit type, any layouts: the bits as they are
+            ElementCursor dst = new ElementCursor(this), from = new ElementCursor(s);
+            for (int i = 0; i < n; i++) hd.setBits(dst.next(), hs.getBits(from.next()));
             return;
         }
         if (isDenseHeapF32() && s.storage instanceof Storage.Floats && s.rank() > 0 && n > 0) {
@@ -310,7 +366,7 @@ public final class NDArray {
         }
         ElementCursor dst = new ElementCursor(this);
         ElementCursor from = new ElementCursor(s);
-        if (dtype() == DType.F32 && s.dtype() == DType.F32) {
+        if (dtype() != DType.F64 && s.dtype() != DType.F64) {             // F32 and 16-bit: through float, exact
             for (int i = 0; i < n; i++) storage.setFloat(dst.next(), s.storage.getFloat(from.next()));
         } else {
             for (int i = 0; i < n; i++) storage.setDouble(dst.next(), s.storage.getDouble(from.next()));

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
  * {@link MemorySegment} (for example a memory-mapped safetensors file). Element indices are
  * in units of the element type, not bytes.
  */
-public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage.Segment {
+public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage.Segment, Storage.Halfs {
 
     DType dtype();
 
@@ -30,6 +30,11 @@ public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage
 
     static Storage doubles(int n) {
         return new Doubles(new double[n]);
+    }
+
+    /** Zeroed 16-bit storage ({@link DType#BF16} or {@link DType#F16}) of n elements on the heap. */
+    static Storage halfs(DType dtype, int n) {
+        return Halfs.heap(dtype, n);
     }
 
     /** F32 storage on the heap; kernels work on {@link #array()} directly. */
@@ -73,5 +78,45 @@ public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage
         public void setDouble(long i, double v) { segment.setAtIndex(F32_LE, i, (float) v); }
         public float getFloat(long i) { return segment.getAtIndex(F32_LE, i); }
         public void setFloat(long i, float v) { segment.setAtIndex(F32_LE, i, v); }
+    }
+
+    /**
+     * Little-endian 16-bit floats ({@link DType#BF16} or {@link DType#F16}): a heap {@code short[]}
+     * ({@link #heap}, wrapped as a segment) or any other memory segment, such as a slice of a
+     * memory-mapped safetensors file (read-only; no copy). Reading an element widens it to F32
+     * exactly; writing one rounds to nearest even. The GEMM reads {@link #segment()} directly with
+     * unaligned loads, so a mapped tensor needs no particular alignment.
+     */
+    record Halfs(DType dtype, MemorySegment segment) implements Storage {
+        static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+        public Halfs {
+            if (dtype == null || !dtype.is16Bit()) throw new IllegalArgumentException("Halfs storage needs BF16 or F16, got " + dtype);
+            if (segment.byteSize() % 2 != 0) {
+                throw new IllegalArgumentException(dtype + " segment of " + segment.byteSize() + " bytes is not a multiple of 2");
+            }
+        }
+
+        /** Zeroed heap storage: n elements in a {@code short[]}. */
+        public static Halfs heap(DType dtype, int n) {
+            return new Halfs(dtype, MemorySegment.ofArray(new short[n]));
+        }
+
+        /** Wraps {@code bits} (not copied): element i is bits[i]. */
+        public static Halfs of(DType dtype, short[] bits) {
+            return new Halfs(dtype, MemorySegment.ofArray(bits));
+        }
+
+        /** Whether the elements live in a Java array (not mapped or off-heap memory). */
+        public boolean isHeap() { return !segment.isNative() && !segment.isMapped(); }
+
+        public long size() { return segment.byteSize() / 2; }
+        public short getBits(long i) { return segment.getAtIndex(I16_LE, i); }
+        public void setBits(long i, short bits) { segment.setAtIndex(I16_LE, i, bits); }
+        public double getDouble(long i) { return dtype.widen(getBits(i)); }
+        /** Rounds through F32 (v to F32, then to 16 bits): exact for F32 values, a double rounding for some F64 ones. */
+        public void setDouble(long i, double v) { setBits(i, dtype.roundBits((float) v)); }
+        public float getFloat(long i) { return dtype.widen(getBits(i)); }
+        public void setFloat(long i, float v) { setBits(i, dtype.roundBits(v)); }
     }
 }

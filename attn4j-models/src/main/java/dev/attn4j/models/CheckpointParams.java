@@ -22,6 +22,24 @@ import java.util.TreeSet;
  * accepted for {@code weight} / {@code bias}.
  */
 public final class CheckpointParams extends Params {
+    /** What happens to a checkpoint's BF16 / F16 linear weights ({@link #keep16}). */
+    public enum Keep16 {
+        /** Widened to F32 on load (the default). */
+        NO,
+        /**
+         * Kept in 16 bits, copied to the heap ({@code short[]}) in the layout F32 weights get
+         * ([in, out] underneath; QKV side by side): half the F32 heap, and the checkpoint may be
+         * closed after loading.
+         */
+        HEAP,
+        /**
+         * Kept in 16 bits as zero-copy views of the memory-mapped file ([out, in], read by the GEMM
+         * as a transposed B): no heap at all for them, pages shared with the OS cache; the
+         * checkpoint must stay open while the model is used.
+         */
+        MAPPED
+    }
+
     private final State state;
 
     private static final class State {
@@ -30,6 +48,7 @@ public final class CheckpointParams extends Params {
         final Set<String> used = new LinkedHashSet<>();
         final List<String> missing = new ArrayList<>();
         final List<String> mismatched = new ArrayList<>();
+        Keep16 keep16 = Keep16.NO;
 
         State(SafetensorsCheckpoint ckpt, String root) {
             this.ckpt = ckpt;
@@ -45,6 +64,37 @@ public final class CheckpointParams extends Params {
     private CheckpointParams(State state, String prefix) {
         super(prefix);
         this.state = state;
+    }
+
+    /**
+     * Keeps the checkpoint's BF16 / F16 linear weights in 16 bits ({@link Keep16#HEAP} or
+     * {@link Keep16#MAPPED}) for the modules built from this object (and its {@link #at} views)
+     * from now on; call it before building the model. Only weights read through {@link #linear} /
+     * {@link #fusedLinears}: embeddings, norms and biases stay F32, and so do F32 weights (see
+     * {@link Params#linearsTo16} to round those). Such weights are frozen (no gradient). Returns this.
+     */
+    public CheckpointParams keep16(Keep16 mode) {
+        if (mode == null) throw new IllegalArgumentException("keep16: mode is null (Keep16.NO for none)");
+        state.keep16 = mode;
+        return this;
+    }
+
+    @Override
+    protected NDArray get16(String name, int... shape) {
+        if (state.keep16 == Keep16.NO) return null;
+        String key = resolve(name);
+        if (key == null) return null;                                      // get() records it as missing
+        try {
+            TensorInfo info = state.ckpt.info(key);
+            boolean half = info.dtype() == dev.attn4j.io.safetensors.SafetensorsDType.BF16
+                    || info.dtype() == dev.attn4j.io.safetensors.SafetensorsDType.F16;
+            if (!half || !Arrays.equals(info.shape(), shape)) return null;   // F32 path (and its checks)
+            NDArray w = state.keep16 == Keep16.MAPPED ? state.ckpt.get16(key) : state.ckpt.get16Copy(key);
+            state.used.add(key);
+            return w;
+        } catch (SafetensorsException e) {
+            return null;                                                     // get() records the problem
+        }
     }
 
     @Override

@@ -54,6 +54,15 @@ public abstract class Params {
     public abstract boolean has(String name);
 
     /**
+     * The linear weight {@code name} [out, in] kept in 16 bits (BF16 or F16), or null to read it in
+     * F32 with {@link #get}. The default is null; {@link CheckpointParams#keep16} returns the
+     * checkpoint's BF16 / F16 tensors here (a heap copy or a zero-copy view of the mapped file).
+     */
+    protected NDArray get16(String name, int... shape) {
+        return null;
+    }
+
+    /**
      * A {@link Linear} from {@code name.weight} [out, in] and {@code name.bias} [out]. The weight
      * keeps its [out, in] shape (and state-dict name) but is stored in memory as [in, out], a
      * transposed view: {@code x W^T} then reads W^T row by row, the layout every GEMM streams
@@ -74,6 +83,17 @@ public abstract class Params {
      */
     public java.util.List<Linear> fusedLinears(int in, int out, String... names) {
         int n = names.length, width = Math.multiplyExact(n, out);
+        java.util.List<NDArray> w16 = new java.util.ArrayList<>();
+        for (String name : names) {
+            NDArray w = at(name).get16("weight", out, in);                              // [out, in] BF16 / F16, or null
+            if (w == null || (!w16.isEmpty() && (w.dtype() != w16.get(0).dtype()
+                    || heap16(w) != heap16(w16.get(0))))) {
+                w16 = null;
+                break;
+            }
+            w16.add(w);
+        }
+        if (w16 != null) return linears16(in, out, names, w16);
         java.util.List<NDArray> weights = new java.util.ArrayList<>(), biases = new java.util.ArrayList<>();
         for (String name : names) {
             weights.add(at(name).get("weight", Init.NORMAL, false, out, in));          // [out, in]
@@ -90,6 +110,60 @@ public abstract class Params {
             result.add(new Linear(wt.transpose(0, 1), b));                              // [out, in] view
         }
         return result;
+    }
+
+    private static boolean heap16(NDArray w) {
+        return ((dev.attn4j.tensor.Storage.Halfs) w.storage()).isHeap();
+    }
+
+    /**
+     * {@link #fusedLinears} over 16-bit weights: mapped ones are used as they are ([out, in] views
+     * of the file, read by the GEMM as a transposed B); heap ones are laid out as the F32 weights
+     * are, W_i^T side by side in one 16-bit [in, n out] array. Biases F32 side by side.
+     */
+    private java.util.List<Linear> linears16(int in, int out, String[] names, java.util.List<NDArray> w16) {
+        int n = names.length, width = Math.multiplyExact(n, out);
+        java.util.List<NDArray> biases = new java.util.ArrayList<>();
+        for (String name : names) biases.add(at(name).get("bias", Init.ZEROS, false, out));   // [out]
+        NDArray bAll = NDArray.zeros(Shape.of(width));                                        // [n out] F32
+        boolean heap = heap16(w16.get(0));
+        NDArray wAll = heap ? NDArray.zeros(w16.get(0).dtype(), Shape.of(in, width)) : null; // [in, n out] 16-bit
+        java.util.List<Linear> result = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            NDArray b = bAll.narrow(0, i * out, out);
+            b.copyFrom(biases.get(i));
+            NDArray w = w16.get(i);                                                           // [out, in]
+            if (heap) {
+                NDArray wt = wAll.narrow(1, i * out, out);                                    // [in, out] view, row stride n out
+                wt.copyFrom(w.transpose(0, 1));
+                w = wt.transpose(0, 1);                                                       // [out, in] view
+            }
+            result.add(new Linear(w, b));
+        }
+        return result;
+    }
+
+    /**
+     * Rounds the weight of every {@link Linear} in {@code model} that is not 16-bit already to
+     * {@code dtype} (BF16 or F16) in place (round to nearest even, as torch's {@code .to}), keeping
+     * its layout, and freezes it ({@code requiresGrad} false: a base model under LoRA, transformers'
+     * {@code torch_dtype=torch.bfloat16} for the linear layers). Embeddings, norms and biases stay
+     * F32. Returns the number of weights converted. The F32 arrays are released when nothing else
+     * holds them (QKV weights side by side share one array until all three are converted).
+     */
+    public static int linearsTo16(dev.attn4j.nn.Module model, dev.attn4j.tensor.DType dtype) {
+        if (dtype == null || !dtype.is16Bit()) throw new IllegalArgumentException("linearsTo16: dtype must be BF16 or F16, got " + dtype);
+        int converted = 0;
+        for (dev.attn4j.nn.Module m : model.namedModules().values()) {
+            if (!(m instanceof Linear lin) || lin.weight.dtype().is16Bit()) continue;
+            NDArray w = lin.weight.data();                                                    // [out, in]
+            boolean transposedView = w.stride(0) == 1 && w.stride(1) >= w.dim(0) && w.dim(0) > 1;
+            NDArray w16 = transposedView ? w.transpose(0, 1).to(dtype).transpose(0, 1) : w.to(dtype);
+            lin.weight.requiresGrad(false);
+            lin.weight.setData(w16);
+            converted++;
+        }
+        return converted;
     }
 
     /**

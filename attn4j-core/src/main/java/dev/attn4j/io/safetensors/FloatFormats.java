@@ -15,15 +15,12 @@ public final class FloatFormats {
      * values that round past the largest bfloat16 become infinity of the same sign.
      */
     public static short toBFloat16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x0040);
-        int lsb = (bits >>> 16) & 1;
-        return (short) ((bits + 0x7FFF + lsb) >>> 16);
+        return dev.attn4j.tensor.DType.BF16.roundBits(f);
     }
 
     /** bfloat16 bits to F32 (exact). */
     public static float fromBFloat16(short b) {
-        return Float.intBitsToFloat(b << 16);
+        return dev.attn4j.tensor.DType.BF16.widen(b);
     }
 
     /** FP8 E5M2 (sign, 5 exponent bits, 2 mantissa bits; the upper byte of an F16) to F32. */

@@ -226,6 +226,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return shardOf(name).getCopy(name);
     }
 
+    /** See {@link SafetensorsFile#get16}. */
+    public NDArray get16(String name) throws SafetensorsException {
+        return shardOf(name).get16(name);
+    }
+
+    /** See {@link SafetensorsFile#get16Copy}. */
+    public NDArray get16Copy(String name) throws SafetensorsException {
+        return shardOf(name).get16Copy(name);
+    }
+
     /** See {@link SafetensorsFile#getLongs}. */
     public long[] getLongs(String name) throws SafetensorsException {
         return shardOf(name).getLongs(name);

@@ -21,7 +21,8 @@ import java.util.Map;
  * exactly), so later reads cannot run outside the file.
  *
  * <p>F32 tensors come back as zero-copy, read-only views of the mapping; other float and
- * integer types are converted to heap F32 arrays. {@link #close()} unmaps the file: views
+ * integer types are converted to heap F32 arrays, except that {@link #get16} keeps BF16 and F16
+ * tensors in 16 bits (zero-copy views too). {@link #close()} unmaps the file: views
  * obtained earlier then throw {@link IllegalStateException} on access (never a crash), and so
  * does every method of this object. Instances may be read from several threads.
  *
@@ -198,6 +199,47 @@ public final class SafetensorsFile implements AutoCloseable {
         float[] out = new float[n];
         MemorySegment.copy(mapped, F32_LE, dataStart + t.begin(), out, 0, n);
         return NDArray.of(out, t.shape());
+    }
+
+    /**
+     * BF16 or F16 tensor {@code name} kept in 16 bits (DType BF16 / F16): a zero-copy read-only
+     * view of the mapping, valid until {@link #close()}, when its first byte is at an even file
+     * offset (safetensors writers pad the header to 8 bytes, so every 16-bit tensor is); otherwise
+     * a heap copy, so that no element straddles two cache lines. The GEMM widens it to F32 while
+     * packing ({@link dev.attn4j.kernels.Kernels#gemm16}).
+     *
+     * @throws SafetensorsException for an unknown name or a dtype other than BF16 and F16
+     */
+    public NDArray get16(String name) throws SafetensorsException {
+        TensorInfo t = info(name);
+        dev.attn4j.tensor.DType dt = dtype16(t);
+        long start = dataStart + t.begin();
+        if (start % 2 != 0) return get16Copy(name);
+        return NDArray.of(mapped.asSlice(start, t.byteSize()).asReadOnly(), dt, t.shape());
+    }
+
+    /**
+     * BF16 or F16 tensor {@code name} as a new, writable heap 16-bit array ({@code short[]}); stays
+     * valid after {@link #close()}.
+     *
+     * @throws SafetensorsException as {@link #get16}
+     */
+    public NDArray get16Copy(String name) throws SafetensorsException {
+        TensorInfo t = info(name);
+        dev.attn4j.tensor.DType dt = dtype16(t);
+        int n = (int) t.numel();
+        short[] bits = new short[n];
+        MemorySegment.copy(mapped, I16_LE, dataStart + t.begin(), bits, 0, n);
+        return NDArray.of(bits, dt, t.shape());
+    }
+
+    private dev.attn4j.tensor.DType dtype16(TensorInfo t) throws SafetensorsException {
+        return switch (t.dtype()) {
+            case BF16 -> dev.attn4j.tensor.DType.BF16;
+            case F16 -> dev.attn4j.tensor.DType.F16;
+            default -> throw new SafetensorsException(file, "tensor " + HeaderParser.quote(t.name()) + " has dtype "
+                    + t.dtype() + ", not BF16 or F16 (use get() for F32)");
+        };
     }
 
     /**

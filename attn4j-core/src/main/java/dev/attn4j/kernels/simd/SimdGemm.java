@@ -3,6 +3,7 @@ package dev.attn4j.kernels.simd;
 import dev.attn4j.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -97,6 +98,8 @@ final class SimdGemm {
         /** B^T for the direct path (see direct). */
         float[] bt = new float[0];
         float[] shared = new float[0];
+        /** 16-bit B widened: a small op(B) for the direct loops, or one row for the F16 streams. */
+        float[] wide = new float[0];
         final float[] tile = new float[MR * NR];
         /**
          * Gather offsets {0, lda, ..., 6 lda, 6 lda} for packing A, for the lda in {@link #gatherLd}:
@@ -185,6 +188,17 @@ final class SimdGemm {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, null, bOff, ldb, beta, c, cOff, ldc, threaded, init);
+    }
+
+    /**
+     * The same with B either F32 ({@code b}, {@code h} null) or 16-bit ({@code h}, {@code b} null):
+     * a 16-bit B is widened where the F32 path reads B (packing, or the direct loops), so the
+     * micro-kernels and every sum are the F32 path's on the widened values: the same bits.
+     */
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, B16 h, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
             if (init != null) {
@@ -206,18 +220,18 @@ final class SimdGemm {
                 Parallel.forRange(parts, 1, (from, to) -> {
                     for (int t = from; t < to; t++) {
                         int j0 = t * chunk, cols = Math.min(chunk, n - j0);
-                        direct(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bOff + (transB ? j0 * ldb : j0), ldb,
+                        direct(transA, transB, m, cols, k, alpha, a, aOff, lda, b, h, bOff + (transB ? j0 * ldb : j0), ldb,
                                 beta, c, cOff + j0, ldc);
                     }
                 });
             } else {
-                direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+                direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc);
             }
             if (init != null) init.activate(c, cOff, ldc, 0, m, 0, n);
             return;
         }
         if (threads <= 1) {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null, init);
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc, null, init);
             return;
         }
         long packedSize = (long) k * packedWidth(n);
@@ -242,7 +256,7 @@ final class SimdGemm {
             Parallel.forRange(threads, 1, (from, to) -> {
                 for (int s; (s = nextShare.getAndIncrement()) < shares; ) {
                     try {
-                        packAllB(transB, b, bOff, ldb, k, n, packed, (int) ((long) units * s / shares),
+                        packAllB(transB, b, h, bOff, ldb, k, n, packed, (int) ((long) units * s / shares),
                                 (int) ((long) units * (s + 1) / shares));
                         if (zeroPadding && s == shares - 1) zeroPackedPadding(k, n, packed);
                     } finally {
@@ -256,7 +270,7 @@ final class SimdGemm {
                     int rows = Math.min(m - i0, roundUp(Math.max(ROWS_PER_SLAB, (m - i0) / slabs), MR));
                     if (!nextRow.compareAndSet(i0, i0 + rows)) continue;
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
-                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed, init == null ? null : init.at(i0, 0));
+                            b, h, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, packed, init == null ? null : init.at(i0, 0));
                 }
             });
         } else if (m >= n) {
@@ -267,7 +281,7 @@ final class SimdGemm {
                 for (int t = from; t < to; t++) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
-                            b, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null, init == null ? null : init.at(i0, 0));
+                            b, h, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null, init == null ? null : init.at(i0, 0));
                 }
             });
         } else {
@@ -277,7 +291,7 @@ final class SimdGemm {
                 for (int t = from; t < to; t++) {
                     int j0 = t * chunk, cols = Math.min(chunk, n - j0);
                     blocked(transA, transB, m, cols, k, alpha, a, aOff, lda,
-                            b, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc, null,
+                            b, h, bOff + (transB ? j0 * ldb : j0), ldb, beta, c, cOff + j0, ldc, null,
                             init == null ? null : init.at(0, j0));
                 }
             });
@@ -329,6 +343,16 @@ final class SimdGemm {
      * products with rows of B (B transposed).
      */
     private static void direct(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                               float[] a, int aOff, int lda, float[] b, B16 h, int bOff, int ldb,
+                               float beta, float[] c, int cOff, int ldc) {
+        if (h != null) {
+            direct16(transA, transB, m, n, k, alpha, a, aOff, lda, h, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    private static void direct(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                float beta, float[] c, int cOff, int ldc) {
         Buffers buf = BUFFERS.get();
@@ -368,21 +392,225 @@ final class SimdGemm {
             } else {
                 // acc = sum_p row[p] * B[p, :]   [n]
                 java.util.Arrays.fill(acc, 0, n, 0f);
-                for (int p = 0; p < k; p++) axpy(row[p], b, bOff + p * ldb, acc, n);
+                axpyRows(row, b, bOff, ldb, k, acc, n);
             }
-            int cr = cOff + i * ldc;
-            int j = 0;
-            FloatVector av = FloatVector.broadcast(S, alpha);
-            int ub = S.loopBound(n);
-            if (beta == 0f) {
-                for (; j < ub; j += L) FloatVector.fromArray(S, acc, j).mul(av).intoArray(c, cr + j);
-                for (; j < n; j++) c[cr + j] = alpha * acc[j];
+            storeRow(acc, n, alpha, beta, c, cOff + i * ldc);
+        }
+    }
+
+    /** c[cr : cr + n] = alpha acc + beta c (beta = 0: c not read). */
+    private static void storeRow(float[] acc, int n, float alpha, float beta, float[] c, int cr) {
+        int j = 0;
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        int ub = S.loopBound(n);
+        if (beta == 0f) {
+            for (; j < ub; j += L) FloatVector.fromArray(S, acc, j).mul(av).intoArray(c, cr + j);
+            for (; j < n; j++) c[cr + j] = alpha * acc[j];
+        } else {
+            FloatVector bv = FloatVector.broadcast(S, beta);
+            for (; j < ub; j += L) {
+                FloatVector.fromArray(S, acc, j).mul(av).add(FloatVector.fromArray(S, c, cr + j).mul(bv)).intoArray(c, cr + j);
+            }
+            for (; j < n; j++) c[cr + j] = alpha * acc[j] + beta * c[cr + j];
+        }
+    }
+
+    // ---------------------------------------------------------------- 16-bit B
+
+    /**
+     * B in 16 bits: little-endian BF16 ({@code bf16}) or F16 elements of a segment (a heap
+     * {@code short[]} or a mapped file), indexed in elements like the float[] B of the F32 paths.
+     */
+    record B16(java.lang.foreign.MemorySegment seg, boolean bf16) {
+        private static final java.lang.foreign.ValueLayout.OfShort I16_LE =
+                java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+        /** Element i widened to F32 (exact). */
+        float get(long i) {
+            short bits = seg.getAtIndex(I16_LE, i);
+            return bf16 ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat(bits);
+        }
+    }
+
+    /** Shorts in one vector of L lanes (half the floats' width) and the ints they widen to (the floats' width). */
+    private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
+
+    /**
+     * L BF16 elements from element {@code index} of {@code seg} as F32: sign-extended to 32 bits,
+     * shifted into the high half (the low half, the mantissa bits bfloat16 lacks, is zero).
+     */
+    private static FloatVector bf16(java.lang.foreign.MemorySegment seg, long index) {
+        ShortVector v = ShortVector.fromMemorySegment(SH, seg, index * 2, java.nio.ByteOrder.LITTLE_ENDIAN);
+        return ((IntVector) v.convertShape(jdk.incubator.vector.VectorOperators.S2I, SI, 0))
+                .lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static final FloatVector TWO_POW_112 = FloatVector.broadcast(S, 0x1p112f);
+
+    /**
+     * L F16 elements from element {@code index} of {@code seg} as F32, what {@link Float#float16ToFloat}
+     * gives each (the Vector API has no half-float conversion): exponent and mantissa shifted
+     * into F32's fields, which reads as the value times 2^-112, then multiplied by 2^112 (exact
+     * for normal and subnormal halves alike); infinities and NaNs (exponent all ones) get F32's
+     * all-ones exponent instead; the sign moved to bit 31.
+     */
+    private static FloatVector f16(java.lang.foreign.MemorySegment seg, long index) {
+        ShortVector v = ShortVector.fromMemorySegment(SH, seg, index * 2, java.nio.ByteOrder.LITTLE_ENDIAN);
+        IntVector i = (IntVector) v.convertShape(jdk.incubator.vector.VectorOperators.S2I, SI, 0);
+        IntVector em = i.and(0x7FFF), shifted = em.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 13);
+        IntVector sign = i.and(0x8000).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16);
+        IntVector finite = shifted.reinterpretAsFloats().mul(TWO_POW_112).reinterpretAsInts();
+        IntVector bits = finite.blend(shifted.or(0x7F800000), em.compare(jdk.incubator.vector.VectorOperators.GE, 0x7C00));
+        return bits.or(sign).reinterpretAsFloats();
+    }
+
+    /** dst[d : d + len] = elements [i, i + len) of h widened to F32. */
+    static void widen(B16 h, long i, float[] dst, int d, int len) {
+        int j = 0, ub = S.loopBound(len);
+        if (h.bf16) {
+            for (; j < ub; j += L) bf16(h.seg, i + j).intoArray(dst, d + j);
+        } else {
+            for (; j < ub; j += L) f16(h.seg, i + j).intoArray(dst, d + j);
+        }
+        for (; j < len; j++) dst[d + j] = h.get(i + j);
+    }
+
+    /**
+     * {@link #direct} with a 16-bit B. Matrix-vector shapes (m = 1: a decode step) stream B in 16
+     * bits: each row (B not transposed) or column (transposed) widened in registers as the axpy or
+     * the dot product reads it (F16: into one row of L1 first), in the F32 loops' order, so the sums
+     * are theirs. Small products widen op(B) once and run the F32 loops.
+     */
+    private static void direct16(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 float[] a, int aOff, int lda, B16 h, int bOff, int ldb,
+                                 float beta, float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        boolean streams = transB ? k > SHORT_DOT : n > SHORT_ROW;
+        if (!streams) {
+            int rows = transB ? n : k, cols = transB ? k : n;
+            if (buf.wide.length < rows * cols) buf.wide = new float[rows * cols];
+            float[] wide = buf.wide;
+            for (int r = 0; r < rows; r++) widen(h, bOff + (long) r * ldb, wide, r * cols, cols);   // op(B) [k, n] or [n, k], compact
+            direct(transA, transB, m, n, k, alpha, a, aOff, lda, wide, 0, cols, beta, c, cOff, ldc);
+            return;
+        }
+        if (buf.row.length < k) buf.row = new float[k];
+        if (buf.acc.length < n) buf.acc = new float[n];
+        float[] row = buf.row, acc = buf.acc;
+        for (int i = 0; i < m; i++) {
+            if (transA) {
+                for (int p = 0; p < k; p++) row[p] = a[aOff + p * lda + i];
             } else {
-                FloatVector bv = FloatVector.broadcast(S, beta);
-                for (; j < ub; j += L) {
-                    FloatVector.fromArray(S, acc, j).mul(av).add(FloatVector.fromArray(S, c, cr + j).mul(bv)).intoArray(c, cr + j);
+                System.arraycopy(a, aOff + i * lda, row, 0, k);
+            }
+            if (transB) {
+                for (int j = 0; j < n; j++) {
+                    long y = bOff + (long) j * ldb;
+                    acc[j] = h.bf16 ? dotBf16(row, h.seg, y, k) : dotF16(row, h.seg, y, k);
                 }
-                for (; j < n; j++) c[cr + j] = alpha * acc[j] + beta * c[cr + j];
+            } else {
+                java.util.Arrays.fill(acc, 0, n, 0f);
+                if (h.bf16) axpyRowsBf16(row, h.seg, bOff, ldb, k, acc, n);
+                else axpyRowsF16(row, h.seg, bOff, ldb, k, acc, n);
+            }
+            storeRow(acc, n, alpha, beta, c, cOff + i * ldc);
+        }
+    }
+
+    /**
+     * The sum of v's lanes in a fixed order (halves added lane by lane, down to one lane). Not
+     * {@code reduceLanes(ADD)}, whose order is left open: C2's intrinsic and the interpreter's Java
+     * loop sum in different orders, so a product would change bits when its method got compiled,
+     * and the 16-bit and F32 dot products could disagree.
+     */
+    private static float sumLanes(FloatVector v) {
+        for (int w = L / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
+        return v.lane(0);
+    }
+
+    /** {@link #dot} of x with n BF16 elements of seg from element yOff, the same sums. */
+    private static float dotBf16(float[] x, java.lang.foreign.MemorySegment seg, long yOff, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        int i = 0;
+        int ub2 = n - 2 * L + 1;
+        for (; i < ub2; i += 2 * L) {
+            s0 = FloatVector.fromArray(S, x, i).fma(bf16(seg, yOff + i), s0);
+            s1 = FloatVector.fromArray(S, x, i + L).fma(bf16(seg, yOff + i + L), s1);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(bf16(seg, yOff + i), s0);
+        float s = sumLanes(s0.add(s1));
+        for (; i < n; i++) s += x[i] * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, yOff + i) << 16);
+        return s;
+    }
+
+    /** {@link #axpy} of n BF16 elements of seg from element xOff: acc[0:n] += s x. */
+    private static void axpyBf16(float s, java.lang.foreign.MemorySegment seg, long xOff, float[] acc, int n) {
+        if (s == 0f) return;
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int j = 0;
+        int ub = S.loopBound(n);
+        for (; j < ub; j += L) bf16(seg, xOff + j).fma(sv, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+        for (; j < n; j++) acc[j] += s * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, xOff + j) << 16);
+    }
+
+    /** {@link #packAllB} from a 16-bit B: the same panels, each element widened as it is packed. */
+    static void packAllB16(boolean transB, B16 h, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
+        if (!transB) {
+            for (int p = from; p < to; p++) packRowOfB16(h, bOff + (long) p * ldb, k, n, p, dst);
+        } else {
+            for (int j = from; j < to; j++) {
+                int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
+                int lane = jj % NR, panel = jj / NR;
+                long src = bOff + (long) j * ldb;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
+                    for (int p = 0; p < kc; p++) dst[d + p * NR] = h.get(src + pc + p);
+                }
+            }
+        }
+    }
+
+    /** {@link #packRowOfB} from a 16-bit B. */
+    private static void packRowOfB16(B16 h, long src, int k, int n, int p, float[] dst) {
+        int pc = p / KC * KC, kc = Math.min(KC, k - pc), row = p - pc;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc), full = nc / NR * NR, w = nc - full;
+            int base = packedBlockOffset(k, jc, pc, nc) + row * NR;
+            for (int j0 = 0; j0 < full; j0 += NR) widen(h, src + jc + j0, dst, base + j0 * kc, NR);
+            if (w > 0) {
+                int d = base + full * kc;
+                widen(h, src + jc + full, dst, d, w);
+                java.util.Arrays.fill(dst, d + w, d + NR, 0f);
+            }
+        }
+    }
+
+    /** {@link #packB} from a 16-bit B: the same panels, each element widened as it is packed. */
+    static void packB16(boolean transB, B16 h, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        int full = nc / NR * NR, w = nc - full;
+        if (!transB) {
+            for (int p = 0; p < kc; p++) {
+                long src = bOff + (long) (pc + p) * ldb + jc;
+                for (int j0 = 0; j0 < full; j0 += NR) widen(h, src + j0, bp, j0 * kc + p * NR, NR);
+                if (w > 0) {
+                    int d = full * kc + p * NR;
+                    widen(h, src + full, bp, d, w);
+                    java.util.Arrays.fill(bp, d + w, d + NR, 0f);
+                }
+            }
+        } else {
+            for (int j0 = 0; j0 < nc; j0 += NR) {
+                int cols = Math.min(NR, nc - j0), dst = j0 * kc;
+                for (int jj = 0; jj < cols; jj++) {
+                    long src = bOff + (long) (jc + j0 + jj) * ldb + pc;
+                    for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = h.get(src + p);
+                }
+                if (cols < NR) {
+                    for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + cols, dst + p * NR + NR, 0f);
+                }
             }
         }
     }
@@ -427,9 +655,137 @@ final class SimdGemm {
         }
         int ub = S.loopBound(n);
         for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
-        float s = s0.add(s1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = sumLanes(s0.add(s1));
         for (; i < n; i++) s += x[i] * y[yOff + i];
         return s;
+    }
+
+    /**
+     * acc[0:n] += sum over p &lt; k of x[p] * B[p, 0:n] (B row-major from b[bOff], row stride ldb):
+     * {@link #axpy} row after row, but four rows per pass over acc, so acc is loaded and stored a
+     * quarter as often (a matrix-vector product is otherwise bound by those L1 accesses, not by
+     * reading B). Each element still takes the rows' FMAs one at a time in order p, and a group
+     * with a zero x[p] (which axpy skips) runs row by row: the bits of the one-row loop.
+     */
+    private static void axpyRows(float[] x, float[] b, int bOff, int ldb, int k, float[] acc, int n) {
+        int p = 0, ub = S.loopBound(n);
+        for (; p + 4 <= k; p += 4) {
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            int o0 = bOff + p * ldb, o1 = o0 + ldb, o2 = o1 + ldb, o3 = o2 + ldb;
+            if (x0 == 0f || x1 == 0f || x2 == 0f || x3 == 0f) {
+                axpy(x0, b, o0, acc, n);
+                axpy(x1, b, o1, acc, n);
+                axpy(x2, b, o2, acc, n);
+                axpy(x3, b, o3, acc, n);
+                continue;
+            }
+            FloatVector v0 = FloatVector.broadcast(S, x0), v1 = FloatVector.broadcast(S, x1),
+                    v2 = FloatVector.broadcast(S, x2), v3 = FloatVector.broadcast(S, x3);
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector a = FloatVector.fromArray(S, b, o0 + j).fma(v0, FloatVector.fromArray(S, acc, j));
+                a = FloatVector.fromArray(S, b, o1 + j).fma(v1, a);
+                a = FloatVector.fromArray(S, b, o2 + j).fma(v2, a);
+                FloatVector.fromArray(S, b, o3 + j).fma(v3, a).intoArray(acc, j);
+            }
+            for (; j < n; j++) {
+                acc[j] += x0 * b[o0 + j];
+                acc[j] += x1 * b[o1 + j];
+                acc[j] += x2 * b[o2 + j];
+                acc[j] += x3 * b[o3 + j];
+            }
+        }
+        for (; p < k; p++) axpy(x[p], b, bOff + p * ldb, acc, n);
+    }
+
+    /** {@link #axpyRows} over a BF16 B (elements of seg from element bOff), widened in registers: the same bits. */
+    private static void axpyRowsBf16(float[] x, java.lang.foreign.MemorySegment seg, long bOff, int ldb, int k, float[] acc, int n) {
+        int p = 0, ub = S.loopBound(n);
+        for (; p + 4 <= k; p += 4) {
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            long o0 = bOff + (long) p * ldb, o1 = o0 + ldb, o2 = o1 + ldb, o3 = o2 + ldb;
+            if (x0 == 0f || x1 == 0f || x2 == 0f || x3 == 0f) {
+                axpyBf16(x0, seg, o0, acc, n);
+                axpyBf16(x1, seg, o1, acc, n);
+                axpyBf16(x2, seg, o2, acc, n);
+                axpyBf16(x3, seg, o3, acc, n);
+                continue;
+            }
+            FloatVector v0 = FloatVector.broadcast(S, x0), v1 = FloatVector.broadcast(S, x1),
+                    v2 = FloatVector.broadcast(S, x2), v3 = FloatVector.broadcast(S, x3);
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector a = bf16(seg, o0 + j).fma(v0, FloatVector.fromArray(S, acc, j));
+                a = bf16(seg, o1 + j).fma(v1, a);
+                a = bf16(seg, o2 + j).fma(v2, a);
+                bf16(seg, o3 + j).fma(v3, a).intoArray(acc, j);
+            }
+            for (; j < n; j++) {
+                acc[j] += x0 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o0 + j) << 16);
+                acc[j] += x1 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o1 + j) << 16);
+                acc[j] += x2 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o2 + j) << 16);
+                acc[j] += x3 * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, o3 + j) << 16);
+            }
+        }
+        for (; p < k; p++) axpyBf16(x[p], seg, bOff + (long) p * ldb, acc, n);
+    }
+
+    /** {@link #dot} of x with n F16 elements of seg from element yOff, the same sums. */
+    private static float dotF16(float[] x, java.lang.foreign.MemorySegment seg, long yOff, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        int i = 0;
+        int ub2 = n - 2 * L + 1;
+        for (; i < ub2; i += 2 * L) {
+            s0 = FloatVector.fromArray(S, x, i).fma(f16(seg, yOff + i), s0);
+            s1 = FloatVector.fromArray(S, x, i + L).fma(f16(seg, yOff + i + L), s1);
+        }
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(f16(seg, yOff + i), s0);
+        float s = sumLanes(s0.add(s1));
+        for (; i < n; i++) s += x[i] * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, yOff + i));
+        return s;
+    }
+
+    /** {@link #axpy} of n F16 elements of seg from element xOff: acc[0:n] += s x. */
+    private static void axpyF16(float s, java.lang.foreign.MemorySegment seg, long xOff, float[] acc, int n) {
+        if (s == 0f) return;
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int j = 0;
+        int ub = S.loopBound(n);
+        for (; j < ub; j += L) f16(seg, xOff + j).fma(sv, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+        for (; j < n; j++) acc[j] += s * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, xOff + j));
+    }
+
+    /** {@link #axpyRows} over a F16 B (elements of seg from element bOff), widened in registers: the same bits. */
+    private static void axpyRowsF16(float[] x, java.lang.foreign.MemorySegment seg, long bOff, int ldb, int k, float[] acc, int n) {
+        int p = 0, ub = S.loopBound(n);
+        for (; p + 4 <= k; p += 4) {
+            float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+            long o0 = bOff + (long) p * ldb, o1 = o0 + ldb, o2 = o1 + ldb, o3 = o2 + ldb;
+            if (x0 == 0f || x1 == 0f || x2 == 0f || x3 == 0f) {
+                axpyF16(x0, seg, o0, acc, n);
+                axpyF16(x1, seg, o1, acc, n);
+                axpyF16(x2, seg, o2, acc, n);
+                axpyF16(x3, seg, o3, acc, n);
+                continue;
+            }
+            FloatVector v0 = FloatVector.broadcast(S, x0), v1 = FloatVector.broadcast(S, x1),
+                    v2 = FloatVector.broadcast(S, x2), v3 = FloatVector.broadcast(S, x3);
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector a = f16(seg, o0 + j).fma(v0, FloatVector.fromArray(S, acc, j));
+                a = f16(seg, o1 + j).fma(v1, a);
+                a = f16(seg, o2 + j).fma(v2, a);
+                f16(seg, o3 + j).fma(v3, a).intoArray(acc, j);
+            }
+            for (; j < n; j++) {
+                acc[j] += x0 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o0 + j));
+                acc[j] += x1 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o1 + j));
+                acc[j] += x2 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o2 + j));
+                acc[j] += x3 * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, o3 + j));
+            }
+        }
+        for (; p < k; p++) axpyF16(x[p], seg, bOff + (long) p * ldb, acc, n);
     }
 
     /** acc[0:n] += s * x[xOff : xOff + n]. */
@@ -450,7 +806,7 @@ final class SimdGemm {
      * panel by panel right after the last depth block's.
      */
     static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                        float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                        float[] a, int aOff, int lda, float[] b, B16 h, int bOff, int ldb,
                         float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init) {
         Buffers buf = BUFFERS.get();
         if (packedB != null && k > KC && (long) GROUP_PANELS * MP * k <= MAX_PACKED_A) {
@@ -477,7 +833,8 @@ final class SimdGemm {
                 int nc = Math.min(NC, n - jc);
                 int bBase = 0;
                 if (packedB == null) {
-                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                    if (h == null) packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                    else packB16(transB, h, bOff, ldb, pc, kc, jc, nc, bp);
                 } else {
                     bBase = packedBlockOffset(k, jc, pc, nc);
                 }
@@ -604,7 +961,11 @@ final class SimdGemm {
      * Packs rows [from, to) of op(B) (B not transposed: read row by row) or its columns [from, to)
      * (B transposed: each column is a contiguous run of the storage) into the fully packed layout.
      */
-    static void packAllB(boolean transB, float[] b, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
+    static void packAllB(boolean transB, float[] b, B16 h, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
+        if (h != null) {
+            packAllB16(transB, h, bOff, ldb, k, n, dst, from, to);
+            return;
+        }
         if (!transB) {
             // One call per row: a method invoked this often reaches C2 within a few GEMMs, while
             // a long loop inside one rarely-called method sat in C1 (Vector API ops not

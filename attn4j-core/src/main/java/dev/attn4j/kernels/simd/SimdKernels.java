@@ -52,6 +52,31 @@ public final class SimdKernels implements Kernels {
     }
 
     @Override
+    public void gemm16(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       float[] a, int aOff, int lda, java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType,
+                       int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        KernelChecks.checkGemm16(transA, transB, m, n, k, a, aOff, lda, b, bType, bOff, ldb, c, cOff, ldc);
+        SimdGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, null, b16(b, bType), bOff, ldb, beta, c, cOff, ldc, true, null);
+    }
+
+    @Override
+    public void gemm16BiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                   java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType, int bOff, int ldb,
+                                   float[] bias, int biasOff, float[] res, int resOff, int ldr,
+                                   float[] c, int cOff, int ldc, UnaryOp act) {
+        KernelChecks.checkGemm16(transA, transB, m, n, k, a, aOff, lda, b, bType, bOff, ldb, c, cOff, ldc);
+        KernelChecks.checkBiasResidual(m, n, bias, biasOff, res, resOff, ldr);
+        SimdGemm.CInit init = bias == null && res == null && act == null ? null
+                : new SimdGemm.CInit(bias, biasOff, res, resOff, ldr, act);
+        SimdGemm.gemm(transA, transB, m, n, k, 1f, a, aOff, lda, null, b16(b, bType), bOff, ldb, init == null ? 0f : 1f,
+                c, cOff, ldc, true, init);
+    }
+
+    private static SimdGemm.B16 b16(java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType) {
+        return new SimdGemm.B16(b, bType == dev.attn4j.tensor.DType.BF16);
+    }
+
+    @Override
     public void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
                           float beta, float[] c, int cOff, int strideC, int ldc) {

@@ -9,6 +9,8 @@ import dev.attn4j.nn.Module;
 import dev.attn4j.tensor.NDArray;
 
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Token + position (+ token type) embeddings, then LayerNorm and dropout, as transformers'
@@ -24,6 +26,8 @@ public final class BertEmbeddings extends Module {
     public final Embedding tokenTypeEmbeddings;
     public final LayerNorm layerNorm;
     public final Dropout dropout;
+    /** The calling thread's hook on the word embeddings' output, if any (see {@link #withWordEmbeddingsHook}). */
+    private final ThreadLocal<UnaryOperator<Tensor>> wordEmbeddingsHook = new ThreadLocal<>();
 
     public BertEmbeddings(BertConfig config, Params p, SplittableRandom rng) {
         this.config = config;
@@ -43,6 +47,8 @@ public final class BertEmbeddings extends Module {
     public Tensor forward(EncoderInput in) {
         NDArray ids = EncoderInput.ids("input_ids", in.inputIds(), config.vocabSize());   // [B, T]
         Tensor x = wordEmbeddings.forward(ids);                                          // [B, T, C]
+        UnaryOperator<Tensor> hook = wordEmbeddingsHook.get();
+        if (hook != null) x = hook.apply(x);                                             // [B, T, C]
         x = x.add(positionEmbeddings.forward(positionIds(in)));                         // [B, T, C] + [B or 1, T, C]
         if (tokenTypeEmbeddings != null) {
             NDArray types = in.tokenTypeIds() == null ? NDArray.zeros(1, in.length())   // [1, T]
@@ -50,6 +56,24 @@ public final class BertEmbeddings extends Module {
             x = x.add(tokenTypeEmbeddings.forward(types));                             // [B, T, C]
         }
         return dropout.forward(layerNorm.forward(x));                                    // [B, T, C]
+    }
+
+    /**
+     * Runs {@code body} with {@code hook} applied to the output of {@code word_embeddings} (the
+     * [B, T, C] token embeddings, before positions and token types are added) in every forward
+     * pass this thread makes meanwhile; what the hook returns replaces the output, as a PyTorch
+     * forward hook that returns a value. The attribution methods use it to make the token
+     * embeddings a leaf that receives a gradient (transformers' {@code inputs_embeds}).
+     */
+    public <R> R withWordEmbeddingsHook(UnaryOperator<Tensor> hook, Supplier<R> body) {
+        UnaryOperator<Tensor> previous = wordEmbeddingsHook.get();
+        wordEmbeddingsHook.set(hook);
+        try {
+            return body.get();
+        } finally {
+            if (previous == null) wordEmbeddingsHook.remove();
+            else wordEmbeddingsHook.set(previous);
+        }
     }
 
     /**

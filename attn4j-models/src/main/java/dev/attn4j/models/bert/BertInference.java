@@ -56,8 +56,9 @@ final class BertInference {
 
     /**
      * Whether the fast path computes what {@link BertLayer#forward} would: no gradients recorded,
-     * eval mode, F32 weights, an activation the kernels have, and no LoRA adapter that is not
-     * merged into its weight (the fast path reads the weights directly, not the layers' forward).
+     * eval mode, F32 weights (linear weights may be BF16 / F16), an activation the kernels have, and
+     * no LoRA adapter that is not merged into its weight (the fast path reads the weights directly,
+     * not the layers' forward).
      */
     static boolean applies(BertModel model) {
         if (GradMode.isEnabled() || model.isTraining()) return false;
@@ -66,7 +67,7 @@ final class BertInference {
             BertSelfAttention sa = layer.attention.self;
             for (Linear lin : List.of(sa.query, sa.key, sa.value, layer.attention.output.dense, layer.intermediate.dense,
                     layer.output.dense)) {
-                if (!isF32(lin.weight) || (lin.bias != null && !isF32(lin.bias))) return false;
+                if (!(isF32(lin.weight) || lin.weight.dtype().is16Bit()) || (lin.bias != null && !isF32(lin.bias))) return false;
                 if (lin.lora() != null && !lin.lora().merged()) return false;    // the update is not in the weight: module path
             }
             for (LayerNorm ln : List.of(layer.attention.output.layerNorm, layer.output.layerNorm)) {
@@ -181,6 +182,10 @@ final class BertInference {
     static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
         NDArray w = lin.weight.data();                                                      // [F, K]
         int f = lin.outFeatures, kIn = lin.inFeatures;
+        if (w.dtype().is16Bit()) {
+            project16(in, rows, lin, w, out, outOff, ldo, residual, act);
+            return;
+        }
         boolean wIsTransposedView = w.stride(0) == 1 && w.stride(1) >= f;                   // [K, F] row-major underneath
         if (!(w.storage() instanceof Storage.Floats) || !(wIsTransposedView || (w.stride(1) == 1 && w.stride(0) >= kIn))) {
             w = w.contiguous();
@@ -188,6 +193,38 @@ final class BertInference {
         }
         linearInto(in, rows, kIn, f, lin.bias == null ? null : Vec.of(lin.bias.data()), w.floatArray(), w.offset(),
                 wIsTransposedView ? w.stride(1) : w.stride(0), !wIsTransposedView, out, outOff, ldo, residual, act);
+    }
+
+    /**
+     * {@link #project} with a BF16 / F16 weight (kept in 16 bits, {@code CheckpointParams.keep16}):
+     * {@link Kernels#gemm16BiasResidual} widens it inside the GEMM. W^T [K, F] underneath (heap
+     * copies) is read as B, W [F, K] (mapped files) as a transposed B; other layouts are copied.
+     */
+    private static void project16(float[] in, int rows, Linear lin, NDArray w, float[] out, int outOff, int ldo,
+                                  float[] residual, UnaryOp act) {
+        int f = lin.outFeatures, kIn = lin.inFeatures;
+        boolean transW;
+        int ldw;
+        if (w.stride(0) == 1 && w.stride(1) >= f) {                                        // [K, F] row-major underneath
+            transW = false;
+            ldw = w.stride(1);
+        } else if (w.stride(1) == 1 && w.stride(0) >= kIn) {                               // [F, K] row-major
+            transW = true;
+            ldw = w.stride(0);
+        } else {
+            w = w.copy();
+            transW = true;
+            ldw = kIn;
+        }
+        Storage.Halfs h = (Storage.Halfs) w.storage();
+        Vec bias = lin.bias == null ? null : Vec.of(lin.bias.data());
+        Kernels kern = Kernels.get();
+        if (bias == null && residual == null && act == null) {
+            kern.gemm16(false, transW, rows, f, kIn, 1f, in, 0, kIn, h.segment(), h.dtype(), w.offset(), ldw, 0f, out, outOff, ldo);
+        } else {
+            kern.gemm16BiasResidual(false, transW, rows, f, kIn, in, 0, kIn, h.segment(), h.dtype(), w.offset(), ldw,
+                    bias == null ? null : bias.a, bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo, act);
+        }
     }
 
     /**

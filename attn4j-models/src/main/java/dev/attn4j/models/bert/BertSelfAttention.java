@@ -8,6 +8,7 @@ import dev.attn4j.autograd.Tensor;
 import dev.attn4j.models.Params;
 import dev.attn4j.nn.Linear;
 import dev.attn4j.nn.Module;
+import dev.attn4j.tensor.NDArray;
 
 import java.util.SplittableRandom;
 
@@ -53,6 +54,13 @@ public final class BertSelfAttention extends Module {
         Tensor qh = q.view(b, t, heads, d).permute(0, 2, 1, 3);                    // [B, H, T, D] (strided view)
         Tensor kh = k.view(b, s, heads, d).permute(0, 2, 1, 3);                    // [B, H, S, D]
         Tensor vh = v.view(b, s, heads, d).permute(0, 2, 1, 3);                    // [B, H, S, D]
+        if (training && dropoutP > 0 && !needWeights && dev.attn4j.autograd.GradMode.isEnabled()) {
+            NDArray bias = keyPadding.toAdditive(dev.attn4j.tensor.DType.F32, t, s);   // [B, S] or null
+            if (bias == null || (bias.rank() == 2 && bias.dim(0) == b && bias.dim(1) == s)) {
+                Tensor out = TrainingAttention.apply(qh, kh, vh, bias, dropoutP, rng);  // [B, H, T, D]
+                return new AttentionResult(out.permute(0, 2, 1, 3).reshape(b, t, c), null);
+            }
+        }
         SdpaOptions o = SdpaOptions.defaults().keyPaddingMask(keyPadding).needWeights(needWeights).training(training);
         if (dropoutP > 0) o = o.dropout(dropoutP, rng).training(training);
         AttentionResult r = Attention.scaledDotProduct(qh, kh, vh, o);             // [B, H, T, D], [B, H, T, S]

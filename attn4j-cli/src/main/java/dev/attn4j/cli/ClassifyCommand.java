@@ -1,0 +1,166 @@
+package dev.attn4j.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.attn4j.autograd.GradMode;
+import dev.attn4j.autograd.Tensor;
+import dev.attn4j.explain.Explainer;
+import dev.attn4j.explain.Explanation;
+import dev.attn4j.hub.HubSettings;
+import dev.attn4j.hub.ModelDirectory;
+import dev.attn4j.hub.ModelSource;
+import dev.attn4j.models.bert.BertConfig;
+import dev.attn4j.models.bert.EncoderClassifier;
+import dev.attn4j.models.bert.EncoderClassifiers;
+import dev.attn4j.models.bert.EncoderInput;
+import dev.attn4j.tokenizers.Encoding;
+import dev.attn4j.tokenizers.Tokenizer;
+import dev.attn4j.tokenizers.Truncation;
+import dev.attn4j.train.EvalMetrics;
+import dev.attn4j.train.data.LabeledExample;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code attn4j classify}: labels texts with a *ForSequenceClassification checkpoint. */
+@Command(name = "classify", mixinStandardHelpOptions = true,
+        description = "Classifies texts with a sequence-classification checkpoint (attn4j's or transformers'): one JSON line "
+                + "{\"text\", \"label\", \"score\", \"scores\"} per input, in input order. With --format the file is a labelled "
+                + "set: each line also has \"gold\", and a last line {\"accuracy\", \"macroF1\", \"n\"} summarises.")
+public final class ClassifyCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model directory or Hugging Face id.")
+    String model;
+
+    @Option(names = "--file", paramLabel = "F", description = "Input file: one text per line, or with --format a labelled file.")
+    Path file;
+
+    @Mixin
+    LabeledFiles files = new LabeledFiles();
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Only the K most likely labels in \"scores\".")
+    Integer topK;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Texts per forward pass (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--max-length", description = "Tokens per text (default: the model's maximum, at most 512).")
+    Integer maxLength;
+
+    @Option(names = "--explain", description = "Add \"explain\": per-token attributions of the predicted label "
+            + "(tokens, offsets, special, gradientXInput, attentionRollout).")
+    boolean explain;
+
+    @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to classify (after those of --file).")
+    List<String> texts;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
+        if (topK != null && topK <= 0) throw new IllegalArgumentException("--top-k must be positive, got " + topK);
+        boolean labelled = files.format != null;
+        if (labelled && file == null) throw new IllegalArgumentException("--format needs --file");
+        List<LabeledExample> rows = new ArrayList<>();
+        if (file != null) {
+            if (labelled) rows.addAll(files.read(file));
+            else for (String t : ModelOptions.readLines(file)) rows.add(new LabeledExample(t, null, null, rows.size() + 1));
+        }
+        if (texts != null) for (String t : texts) rows.add(new LabeledExample(t, null, null, 0));
+        if (rows.isEmpty()) throw new IllegalArgumentException(file == null ? "no input: give texts as arguments or --file F" : file + ": no texts");
+        ModelDirectory dir = ModelSource.of(HubSettings.fromEnvironment(), System.err).resolve(model);
+        Path tokFile = dir.path().resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokFile)) throw new IllegalArgumentException("--model " + model + ": no tokenizer.json in " + dir.path());
+        PrintStream out = System.out;
+        try (EncoderClassifier m = EncoderClassifiers.load(dir.path(), new EncoderClassifiers.Options(
+                EncoderClassifiers.Task.SEQUENCE_CLASSIFICATION, null, false, 42, System.err::println))) {
+            BertConfig c = m.config();
+            int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
+            int len = maxLength != null ? maxLength : Math.min(512, max);
+            Tokenizer tok = Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(len)).withPadding(null);
+            List<String> names = m.head().id2label();
+            int[] gold = new int[rows.size()];
+            if (labelled) {
+                for (int i = 0; i < rows.size(); i++) {
+                    LabeledExample r = rows.get(i);
+                    gold[i] = r.label() == null ? -1 : names.indexOf(r.label());
+                    if (gold[i] < 0) {
+                        throw new IllegalArgumentException(file + ":" + r.line() + ": label '" + r.label() + "' is not one of the model's " + names);
+                    }
+                }
+            }
+            List<Encoding> enc = rows.parallelStream().map(r -> tok.encode(r.text(), true)).toList();
+            float[][] probs = new float[rows.size()][];
+            Integer[] order = new Integer[rows.size()];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            Arrays.sort(order, Comparator.comparingInt(i -> enc.get(i).ids().length));
+            try (var g = GradMode.noGrad()) {
+                for (int from = 0; from < order.length; from += batchSize) {
+                    int to = Math.min(order.length, from + batchSize);
+                    List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
+                    for (int i = from; i < to; i++) {
+                        ids.add(enc.get(order[i]).ids());
+                        types.add(enc.get(order[i]).typeIds());
+                    }
+                    EncoderInput in = EncoderInput.padded(ids, c.typeVocabSize() > 0 ? types : null, c.padTokenId());
+                    Tensor p = m.forward(in).softmax(1);                                   // [B, L]
+                    float[] a = p.data().contiguous().toFloatArray();
+                    int l = names.size();
+                    for (int i = from; i < to; i++) probs[order[i]] = Arrays.copyOfRange(a, (i - from) * l, (i - from + 1) * l);
+                }
+            }
+            int[] pred = new int[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                float[] p = probs[i];
+                Integer[] rank = new Integer[p.length];
+                for (int k = 0; k < p.length; k++) rank[k] = k;
+                Arrays.sort(rank, (x, y) -> Float.compare(p[y], p[x]));
+                pred[i] = rank[0];
+                ObjectNode o = LabeledFiles.JSON.createObjectNode();
+                o.put("text", rows.get(i).text());
+                o.put("label", names.get(rank[0]));
+                o.put("score", p[rank[0]]);
+                ObjectNode scores = o.putObject("scores");
+                int k = topK == null ? p.length : Math.min(topK, p.length);
+                for (int j = 0; j < k; j++) scores.put(names.get(rank[j]), p[rank[j]]);
+                if (labelled) o.put("gold", rows.get(i).label());
+                if (explain) o.set("explain", explanationJson(Explainer.explain(m, enc.get(i), rank[0])));
+                out.println(LabeledFiles.JSON.writeValueAsString(o));
+            }
+            if (labelled) {
+                EvalMetrics em = EvalMetrics.of(gold, pred, names.size());
+                ObjectNode s = LabeledFiles.JSON.createObjectNode();
+                s.put("accuracy", em.accuracy());
+                s.put("macroF1", em.macroF1());
+                s.put("n", em.n());
+                out.println(LabeledFiles.JSON.writeValueAsString(s));
+            }
+        }
+        return 0;
+    }
+
+    /** {@code {"tokens", "offsets", "special", "gradientXInput", "attentionRollout"}} of one explanation. */
+    static ObjectNode explanationJson(Explanation x) {
+        ObjectNode e = LabeledFiles.JSON.createObjectNode();
+        var tokens = e.putArray("tokens");
+        var offsets = e.putArray("offsets");
+        var special = e.putArray("special");
+        var gxi = e.putArray("gradientXInput");
+        var rollout = e.putArray("attentionRollout");
+        for (int t = 0; t < x.length(); t++) {
+            tokens.add(x.tokens().get(t));
+            offsets.addArray().add(x.offsets()[t][0]).add(x.offsets()[t][1]);
+            special.add(x.special()[t]);
+            gxi.add(x.gradientXInput()[t]);
+            rollout.add(x.attentionRollout()[t]);
+        }
+        return e;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.attn4j.models.bert;
+
+import dev.attn4j.autograd.CustomOp;
+import dev.attn4j.autograd.Tensor;
+import dev.attn4j.kernels.ArrayOps;
+import dev.attn4j.tensor.NDArray;
+
+import java.util.SplittableRandom;
+
+/**
+ * Attention with dropout on the weights, for training, as one autograd op:
+ * {@code Dropout(softmax(Q K^T scale + mask)) V}. The unfused path keeps five [B, H, T, S]
+ * arrays per layer alive until backward (scores, scaled, masked, softmax, dropout mask and its
+ * output); this op keeps the softmax only, the dropout mask as bits, and recomputes the dropped
+ * weights in backward. The mask draws {@code rng.nextDouble() >= p} per weight in row-major
+ * order, as {@code F.dropout} does.
+ */
+final class TrainingAttention implements CustomOp {
+    private final double scale;
+    private final NDArray bias;
+    private final double p;
+    private final SplittableRandom rng;
+    private long[] keep;
+
+    private TrainingAttention(double scale, NDArray bias, double p, SplittableRandom rng) {
+        this.scale = scale;
+        this.bias = bias;
+        this.p = p;
+        this.rng = rng;
+    }
+
+    /**
+     * q [B, H, T, D], k and v [B, H, S, D] -> [B, H, T, D]; {@code additiveMask} [B, S] (0 or a
+     * large negative value per key) or null.
+     */
+    static Tensor apply(Tensor q, Tensor k, Tensor v, NDArray additiveMask, double p, SplittableRandom rng) {
+        NDArray bias = additiveMask == null ? null : additiveMask.reshape(additiveMask.dim(0), 1, 1, additiveMask.dim(1)); // [B, 1, 1, S]
+        return Tensor.apply("trainingAttention", new TrainingAttention(1 / Math.sqrt(q.dim(-1)), bias, p, rng), q, k, v);
+    }
+
+    @Override
+    public NDArray forward(Context ctx, NDArray... in) {
+        NDArray q = in[0], k = in[1], v = in[2];
+        NDArray s = ArrayOps.mulScalar(ArrayOps.matmul(q, k.transpose(2, 3)), scale);          // [B, H, T, S]
+        if (bias != null) s = ArrayOps.add(s, bias);
+        NDArray y = ArrayOps.softmax(s, -1).contiguous();                                      // [B, H, T, S]
+        int n = y.numel();
+        keep = new long[(n + 63) >>> 6];
+        for (int i = 0; i < n; i++) if (rng.nextDouble() >= p) keep[i >>> 6] |= 1L << i;
+        ctx.save(y, q, k, v);
+        return ArrayOps.matmul(dropped(y), v);                                                 // [B, H, T, D]
+    }
+
+    /** y with dropped weights zeroed and kept ones scaled by 1 / (1 - p). */
+    private NDArray dropped(NDArray y) {
+        NDArray d = NDArray.zeros(y.shape().toArray());
+        float[] src = y.floatArray(), dst = d.floatArray();
+        int off = y.offset();
+        float kept = (float) (1 / (1 - p));
+        for (int i = 0, n = y.numel(); i < n; i++) if ((keep[i >>> 6] & (1L << i)) != 0) dst[i] = src[off + i] * kept;
+        return d;
+    }
+
+    @Override
+    public NDArray[] backward(Context ctx, NDArray g) {
+        NDArray y = ctx.saved(0), q = ctx.saved(1), k = ctx.saved(2), v = ctx.saved(3);
+        NDArray gv = ArrayOps.matmul(dropped(y).transpose(2, 3), g);                          // [B, H, S, D]
+        NDArray gs = ArrayOps.matmul(g, v.transpose(2, 3)).contiguous();                      // [B, H, T, S], d loss / d dropped
+        float[] ga = gs.floatArray(), ya = y.floatArray();
+        int go = gs.offset(), yo = y.offset(), cols = y.dim(3), rows = y.numel() / cols;
+        float kept = (float) (1 / (1 - p));
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            double dot = 0;
+            for (int j = 0; j < cols; j++) {
+                int i = base + j;
+                float gy = (keep[i >>> 6] & (1L << i)) != 0 ? ga[go + i] * kept : 0f;          // through the dropout
+                ga[go + i] = gy;
+                dot += (double) gy * ya[yo + i];
+            }
+            for (int j = 0; j < cols; j++) {
+                int i = base + j;
+                ga[go + i] = (float) (scale * ya[yo + i] * (ga[go + i] - dot));                  // through softmax and the scale
+            }
+        }
+        NDArray gq = ArrayOps.matmul(gs, k);                                                     // [B, H, T, D]
+        NDArray gk = ArrayOps.matmul(gs.transpose(2, 3), q);                                     // [B, H, S, D]
+        return new NDArray[] {gq, gk, gv};
+    }
+}
