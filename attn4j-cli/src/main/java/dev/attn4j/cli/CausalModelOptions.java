@@ -63,11 +63,21 @@ final class CausalModelOptions {
         return loaded;
     }
 
-    /** The model's tokenizer (tokenizer.json), or null when it has none. */
+    /** The model's tokenizer (tokenizer.json, GPT-2's vocab.json + merges.txt, or tokenizer.model), or null when it has none. */
     Tokenizer tokenizer() throws IOException {
         if (!tokenizerLooked) {
             tokenizerLooked = true;
-            if (dir != null && dir.has("tokenizer.json")) tokenizer = Tokenizer.fromFile(dir.requireFile("tokenizer.json"));
+            if (dir != null) {
+                // as AutoTokenizer finds it: tokenizer.json, else vocab.json + merges.txt, else tokenizer.model
+                if (dir.has("tokenizer.json")) {
+                    tokenizer = Tokenizer.fromFile(dir.requireFile("tokenizer.json"));
+                } else if (dir.has("vocab.json") && dir.has("merges.txt") || dir.has("tokenizer.model")) {
+                    Path any = dir.has("tokenizer.model") ? dir.requireFile("tokenizer.model") : dir.requireFile("vocab.json");
+                    if (dir.has("merges.txt")) dir.requireFile("merges.txt");
+                    if (dir.has("tokenizer_config.json")) dir.requireFile("tokenizer_config.json");
+                    tokenizer = Tokenizer.fromDirectory(any.getParent());
+                }
+            }
         }
         return tokenizer;
     }
@@ -100,7 +110,8 @@ final class CausalModelOptions {
         if (!texts.isEmpty()) {
             Tokenizer tok = tokenizer();
             if (tok == null) {
-                throw new IllegalArgumentException(model + " has no tokenizer.json: give inputs as token ids with --ids or --ids-file");
+                throw new IllegalArgumentException(model + " has no tokenizer (tokenizer.json, vocab.json + merges.txt or tokenizer.model): "
+                        + "give inputs as token ids with --ids or --ids-file");
             }
             for (String t : texts) {
                 int[] encoded = tok.encode(t).ids();

@@ -7,6 +7,7 @@ import dev.attn4j.generate.GenerationConfig;
 import dev.attn4j.generate.GenerationResult;
 import dev.attn4j.generate.Generator;
 import dev.attn4j.models.decoder.CausalDecoder;
+import dev.attn4j.tokenizers.StreamingDecoder;
 import dev.attn4j.tokenizers.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +34,8 @@ import java.util.function.IntFunction;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Continues prompts with a decoder-only LM (greedy, sampling or beam search, as transformers' generate(); "
                 + "the model's generation_config.json gives the defaults).",
-                "Streams each prompt's new text to stdout, one prompt after another; with --json, runs the prompts as one batch "
+                "Streams each prompt's new text (its new token ids when the model has no tokenizer) to stdout, one line per prompt, "
+                        + "one prompt after another; with --json, runs the prompts as one batch "
                         + "and prints one line per prompt: {\"prompt\", \"output\", \"token_ids\" (the new ids, with the final EOS), "
                         + "\"prompt_tokens\", \"generated_tokens\", \"stop_reason\" (eos, length, stop_string), \"tokens_per_second\"}."})
 public final class GenerateCommand implements Callable<Integer> {
@@ -58,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
             CausalModelOptions.checkContext(inputs, m.config().maxPositionEmbeddings());
             if (config.padTokenId() == null && config.eosTokenId().length == 0) config = config.toBuilder().padTokenId(0).build();
             if (!config.stopStrings().isEmpty() && tok == null) {
-                throw new IllegalArgumentException("--stop needs the model's tokenizer (" + options.model + " has no tokenizer.json)");
+                throw new IllegalArgumentException("--stop needs the model's tokenizer (" + options.model + " has none)");
             }
             IntFunction<String> tokenText = tok == null ? null : id -> tok.decode(new int[] {id}, false);
             Generator generator = new Generator(m, tokenText);
@@ -75,7 +77,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     /** Generates for one prompt, printing its text (or, without a tokenizer, its ids) as the tokens come. */
     static void stream(Generator generator, GenerationConfig config, CausalModelOptions.Input in, Tokenizer tok, PrintStream out) {
-        TextStream text = tok == null ? null : new TextStream(tok);
+        StreamingDecoder text = tok == null ? null : new StreamingDecoder(tok);   // holds back unfinished UTF-8
         boolean[] first = {true};
         generator.generate(List.of(in.ids()), config, (row, token) -> {
             if (text != null) {

@@ -224,7 +224,7 @@ class GenerateScoreCommandTest {
                 + "\"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, "
                 + "\"fuse_unk\": false, \"byte_fallback\": false, \"vocab\": {" + vocab + "}, \"merges\": []}}";
         String config = "{\"model_type\": \"llama\", \"vocab_size\": 257, \"hidden_size\": 16, \"intermediate_size\": 16, "
-                + "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"num_key_value_heads\": 1, \"max_position_embeddings\": 96, "
+                + "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"num_key_value_heads\": 1, \"max_position_embeddings\": 256, "
                 + "\"eos_token_id\": 256, \"tie_word_embeddings\": false}";
         Files.writeString(dir.resolve("config.json"), config);
         Files.writeString(dir.resolve("tokenizer.json"), tokenizer);
@@ -313,7 +313,7 @@ class GenerateScoreCommandTest {
     void errorsExit2WithOneLine(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Run r = run("generate", "--model", llama().toString(), "Once upon a time");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(oneLine(r)).contains("has no tokenizer.json").contains("--ids");
+        assertThat(oneLine(r)).contains("has no tokenizer").contains("--ids");
         r = run("score", "--model", llama().toString(), "--ids", "1,2,999");
         assertThat(r.code()).isEqualTo(2);
         assertThat(oneLine(r)).contains("id 999 is outside the vocabulary [0, 64)");
