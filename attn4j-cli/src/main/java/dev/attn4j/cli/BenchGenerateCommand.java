@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import dev.attn4j.tensor.DType;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -77,6 +78,9 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     Integer threads;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and prompts (default: ${DEFAULT-VALUE}).")
     long seed;
+    @Option(names = "--dtype", paramLabel = "T", defaultValue = "bf16", description = "Weight type of a --random-config model: "
+            + "bf16, f16 or f32 (default: ${DEFAULT-VALUE}).")
+    String dtype;
     @Option(names = "--copy-mib", defaultValue = "512", description = "Size of each array of the copy benchmark in MiB (default: ${DEFAULT-VALUE}).")
     int copyMib;
 
@@ -95,7 +99,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
         CausalDecoder model;
         if (source.randomConfig != null) {
             name = "random:" + source.randomConfig;
-            model = randomModel(source.randomConfig, seed);
+            model = randomModel(source.randomConfig, weightType(dtype), seed);
         } else {
             name = source.model;
             CausalModelOptions o = new CausalModelOptions();
@@ -168,11 +172,19 @@ public final class BenchGenerateCommand implements Callable<Integer> {
         return DecoderModels.config(node, file);
     }
 
-    /** A model of that shape with random N(0, 0.02) weights, in eval mode. */
-    static CausalDecoder randomModel(String nameOrFile, long seed) throws IOException {
-        CausalDecoder m = DecoderModels.create(randomConfig(nameOrFile), Params.random(new SplittableRandom(seed), 0.02));
-        m.eval();
-        return m;
+    /** A model of that shape with random weights of standard deviation 0.02 ({@link DecoderModels#random}), in eval mode. */
+    static CausalDecoder randomModel(String nameOrFile, DType type, long seed) throws IOException {
+        return DecoderModels.random(randomConfig(nameOrFile), type, seed);
+    }
+
+    /** The DType a --dtype value names. */
+    static DType weightType(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "bf16", "bfloat16" -> DType.BF16;
+            case "f16", "float16", "fp16" -> DType.F16;
+            case "f32", "float32", "fp32" -> DType.F32;
+            default -> throw new IllegalArgumentException("--dtype: '" + name + "' is not one of bf16, f16, f32");
+        };
     }
 
     private static int[][] slice(int[][] rows, int n) {

@@ -365,8 +365,8 @@ class GenerateScoreCommandTest {
 
     @Test
     void benchGenerateOnARandomModel() throws Exception {
-        Run r = run("bench", "generate", "--random-config", "tiny", "--prompt-tokens", "8", "--new-tokens", "4", "--batch", "2",
-                "--copy-mib", "8", "--threads", "1");
+        Run r = run("bench", "generate", "--random-config", "tiny", "--dtype", "f32", "--prompt-tokens", "8", "--new-tokens", "4",
+                "--batch", "2", "--copy-mib", "8", "--threads", "1");
         assertThat(r.code()).as(r.err()).isZero();
         String[] lines = r.out().strip().split("\n");
         JsonNode j = JsonMapper.builder().build().readTree(lines[lines.length - 1]);
@@ -377,7 +377,7 @@ class GenerateScoreCommandTest {
         assertThat(j.get("decode_tokens_per_second").asDouble()).isPositive();
         assertThat(j.get("copy_bandwidth_gb_per_s").asDouble()).isPositive();
         // tiny: tied embeddings, so every parameter is read per step: 4 bytes each
-        var m = BenchGenerateCommand.randomModel("tiny", 1);
+        var m = BenchGenerateCommand.randomModel("tiny", dev.attn4j.tensor.DType.F32, 1);
         assertThat(m.config().hiddenSize()).isEqualTo(64);
         assertThat(j.get("parameters").asLong()).isEqualTo(m.parameterCount());
         assertThat(j.get("weight_bytes_per_step").asLong()).isEqualTo(4 * m.parameterCount());
@@ -389,6 +389,14 @@ class GenerateScoreCommandTest {
         assertThat(big.numKeyValueHeads()).isEqualTo(8);
         assertThat(big.rope().type()).isEqualTo("llama3");
         assertThat(big.tieWordEmbeddings()).isTrue();
+        // the default --dtype bf16: 16-bit linears and embeddings (norms stay F32), so between 2 and 4 bytes a parameter
+        Run r16 = run("bench", "generate", "--random-config", "tiny", "--prompt-tokens", "4", "--new-tokens", "2", "--copy-mib", "8",
+                "--threads", "1");
+        assertThat(r16.code()).as(r16.err()).isZero();
+        String[] lines16 = r16.out().strip().split("\n");
+        JsonNode j16 = JsonMapper.builder().build().readTree(lines16[lines16.length - 1]);
+        assertThat(j16.get("weight_dtype").asText()).contains("BF16");
+        assertThat(j16.get("weight_bytes_per_step").asLong()).isGreaterThanOrEqualTo(2 * m.parameterCount()).isLessThan(3 * m.parameterCount());
         Run bad = run("bench", "generate", "--random-config", "llama-9b");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(oneLine(bad)).contains("'llama-9b' is neither a known shape");
