@@ -157,7 +157,7 @@ final class SimdAttention {
             w.intoArray(s, off + j);
             sum = sum.add(w);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(sum);
     }
 
     /**

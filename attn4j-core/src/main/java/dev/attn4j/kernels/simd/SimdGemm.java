@@ -518,17 +518,6 @@ final class SimdGemm {
         }
     }
 
-    /**
-     * The sum of v's lanes in a fixed order (halves added lane by lane, down to one lane). Not
-     * {@code reduceLanes(ADD)}, whose order is left open: C2's intrinsic and the interpreter's Java
-     * loop sum in different orders, so a product would change bits when its method got compiled,
-     * and the 16-bit and F32 dot products could disagree.
-     */
-    private static float sumLanes(FloatVector v) {
-        for (int w = L / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
-        return v.lane(0);
-    }
-
     /** {@link #dot} of x with n BF16 elements of seg from element yOff, the same sums. */
     private static float dotBf16(float[] x, java.lang.foreign.MemorySegment seg, long yOff, int n) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0;
@@ -540,7 +529,7 @@ final class SimdGemm {
         }
         int ub = S.loopBound(n);
         for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(bf16(seg, yOff + i), s0);
-        float s = sumLanes(s0.add(s1));
+        float s = Lanes.sum(s0.add(s1));
         for (; i < n; i++) s += x[i] * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, yOff + i) << 16);
         return s;
     }
@@ -655,7 +644,7 @@ final class SimdGemm {
         }
         int ub = S.loopBound(n);
         for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(FloatVector.fromArray(S, y, yOff + i), s0);
-        float s = sumLanes(s0.add(s1));
+        float s = Lanes.sum(s0.add(s1));
         for (; i < n; i++) s += x[i] * y[yOff + i];
         return s;
     }
@@ -741,7 +730,7 @@ final class SimdGemm {
         }
         int ub = S.loopBound(n);
         for (; i < ub; i += L) s0 = FloatVector.fromArray(S, x, i).fma(f16(seg, yOff + i), s0);
-        float s = sumLanes(s0.add(s1));
+        float s = Lanes.sum(s0.add(s1));
         for (; i < n; i++) s += x[i] * Float.float16ToFloat(seg.getAtIndex(B16.I16_LE, yOff + i));
         return s;
     }

@@ -107,7 +107,7 @@ public final class SimdKernels implements Kernels {
         for (; i < ub; i += L) {
             s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -125,7 +125,7 @@ public final class SimdKernels implements Kernels {
         }
         int ub = S.loopBound(n);
         for (; i < ub; i += L) s0 = s0.add(FloatVector.fromArray(S, x, off + i));
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -145,7 +145,7 @@ public final class SimdKernels implements Kernels {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mv);
             v0 = d.fma(d, v0);
         }
-        float var = v0.add(v1).reduceLanes(VectorOperators.ADD);
+        float var = Lanes.sum(v0.add(v1));
         for (; i < n; i++) {
             float d = x[off + i] - mean;
             var += d * d;
@@ -476,7 +476,7 @@ public final class SimdKernels implements Kernels {
             if (store) e0.intoArray(y, yOff + i);
             s0 = s0.add(e0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1));
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xOff + i] - m);
             if (store) y[yOff + i] = e;

@@ -65,7 +65,7 @@ final class SimdQuant {
         for (int b = 0; b < blocks; b++) {
             FloatVector v = FloatVector.zero(S);
             for (int p = 0; p < 32; p += L) v = v.add(FloatVector.fromArray(S, x, xOff + b * 32 + p));
-            sums[b] = v.reduceLanes(VectorOperators.ADD);
+            sums[b] = Lanes.sum(v);
         }
         return sums;
     }
@@ -87,7 +87,7 @@ final class SimdQuant {
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     // Q4_0 block: d (f16) | 16 bytes, low nibbles values 0..15, high nibbles 16..31, each minus 8.
@@ -109,7 +109,7 @@ final class SimdQuant {
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     // Q4_1 block: d (f16), m (f16) | 16 bytes of nibbles as Q4_0, unsigned; value = d * q + m.
@@ -130,6 +130,6 @@ final class SimdQuant {
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
             mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
         }
-        return acc.reduceLanes(VectorOperators.ADD) + mx;
+        return Lanes.sum(acc) + mx;
     }
 }
