@@ -5,12 +5,8 @@ import dev.attn4j.autograd.GradMode;
 import dev.attn4j.autograd.Tensor;
 import dev.attn4j.explain.Explainer;
 import dev.attn4j.explain.Explanation;
-import dev.attn4j.hub.HubSettings;
-import dev.attn4j.hub.ModelDirectory;
-import dev.attn4j.hub.ModelSource;
 import dev.attn4j.models.bert.BertConfig;
 import dev.attn4j.models.bert.EncoderClassifier;
-import dev.attn4j.models.bert.EncoderClassifiers;
 import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.tokenizers.Encoding;
 import dev.attn4j.tokenizers.Tokenizer;
@@ -40,8 +36,13 @@ import java.util.concurrent.Callable;
                 + "{\"text\", \"label\", \"score\", \"scores\"} per input, in input order. With --format the file is a labelled "
                 + "set: each line also has \"gold\", and a last line {\"accuracy\", \"macroF1\", \"n\"} summarises.")
 public final class ClassifyCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model directory or Hugging Face id.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory or Hugging Face id; or a peft LoRA adapter "
+            + "directory (its base_model_name_or_path is loaded with it); with --adapter, the adapter's base model.")
     String model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A peft LoRA adapter directory to apply to --model "
+            + "(default base: the adapter's base_model_name_or_path).")
+    Path adapter;
 
     @Option(names = "--file", paramLabel = "F", description = "Input file: one text per line, or with --format a labelled file.")
     Path file;
@@ -82,12 +83,15 @@ public final class ClassifyCommand implements Callable<Integer> {
         }
         if (texts != null) for (String t : texts) rows.add(new LabeledExample(t, null, null, 0));
         if (rows.isEmpty()) throw new IllegalArgumentException(file == null ? "no input: give texts as arguments or --file F" : file + ": no texts");
-        ModelDirectory dir = ModelSource.of(HubSettings.fromEnvironment(), System.err).resolve(model);
-        Path tokFile = dir.path().resolve("tokenizer.json");
-        if (!Files.isRegularFile(tokFile)) throw new IllegalArgumentException("--model " + model + ": no tokenizer.json in " + dir.path());
+        if (model == null && adapter == null) throw new IllegalArgumentException("give --model (a model or an adapter directory) or --adapter");
+        AdapterModels.Loaded loaded = AdapterModels.load(model, adapter);
+        Path tokFile = loaded.tokenizerDir().resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokFile)) {
+            loaded.model().close();
+            throw new IllegalArgumentException("--model " + model + ": no tokenizer.json in " + loaded.tokenizerDir());
+        }
         PrintStream out = System.out;
-        try (EncoderClassifier m = EncoderClassifiers.load(dir.path(), new EncoderClassifiers.Options(
-                EncoderClassifiers.Task.SEQUENCE_CLASSIFICATION, null, false, 42, System.err::println))) {
+        try (EncoderClassifier m = loaded.model()) {
             BertConfig c = m.config();
             int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
             int len = maxLength != null ? maxLength : Math.min(512, max);

@@ -7,6 +7,11 @@ import dev.attn4j.hub.ModelSource;
 import dev.attn4j.models.bert.ClassifierConfig;
 import dev.attn4j.models.bert.EncoderClassifier;
 import dev.attn4j.models.bert.EncoderClassifiers;
+import dev.attn4j.models.Params;
+import dev.attn4j.models.peft.PeftAdapter;
+import dev.attn4j.nn.Lora;
+import dev.attn4j.nn.LoraConfig;
+import dev.attn4j.tensor.DType;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.train.ClassifierTrainer;
 import dev.attn4j.train.FineTuneConfig;
@@ -25,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** {@code attn4j finetune}: fine-tunes a BERT-family model for sequence classification. */
@@ -110,9 +116,42 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "20", description = "A progress line every N steps (default ${DEFAULT-VALUE}).")
     int logEvery;
 
+    @Option(names = "--lora-r", paramLabel = "R", description = "Train a LoRA adapter of rank R (peft's r) instead of the whole model: "
+            + "the base is frozen, the adapters and the classification head (modules_to_save classifier, score) are trained, and "
+            + "--out is a peft adapter directory (adapter_config.json, adapter_model.safetensors, tokenizer files).")
+    Integer loraR;
+
+    @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA lora_alpha; the update is scaled by A / R (default: peft's 8).")
+    Double loraAlpha;
+
+    @Option(names = "--lora-dropout", paramLabel = "P", description = "LoRA lora_dropout on the adapters' input (default: peft's 0.0).")
+    Double loraDropout;
+
+    @Option(names = "--lora-targets", paramLabel = "NAMES", split = ",", description = "LoRA target_modules: Linear module names, "
+            + "comma-separated (default: peft's for the model type: query,value for BERT, RoBERTa, XLM-R, ELECTRA; q_lin,v_lin for DistilBERT).")
+    List<String> loraTargets;
+
+    @Option(names = "--base-dtype", paramLabel = "T", description = "With --lora-r: bf16 rounds the frozen base's Linear weights to "
+            + "BF16 (half their memory); default f32.")
+    String baseDtype;
+
     @Override
     public Integer call() throws Exception {
         long wallStart = System.nanoTime();
+        boolean lora = loraR != null;
+        if (!lora && (loraAlpha != null || loraDropout != null || loraTargets != null)) {
+            throw new IllegalArgumentException("--lora-alpha, --lora-dropout and --lora-targets need --lora-r");
+        }
+        boolean bf16 = false;
+        if (baseDtype != null) {
+            if (!lora) throw new IllegalArgumentException("--base-dtype needs --lora-r (only a frozen base can be kept in 16 bits)");
+            switch (baseDtype.toLowerCase(Locale.ROOT)) {
+                case "bf16", "bfloat16" -> bf16 = true;
+                case "f32", "float32" -> bf16 = false;
+                default -> throw new IllegalArgumentException("--base-dtype must be bf16 or f32, got '" + baseDtype + "'");
+            }
+        }
+        if (lora && loraR <= 0) throw new IllegalArgumentException("--lora-r must be a positive integer, got " + loraR);
         if (evalFile != null && evalFraction != null) throw new IllegalArgumentException("give --eval or --eval-fraction, not both");
         if (evalFraction != null && !(evalFraction > 0 && evalFraction < 1)) {
             throw new IllegalArgumentException("--eval-fraction must be in (0, 1), got " + evalFraction);
@@ -142,7 +181,30 @@ public final class FinetuneCommand implements Callable<Integer> {
         List<ClassifierTrainer.Example> eval = ClassifierTrainer.encode(tokenizer, evalRows, r -> mapping.idOrMinusOne(r.label()), maxLength);
         PrintStream stdout = System.out;
         ClassifierTrainer trainer;
-        if (resume) {
+        if (lora) {
+            List<String> loadLog = new java.util.ArrayList<>();               // printed once the adapter is in place
+            EncoderClassifier m = EncoderClassifiers.load(dir.path(), new EncoderClassifiers.Options(EncoderClassifiers.Task.SEQUENCE_CLASSIFICATION,
+                    head, true, seed, loadLog::add));
+            try {
+                String modelType = m.config().modelType();
+                List<String> targets = loraTargets != null ? loraTargets.stream().map(String::trim).toList()
+                        : PeftAdapter.defaultTargetModules(modelType);
+                LoraConfig lc = new LoraConfig(loraR, loraAlpha != null ? loraAlpha : 8, loraDropout != null ? loraDropout : 0.0, targets, null,
+                        List.of("classifier", "score"), false, "none", "SEQ_CLS", model, false);
+                if (bf16) loadLog.add("base Linear weights rounded to BF16: " + Params.linearsTo16(m.encoder(), DType.BF16)); // before the adapters: they stay F32
+                Lora.apply(m, lc, new SplittableRandom(seed));
+                loadLog.forEach(System.err::println);
+                long trainable = 0;
+                for (var p : Lora.trainableParameters(m).values()) trainable += p.numel();
+                System.err.println(String.format(Locale.ROOT, "LoRA r %d, lora_alpha %s, lora_dropout %s on %s: %,d trainable parameters of %,d",
+                        lc.r(), lc.loraAlpha(), lc.loraDropout(), lc.targetModulesText(), trainable, m.parameterCount()));
+                trainer = resume ? ClassifierTrainer.resume(work, dir.path(), train, eval, cfg, System.err::println, stdout::println, m, lc)
+                        : ClassifierTrainer.create(m, dir.path(), train, eval, cfg, work, System.err::println, stdout::println, lc);
+            } catch (RuntimeException | IOException e) {
+                m.close();
+                throw e;
+            }
+        } else if (resume) {
             trainer = ClassifierTrainer.resume(work, dir.path(), train, eval, cfg, System.err::println, stdout::println);
         } else {
             EncoderClassifier m = EncoderClassifiers.load(dir.path(), new EncoderClassifiers.Options(EncoderClassifiers.Task.SEQUENCE_CLASSIFICATION,

@@ -9,6 +9,8 @@ import dev.attn4j.models.bert.ClassifierConfig;
 import dev.attn4j.models.bert.EncoderClassifier;
 import dev.attn4j.models.bert.EncoderClassifiers;
 import dev.attn4j.models.bert.EncoderInput;
+import dev.attn4j.models.peft.PeftAdapter;
+import dev.attn4j.nn.LoraConfig;
 import dev.attn4j.nn.StateDicts;
 import dev.attn4j.optim.LrSchedules;
 import dev.attn4j.tensor.NDArray;
@@ -77,12 +79,14 @@ public final class ClassifierTrainer {
     private final Consumer<String> progress;
     private final Consumer<String> evalLines;
     private final ParameterGroups optimizer;
+    /** The LoRA adapter being trained (Lora.apply'd on the model), or null: the whole model is trained and saved. */
+    private final LoraConfig adapter;
     private State state;
     /** Stops the run after this step (tests of resuming); 0: never. */
     long interruptAfter;
 
     private ClassifierTrainer(EncoderClassifier model, Path modelSource, List<Example> train, List<Example> eval, FineTuneConfig cfg,
-                              Path workDir, State state, Consumer<String> progress, Consumer<String> evalLines) {
+                              Path workDir, State state, Consumer<String> progress, Consumer<String> evalLines, LoraConfig adapter) {
         if (train.isEmpty()) throw new IllegalArgumentException("no training examples");
         this.model = model;
         this.modelSource = modelSource;
@@ -93,7 +97,8 @@ public final class ClassifierTrainer {
         this.state = state;
         this.progress = progress == null ? s -> { } : progress;
         this.evalLines = evalLines == null ? s -> { } : evalLines;
-        this.optimizer = new ParameterGroups(model, cfg.lr(), cfg.weightDecay());
+        this.adapter = adapter;
+        this.optimizer = new ParameterGroups(model, cfg.lr(), cfg.weightDecay());   // the trainable parameters only
     }
 
     /**
@@ -104,13 +109,36 @@ public final class ClassifierTrainer {
     public static ClassifierTrainer create(EncoderClassifier model, Path modelSource, List<Example> train, List<Example> eval,
                                            FineTuneConfig cfg, Path workDir, Consumer<String> progress,
                                            Consumer<String> evalLines) {
-        return new ClassifierTrainer(model, modelSource, train, eval, cfg, workDir, State.initial(), progress, evalLines);
+        return create(model, modelSource, train, eval, cfg, workDir, progress, evalLines, null);
+    }
+
+    /**
+     * A fresh run training the LoRA adapter {@code adapter} that {@code Lora.apply} injected into
+     * {@code model} (base frozen; only the adapters and modules_to_save reach the optimizer). The
+     * output, the best and the last checkpoint are then peft adapter directories
+     * ({@link PeftAdapter#save}) with the tokenizer files. {@code adapter} null: {@link #create}.
+     */
+    public static ClassifierTrainer create(EncoderClassifier model, Path modelSource, List<Example> train, List<Example> eval,
+                                           FineTuneConfig cfg, Path workDir, Consumer<String> progress,
+                                           Consumer<String> evalLines, LoraConfig adapter) {
+        return new ClassifierTrainer(model, modelSource, train, eval, cfg, workDir, State.initial(), progress, evalLines, adapter);
     }
 
     /** Continues the run checkpointed in {@code workDir/last} (same config required). */
     public static ClassifierTrainer resume(Path workDir, Path modelSource, List<Example> train, List<Example> eval,
                                            FineTuneConfig cfg, Consumer<String> progress, Consumer<String> evalLines)
             throws IOException {
+        return resume(workDir, modelSource, train, eval, cfg, progress, evalLines, null, null);
+    }
+
+    /**
+     * Continues the run checkpointed in {@code workDir/last}. With {@code loraModel} (the base model
+     * with its head, {@code Lora.apply}'d with {@code adapter} as at the start), the checkpoint is a
+     * peft adapter directory whose weights are loaded into it; without, the checkpoint is the whole model.
+     */
+    public static ClassifierTrainer resume(Path workDir, Path modelSource, List<Example> train, List<Example> eval,
+                                           FineTuneConfig cfg, Consumer<String> progress, Consumer<String> evalLines,
+                                           EncoderClassifier loraModel, LoraConfig adapter) throws IOException {
         Path last = workDir.resolve("last");
         Path cfgFile = last.resolve("fine_tune.json");
         if (!Files.isRegularFile(cfgFile)) throw new IllegalArgumentException("no checkpoint to resume: " + cfgFile + " is missing");
@@ -119,9 +147,28 @@ public final class ClassifierTrainer {
             throw new IllegalArgumentException(cfgFile + ": the checkpoint was made with other settings: " + saved + "; now " + cfg);
         }
         State st = JSON.readValue(last.resolve("trainer.json").toFile(), State.class);
-        EncoderClassifier model = EncoderClassifiers.load(last, new EncoderClassifiers.Options(null, null, true, cfg.seed() + st.step(),
-                null));
-        ClassifierTrainer t = new ClassifierTrainer(model, modelSource, train, eval, cfg, workDir, st, progress, evalLines);
+        boolean lastIsAdapter = PeftAdapter.isAdapterDirectory(last);
+        if (lastIsAdapter != (loraModel != null)) {
+            throw new IllegalArgumentException(last + ": the checkpoint " + (lastIsAdapter ? "is a LoRA adapter: resume with the same --lora-* options"
+                    : "is a whole model, not a LoRA adapter: resume without --lora-r"));
+        }
+        EncoderClassifier model;
+        if (loraModel != null) {
+            LoraConfig had = PeftAdapter.readConfig(last);
+            if (had.r() != adapter.r() || had.loraAlpha() != adapter.loraAlpha() || had.loraDropout() != adapter.loraDropout()
+                    || !java.util.Objects.equals(had.targetModules(), adapter.targetModules())
+                    || !had.modulesToSave().equals(adapter.modulesToSave())) {
+                throw new IllegalArgumentException(last.resolve(PeftAdapter.CONFIG) + ": the checkpoint's adapter (r " + had.r() + ", lora_alpha "
+                        + had.loraAlpha() + ", lora_dropout " + had.loraDropout() + ", target_modules " + had.targetModulesText()
+                        + ") differs from the one given (r " + adapter.r() + ", lora_alpha " + adapter.loraAlpha() + ", lora_dropout "
+                        + adapter.loraDropout() + ", target_modules " + adapter.targetModulesText() + ")");
+            }
+            PeftAdapter.load(last, loraModel);
+            model = loraModel;
+        } else {
+            model = EncoderClassifiers.load(last, new EncoderClassifiers.Options(null, null, true, cfg.seed() + st.step(), null));
+        }
+        ClassifierTrainer t = new ClassifierTrainer(model, modelSource, train, eval, cfg, workDir, st, progress, evalLines, adapter);
         t.optimizer.loadStateDict(StateDicts.read(last.resolve("optimizer.safetensors")));
         if (t.optimizer.steps() != st.step()) {
             throw new IllegalArgumentException(last + ": optimizer state is at step " + t.optimizer.steps() + ", trainer.json at " + st.step());
@@ -308,7 +355,7 @@ public final class ClassifierTrainer {
         if (!eval.isEmpty() && Files.isDirectory(workDir.resolve("best"))) {
             copyDirectory(workDir.resolve("best"), out);
         } else {
-            model.savePretrained(out, modelSource);
+            save(out);
         }
         double eps = state.trainExamples() / Math.max(1e-9, state.trainSeconds());
         return new Result(state.step(), (double) state.step() / perEpoch, state.trainSeconds(), eps, lastLoss, cfg.bestMetric(),
@@ -347,7 +394,7 @@ public final class ClassifierTrainer {
         line.set("confusion", JSON.valueToTree(m.confusionMatrix()));
         line.put("best", better);
         evalLines.accept(JSON.writeValueAsString(line));
-        if (better) model.savePretrained(workDir.resolve("best"), modelSource);
+        if (better) save(workDir.resolve("best"));
         return cfg.earlyStoppingPatience() > 0 && state.badEvals() >= cfg.earlyStoppingPatience();
     }
 
@@ -390,14 +437,44 @@ public final class ClassifierTrainer {
     /** Writes {@code last/}: the model, optimizer state, trainer state and settings. */
     void saveLast() throws IOException {
         Path last = workDir.resolve("last");
-        model.savePretrained(last, modelSource);
+        save(last);
         StateDicts.save(optimizer.stateDict(), last.resolve("optimizer.safetensors"), Map.of("format", "attn4j-finetune"));
         AtomicFiles.write(last.resolve("trainer.json"), JSON.writeValueAsBytes(state));
         AtomicFiles.write(last.resolve("fine_tune.json"), JSON.writeValueAsBytes(cfg));
     }
 
+    /**
+     * Writes the model to {@code dir} (replacing it atomically): its save_pretrained directory, or
+     * with LoRA the peft adapter directory (adapter_config.json, adapter_model.safetensors) and the
+     * tokenizer files of the model source.
+     */
+    private void save(Path dir) throws IOException {
+        if (adapter == null) {
+            model.savePretrained(dir, modelSource);
+            return;
+        }
+        Path t = dir.toAbsolutePath().normalize();
+        Files.createDirectories(t.getParent());
+        Path tmp = Files.createTempDirectory(t.getParent(), "." + t.getFileName() + ".tmp-");
+        try {
+            PeftAdapter.save(tmp, model, adapter);
+            // the head's labels (id2label, num_labels) beside the adapter: transformers and peft read the base's config.json
+            // and ignore this one; attn4j's classify and merge take the head from it
+            Files.write(tmp.resolve("config.json"), JSON.writeValueAsBytes(model.configJson()));
+            if (modelSource != null) {
+                for (String f : EncoderClassifier.TOKENIZER_FILES) {
+                    Path src = modelSource.resolve(f);
+                    if (Files.isRegularFile(src)) Files.copy(src, tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            copyDirectory(tmp, t);
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
     /** Copies {@code src} to a temporary sibling of {@code target} and renames it into place. */
-    static void copyDirectory(Path src, Path target) throws IOException {
+    public static void copyDirectory(Path src, Path target) throws IOException {
         Path t = target.toAbsolutePath().normalize();
         Files.createDirectories(t.getParent());
         Path tmp = Files.createTempDirectory(t.getParent(), "." + t.getFileName() + ".tmp-");
@@ -416,7 +493,7 @@ public final class ClassifierTrainer {
         }
     }
 
-    static void deleteTree(Path p) {
+    public static void deleteTree(Path p) {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);

@@ -86,7 +86,7 @@ public record ClassifierConfig(List<String> id2label, String problemType, Double
      * Reads the head fields of {@code config.json}, or null when it has neither {@code id2label}
      * nor {@code num_labels} (a bare encoder). {@code dropoutKey} is where the classifier dropout lives.
      */
-    static ClassifierConfig fromJson(JsonNode root, Path file, String dropoutKey) throws ModelDirectoryException {
+    public static ClassifierConfig fromJson(JsonNode root, Path file, String dropoutKey) throws ModelDirectoryException {
         JsonNode id2 = root.get("id2label");
         JsonNode num = root.get("num_labels");
         if ((id2 == null || id2.isNull()) && (num == null || num.isNull())) return null;
