@@ -3,8 +3,6 @@ package dev.attn4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.attn4j.kernels.Parallel;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,18 +29,8 @@ class BenchGemmCommandTest {
     }
 
     static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = Main.run(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        CliRun.Output o = CliRun.main(null, args);
+        return new Run(o.code(), o.out(), o.err());
     }
 
     static final String[] QUICK = {"--warmup-ms", "0", "--min-run-ms", "1", "--runs", "3"};

@@ -6,11 +6,6 @@ import dev.attn4j.tokenizers.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,23 +32,11 @@ class ChatCommandTest {
     }
 
     static Run chat(String stdin, String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        InputStream oldIn = System.in;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            String[] all = new String[args.length + 1];
-            all[0] = "chat";
-            System.arraycopy(args, 0, all, 1, args.length);
-            int code = Main.run(all);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setIn(oldIn);
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        String[] all = new String[args.length + 1];
+        all[0] = "chat";
+        System.arraycopy(args, 0, all, 1, args.length);
+        CliRun.Output o = CliRun.main(stdin, all);
+        return new Run(o.code(), o.out(), o.err());
     }
 
     static JsonNode refs() throws Exception {
