@@ -1,5 +1,6 @@
 package dev.attn4j.bench;
 
+import dev.attn4j.kernels.MemoryBandwidth;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attn4j.autograd.F;
 import dev.attn4j.autograd.GradMode;
@@ -43,7 +44,7 @@ public final class DecodeBench16 {
         int threads = Parallel.threads();
         System.out.printf(Locale.ROOT, "threads %d, load average %.1f%n", threads,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        double copy = copyBandwidth(256, threads);
+        double copy = MemoryBandwidth.copyGbps(256, threads);
         System.out.printf(Locale.ROOT, "copy benchmark: %.2f GB/s%n", copy);
 
         // the whole 1B shape in BF16: build time, heap
@@ -80,7 +81,7 @@ public final class DecodeBench16 {
                 cmpLayers, mf * 1e3, wf / mf / 1e9, mb * 1e3, wbb / mb / 1e9, mf / mb);
         breakdown(f32, steps);
         breakdown(b16, steps);
-        System.out.printf(Locale.ROOT, "copy benchmark again: %.2f GB/s, load average %.1f%n", copyBandwidth(256, threads),
+        System.out.printf(Locale.ROOT, "copy benchmark again: %.2f GB/s, load average %.1f%n", MemoryBandwidth.copyGbps(256, threads),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
@@ -176,24 +177,5 @@ public final class DecodeBench16 {
 
     static double min(double[] v) {
         return Arrays.stream(v).min().orElse(Double.NaN);
-    }
-
-    /** Copy bandwidth in GB/s (read + write), best of several copies of {@code mib} MiB split over threads. */
-    static double copyBandwidth(int mib, int threads) {
-        int n = mib * (1 << 20) / 4;
-        float[] src = new float[n], dst = new float[n];
-        Arrays.fill(src, 1f);
-        double best = 0;
-        for (int rep = 0; rep < 8; rep++) {
-            long t0 = System.nanoTime();
-            Parallel.forEachTask(threads, task -> {
-                long from = (long) n * task / threads, to = (long) n * (task + 1) / threads;
-                System.arraycopy(src, (int) from, dst, (int) from, (int) (to - from));
-            });
-            double s = (System.nanoTime() - t0) / 1e9;
-            if (rep > 0) best = Math.max(best, 2.0 * 4 * n / s / 1e9);
-        }
-        if (dst[n - 1] != 1f) throw new IllegalStateException("copy did not happen");
-        return best;
     }
 }

@@ -1,5 +1,6 @@
 package dev.attn4j.cli;
 
+import dev.attn4j.kernels.MemoryBandwidth;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.attn4j.autograd.GradMode;
@@ -127,7 +128,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             double impliedGbps = wb.bytes * stepsPerSecond / 1e9;
             System.err.printf(Locale.ROOT, "prefill %d x %d tokens: %.3f s (%.1f tokens/s); decode %d steps: %.3f s (%.2f tokens/s)%n",
                     batch, promptTokens, times[0], prefillTps, newTokens, times[1], decodeTps);
-            double copyGbps = copyBandwidth(copyMib, t);
+            double copyGbps = MemoryBandwidth.copyGbps(copyMib, t);
             System.err.printf(Locale.ROOT, "weights read per decode step: %.1f MB (%s) -> %.2f GB/s; copy benchmark: %.2f GB/s%n",
                     wb.bytes / 1e6, wb.dtypes, impliedGbps, copyGbps);
             Map<String, Object> json = new LinkedHashMap<>();
@@ -237,28 +238,6 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             if (!lookup) bytes += (long) e.getValue().data().numel() * e.getValue().data().dtype().byteSize();
         }
         return new WeightBytes(bytes, String.join("+", dtypes));
-    }
-
-    /**
-     * The machine's copy bandwidth in GB/s (bytes read + bytes written per second), the best of
-     * several copies of a {@code mib} MiB float array split over {@code threads} threads.
-     */
-    static double copyBandwidth(int mib, int threads) {
-        int n = (int) Math.min((long) mib * (1 << 20) / 4, Integer.MAX_VALUE - 8);
-        float[] src = new float[n], dst = new float[n];
-        java.util.Arrays.fill(src, 1f);
-        double best = 0;
-        for (int rep = 0; rep < 6; rep++) {
-            long t0 = System.nanoTime();
-            Parallel.forEachTask(threads, task -> {
-                long from = (long) n * task / threads, to = (long) n * (task + 1) / threads;
-                System.arraycopy(src, (int) from, dst, (int) from, (int) (to - from));
-            });
-            double s = (System.nanoTime() - t0) / 1e9;
-            if (rep > 0) best = Math.max(best, 2.0 * 4 * n / s / 1e9);
-        }
-        if (dst[n - 1] != 1f) throw new IllegalStateException("copy benchmark: copy did not happen");
-        return best;
     }
 
     private static double round(double v, int digits) {
