@@ -1046,9 +1046,25 @@ final class SimdGemm {
             else kernelBeta1(kc, ap, ai, bp, bIdx, c, cIdx, ldc, beta);
             return;
         }
-        if (nr <= L) kernelSet1(kc, ap, ai, bp, bIdx, tile, 0, NR);
-        else if (nr <= 2 * L) kernelSet2(kc, ap, ai, bp, bIdx, tile, 0, NR);
-        else kernelSet(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        if (mr < MR) {
+            // The last panel of an m that is not a multiple of MR: only its rows' products (16
+            // rows, one sentence of a small request, are panels of 7, 7 and 2: the full kernel
+            // there computed 21 rows).
+            switch (mr) {
+                case 1 -> kernelSetRows1(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 2 -> kernelSetRows2(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 3 -> kernelSetRows3(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 4 -> kernelSetRows4(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 5 -> kernelSetRows5(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                default -> kernelSetRows6(kc, ap, ai, bp, bIdx, tile, 0, NR);
+            }
+        } else if (nr <= L) {
+            kernelSet1(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        } else if (nr <= 2 * L) {
+            kernelSet2(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        } else {
+            kernelSet(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        }
         mergeTile(tile, mr, nr, c, cIdx, ldc, beta);
     }
 
@@ -2236,6 +2252,480 @@ final class SimdGemm {
         FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
         FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
         FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+    }
+
+    /** C[1, NR] = the first 1 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+    }
+
+    /** C[2, NR] = the first 2 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+    }
+
+    /** C[3, NR] = the first 3 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows3(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+    }
+
+    /** C[4, NR] = the first 4 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows4(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+    }
+
+    /** C[5, NR] = the first 5 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows5(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c42.intoArray(c, ci + 4 * ldc + 2 * L);
+    }
+
+    /** C[6, NR] = the first 6 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows6(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+                av = FloatVector.broadcast(S, ap[ao + 5]);
+                c50 = av.fma(b0, c50);
+                c51 = av.fma(b1, c51);
+                c52 = av.fma(b2, c52);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
+                c50 = av.fma(b0, c50);
+                c51 = av.fma(b1, c51);
+                c52 = av.fma(b2, c52);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c42.intoArray(c, ci + 4 * ldc + 2 * L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c52.intoArray(c, ci + 5 * ldc + 2 * L);
     }
     // ---- end of generated code ----
 }
