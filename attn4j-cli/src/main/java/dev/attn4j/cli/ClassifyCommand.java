@@ -81,17 +81,15 @@ public final class ClassifyCommand implements Callable<Integer> {
         if (rows.isEmpty()) throw new IllegalArgumentException(file == null ? "no input: give texts as arguments or --file F" : file + ": no texts");
         if (model == null && adapter == null) throw new IllegalArgumentException("give --model (a model or an adapter directory) or --adapter");
         AdapterModels.Loaded loaded = AdapterModels.load(model, adapter);
-        Path tokFile = loaded.tokenizerDir().resolve("tokenizer.json");
-        if (!Files.isRegularFile(tokFile)) {
-            loaded.model().close();
-            throw new IllegalArgumentException("--model " + model + ": no tokenizer.json in " + loaded.tokenizerDir());
-        }
         PrintStream out = System.out;
+        Tokenizer tok;
+        try {
+            tok = tokenizer(loaded, maxLength, model);
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            loaded.model().close();
+            throw e;
+        }
         try (EncoderClassifier m = loaded.model()) {
-            BertConfig c = m.config();
-            int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
-            int len = maxLength != null ? maxLength : Math.min(512, max);
-            Tokenizer tok = Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(len)).withPadding(null);
             List<String> names = m.head().id2label();
             int[] gold = new int[rows.size()];
             if (labelled) gold = LabelMapping.of(names).ids(rows, file);   // an unknown gold label: named with its line
@@ -125,6 +123,24 @@ public final class ClassifyCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The tokenizer classify reads texts with: the loaded model's tokenizer.json, truncated to
+     * {@code maxLength} (default: the model's maximum, at most 512), no padding.
+     */
+    static Tokenizer tokenizer(AdapterModels.Loaded loaded, Integer maxLength, String modelArg) throws java.io.IOException {
+        Path tokFile = loaded.tokenizerDir().resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokFile)) {
+            throw new IllegalArgumentException("--model " + modelArg + ": no tokenizer.json in " + loaded.tokenizerDir());
+        }
+        return Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(maxLength(loaded.model().config(), maxLength))).withPadding(null);
+    }
+
+    /** {@code maxLength}, or the model's position table (RoBERTa's less its padding offset) capped at 512. */
+    static int maxLength(BertConfig c, Integer maxLength) {
+        int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
+        return maxLength != null ? maxLength : Math.min(512, max);
     }
 
     /** {@code {"tokens", "offsets", "special", "gradientXInput", "attentionRollout"}} of one explanation. */
