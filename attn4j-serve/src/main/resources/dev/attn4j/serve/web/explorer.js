@@ -246,7 +246,7 @@
     var root = $('heatmap'), s = state.weights.shape, nq = s[2], nk = s[3];
     var m = matrix(state.layer, state.head);
     root.innerHTML = '';
-    root.style.gridTemplateColumns = 'auto ' + (nk * CELL + 2) + 'px';
+    root.style.gridTemplateColumns = 'max-content ' + (nk * CELL + 2) + 'px';
     var corner = document.createElement('div'), cols = document.createElement('div'), rows = document.createElement('div');
     cols.className = 'cols';
     rows.className = 'rows';
