@@ -10,16 +10,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.sse.SseEvent;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.helidon.webserver.sse.SseSink;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -263,9 +262,20 @@ public final class Server implements AutoCloseable {
 
             @Override
             public void events(Consumer<Consumer<String>> writer) {
+                // written as OpenAI writes them ("data: {json}" and a blank line, flushed per event)
+                res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
                 res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-                try (SseSink sink = res.sink(SseSink.TYPE)) {
-                    writer.accept(data -> sink.emit(SseEvent.create(data)));
+                try (OutputStream out = res.outputStream()) {
+                    writer.accept(data -> {
+                        try {
+                            out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+                            out.flush();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException("the client went away: " + e.getMessage(), e);
+                        }
+                    });
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             }
         };

@@ -275,6 +275,7 @@ class ServerTest {
         List<String> events = new ArrayList<>();
         for (String line : s.body().split("\n")) if (line.startsWith("data:")) events.add(line.substring(5).trim());
         assertThat(events.getLast()).isEqualTo("[DONE]");
+        assertThat(s.body()).contains("data: [DONE]\n\n");
         StringBuilder streamed = new StringBuilder();
         String finish = null;
         JsonNode usage = null;
