@@ -36,6 +36,9 @@ import java.util.concurrent.Callable;
                 + "explorer at /. Concurrent embedding and classify requests are batched together.",
                 "Binds to 127.0.0.1 unless --host says otherwise. Stops on SIGTERM / Ctrl-C after finishing the requests in flight."})
 public final class ServeCommand implements Callable<Integer> {
+    /** Helidon logs each listener start at INFO; the command prints its own line. Held so the level stays set. */
+    private static final java.util.logging.Logger HELIDON_LOG = java.util.logging.Logger.getLogger("io.helidon");
+
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = ServeOptions.DEFAULT_HOST,
             description = "Address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 for every interface).")
     String host;
@@ -100,6 +103,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
         ServeOptions options = options();
         List<ServedModel> loaded = new ArrayList<>();
         Server server;

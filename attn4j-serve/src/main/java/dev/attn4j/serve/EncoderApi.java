@@ -220,5 +220,4 @@ final class EncoderApi implements AutoCloseable {
     public void close() {
         close(60_000);
     }
-
 }

@@ -112,34 +112,12 @@ public final class LoadCheck {
             if (r.vector != null) maxDiff = Math.max(maxDiff, d);
         }
         double loneSeconds = (System.nanoTime() - start) / 1e9;
-        // concurrently
-        AtomicInteger next = new AtomicInteger();
+        // concurrently: an untimed round of 2 requests per client warms up the batched shapes, then the timed one
+        concurrent(http, uri, model, apiKey, texts, clients, Math.min(requests, 2 * clients), new long[requests], new float[requests][]);
         long[] latency = new long[requests];
         float[][] got = new float[requests][];
-        String[] errors = new String[requests];
         start = System.nanoTime();
-        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
-            List<Future<?>> fs = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                fs.add(pool.submit(() -> {
-                    for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-                        long t0 = System.nanoTime();
-                        Reply r = embed(http, uri, model, apiKey, texts.get(i % texts.size()));
-                        latency[i] = System.nanoTime() - t0;
-                        got[i] = r.vector;
-                        errors[i] = r.error;
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : fs) {
-                try {
-                    f.get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw new IOException("a client failed: " + e.getCause(), e.getCause());
-                }
-            }
-        }
+        concurrent(http, uri, model, apiKey, texts, clients, requests, latency, got);
         double seconds = (System.nanoTime() - start) / 1e9;
         for (int i = 0; i < requests; i++) {
             if (got[i] == null) {
@@ -154,6 +132,33 @@ public final class LoadCheck {
         Arrays.sort(sorted);
         return new Result(requests, errorCount, mismatches, maxDiff, percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6,
                 requests / seconds, texts.size(), texts.size() / loneSeconds);
+    }
+
+    /** {@code requests} requests from {@code clients} threads; reply i's embedding into got[i] (null on error), its latency into latency[i]. */
+    private static void concurrent(HttpClient http, URI uri, String model, String apiKey, List<String> texts, int clients, int requests,
+                                   long[] latency, float[][] got) throws IOException, InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                fs.add(pool.submit(() -> {
+                    for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
+                        long t0 = System.nanoTime();
+                        Reply r = embed(http, uri, model, apiKey, texts.get(i % texts.size()));
+                        latency[i] = System.nanoTime() - t0;
+                        got[i] = r.vector;
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IOException("a client failed: " + e.getCause(), e.getCause());
+                }
+            }
+        }
     }
 
     /** Largest |a - b|; infinite when the lengths differ, 0 when b is null (counted as an error instead). */

@@ -12,7 +12,7 @@ class LoadTest {
     void sixtyFourClientsGetTheirLoneResultsWithoutErrors() throws Exception {
         try (Server s = Server.start(ServeOptions.defaults().withPort(0), List.of(TestModels.embedding()))) {
             List<String> texts = LoadCheck.sentences(32, 7);
-            LoadCheck.Result r = LoadCheck.run(s.url(), null, null, texts, 64, 256);
+            LoadCheck.Result r = LoadCheck.run(s.url(), null, null, texts, 64, 192);
             System.out.println("load: " + r.toJson());
             assertThat(r.errors()).isZero();
             assertThat(r.mismatches()).as("max |d| " + r.maxDiff()).isZero();
