@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Reference outputs of Hugging Face transformers' encoder-decoders for attn4j's seq2seq tests.
+
+Run from the repository root with the transformers under /opt/pyref (4.57.6 on torch 1.13):
+
+    PYTHONPATH=/opt/pyref /usr/bin/python3 scripts/make-seq2seq-references.py
+
+For each tiny random-weight configuration below (MarianMTModel tied and with separate tables,
+T5ForConditionalGeneration v1.0 (relu, tied) and v1.1 (gated-gelu, untied), BartForConditionalGeneration,
+MBartForConditionalGeneration) it writes, under attn4j-models/src/test/resources/seq2seq/<name>/, the model as
+transformers saves it (save_pretrained: config.json, generation_config.json, model.safetensors) with norm weights,
+biases and final_logits_bias drawn at random (transformers initialises them to 1 / 0, which would hide bugs), and:
+
+reference.safetensors:
+  input_ids / attention_mask [3, S] (I64): a right-padded batch of sources (real lengths S, 5, 2; pad_token_id);
+  decoder_input_ids [3, T] (I64): decoder_start_token_id then random ids;
+  logits [3, T, V], encoder_last_hidden_state [3, S, C], decoder_last_hidden_state [3, T, C] (forward with
+  decoder_input_ids, eager attention, float32), encoder_attentions.<L-1> [3, H, S, S] and
+  cross_attentions.<L-1> [3, H, T, S] (the last layer).
+generate.json: a list of generate() calls on the padded batch, each {"name", "kwargs", "sequences"} where kwargs are
+  the generate() arguments beyond input_ids / attention_mask (the rest comes from generation_config.json) and
+  sequences are transformers' output rows (decoder start token first, pad after EOS), num_return_sequences rows per
+  source, in source order. Every call also lists the smallest top-2 margin of its scores ("margin") so that a
+  near tie (which float rounding could flip) is visible.
+"""
+import json
+import os
+import shutil
+
+import torch
+from safetensors.torch import save_file
+from transformers import (AutoModelForSeq2SeqLM, BartConfig, MarianConfig, MBartConfig, T5Config)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "attn4j-models", "src", "test", "resources", "seq2seq")
+S = 9
+T = 6
+NEW = 8
+
+
+def configs():
+    common = dict(vocab_size=64, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
+                  decoder_attention_heads=2, encoder_ffn_dim=24, decoder_ffn_dim=24, max_position_embeddings=40,
+                  dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, init_std=0.3)
+    yield "marian", MarianConfig(**common, activation_function="swish", scale_embedding=True, pad_token_id=63,
+                                 decoder_start_token_id=63, eos_token_id=0, forced_eos_token_id=0, bad_words_ids=[[63]],
+                                 num_beams=4, max_length=40), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW)),
+        ("beam4", dict(num_beams=4, max_new_tokens=NEW)),
+        ("beam4-lp2-early", dict(num_beams=4, max_new_tokens=NEW, length_penalty=2.0, early_stopping=True,
+                                 num_return_sequences=2)),
+    ]
+    yield "marian-separate-tables", MarianConfig(**{**common, "vocab_size": 60}, decoder_vocab_size=50,
+                                                 share_encoder_decoder_embeddings=False, tie_word_embeddings=False,
+                                                 activation_function="relu",
+                                                 scale_embedding=False, pad_token_id=49, decoder_start_token_id=49,
+                                                 eos_token_id=0, forced_eos_token_id=0), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW, bad_words_ids=[[49], [5, 7]])),
+        ("greedy-ngram", dict(num_beams=1, do_sample=False, max_new_tokens=NEW, no_repeat_ngram_size=2)),
+    ]  # no beam search: transformers' beam search reshapes by vocab_size, not by the 50 logits of decoder_vocab_size
+    t5 = dict(vocab_size=64, d_model=16, d_kv=6, d_ff=24, num_layers=2, num_decoder_layers=2, num_heads=3,
+              relative_attention_num_buckets=8, relative_attention_max_distance=12, dropout_rate=0.0,
+              initializer_factor=1.0, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    yield "t5", T5Config(**t5, feed_forward_proj="relu", tie_word_embeddings=True), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW)),
+        ("beam4", dict(num_beams=4, max_new_tokens=NEW)),
+        ("beam4-ngram-minlen", dict(num_beams=4, max_length=NEW, no_repeat_ngram_size=2, min_length=5)),
+    ]
+    yield "t5-v1_1", T5Config(**t5, feed_forward_proj="gated-gelu", tie_word_embeddings=False), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW)),
+        ("beam4", dict(num_beams=4, max_new_tokens=NEW, length_penalty=0.6)),
+    ]
+    bart = dict(common, activation_function="gelu", pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                decoder_start_token_id=2, forced_eos_token_id=2)
+    yield "bart", BartConfig(**bart, forced_bos_token_id=0), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW)),
+        ("beam4", dict(num_beams=4, max_new_tokens=NEW)),
+        ("beam4-summarize", dict(num_beams=4, max_length=NEW + 2, min_length=4, no_repeat_ngram_size=3,
+                                 length_penalty=2.0, early_stopping=True)),
+    ]
+    yield "mbart", MBartConfig(**bart, scale_embedding=True), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW, forced_bos_token_id=5)),
+        ("beam4", dict(num_beams=4, max_new_tokens=NEW, early_stopping="never")),
+    ]
+
+
+def perturb(model, gen):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") and "relative_attention_bias" not in name:
+                p.copy_(0.1 * torch.randn(p.shape, generator=gen))
+            elif "norm" in name:
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=gen))
+        if hasattr(model, "final_logits_bias"):
+            model.final_logits_bias.copy_(0.5 * torch.randn(model.final_logits_bias.shape, generator=gen))
+
+
+def batch(gen, config):
+    vocab = config.vocab_size
+    pad = config.pad_token_id
+    ids = torch.randint(3, vocab - 2, (3, S), generator=gen)
+    ids[ids == pad] = 4
+    mask = torch.ones(3, S, dtype=torch.long)
+    for row, real in enumerate([S, 5, 2]):
+        ids[row, real - 1] = config.eos_token_id          # sources end with EOS, as tokenizers make them
+        ids[row, real:] = pad
+        mask[row, real:] = 0
+    dec_vocab = getattr(config, "decoder_vocab_size", None) or vocab
+    dec = torch.randint(3, dec_vocab - 2, (3, T), generator=gen)
+    dec[:, 0] = config.decoder_start_token_id
+    return ids, mask, dec
+
+
+def margin(scores):
+    top = torch.topk(scores[torch.isfinite(scores).any(-1)], 2, dim=-1).values
+    gaps = top[..., 0] - top[..., 1]
+    gaps = gaps[torch.isfinite(gaps)]
+    return gaps.min().item() if gaps.numel() else float("inf")
+
+
+def make(name, config, calls, seed):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = AutoModelForSeq2SeqLM.from_config(config, attn_implementation="eager").eval()
+    perturb(model, gen)
+    d = os.path.join(OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    model.save_pretrained(d, safe_serialization=True)
+    # the references come from the saved files, as a user loads them
+    model = AutoModelForSeq2SeqLM.from_pretrained(d, attn_implementation="eager").eval()
+    ids, mask, dec = batch(gen, config)
+    out = {"input_ids": ids.clone(), "attention_mask": mask.clone(), "decoder_input_ids": dec.clone()}
+    with torch.no_grad():
+        o = model(input_ids=ids, attention_mask=mask, decoder_input_ids=dec, output_attentions=True, use_cache=False)
+    out["logits"] = o.logits.float().contiguous()
+    out["encoder_last_hidden_state"] = o.encoder_last_hidden_state.float().contiguous()
+    last = len(o.cross_attentions) - 1
+    with torch.no_grad():
+        full = model(input_ids=ids, attention_mask=mask, decoder_input_ids=dec, output_hidden_states=True, use_cache=False)
+    out["decoder_last_hidden_state"] = full.decoder_hidden_states[-1].float().contiguous()
+    out["encoder_attentions.%d" % (len(o.encoder_attentions) - 1)] = o.encoder_attentions[-1].float().contiguous()
+    out["cross_attentions.%d" % last] = o.cross_attentions[last].float().contiguous()
+    save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(d, "reference.safetensors"))
+    results = []
+    for call, kwargs in calls:
+        with torch.no_grad():
+            g = model.generate(input_ids=ids, attention_mask=mask, return_dict_in_generate=True, output_scores=True, **kwargs)
+        m = min(margin(s) for s in g.scores)
+        results.append({"name": call, "kwargs": kwargs, "sequences": g.sequences.tolist(), "margin": m})
+        print("%-24s %-20s margin %.2e %s" % (name, call, m, g.sequences.tolist()))
+    with open(os.path.join(d, "generate.json"), "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    print("%-24s %7d bytes" % (name, size))
+
+
+def main():
+    for seed, (name, config, calls) in enumerate(configs()):
+        make(name, config, calls, 1000 + seed)
+
+
+if __name__ == "__main__":
+    main()
