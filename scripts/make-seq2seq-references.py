@@ -22,6 +22,13 @@ generate.json: a list of generate() calls on the padded batch, each {"name", "kw
   sequences are transformers' output rows (decoder start token first, pad after EOS), num_return_sequences rows per
   source, in source order. Every call also lists the smallest top-2 margin of its scores ("margin") so that a
   near tie (which float rounding could flip) is visible.
+
+Two more directories, under attn4j-cli/src/test/resources/seq2seq/, hold tiny models with real tokenizer files, for the
+command line's end-to-end tests: marian-tokenizer
+(source.spm = target.spm, a 70-piece SentencePiece model trained here, vocab.json, tokenizer_config.json) and
+t5-tokenizer (the same model as spiece.model, 4 extra ids, task_specific_params.summarization as t5-small's); cli.json
+lists per text the tokenizer's ids, generate()'s new ids (the model's generation config; for T5 the summarization
+parameters and prefix, as the summarization pipeline applies them) and their decode (skip_special_tokens).
 """
 import json
 import os
@@ -33,6 +40,7 @@ from transformers import (AutoModelForSeq2SeqLM, BartConfig, MarianConfig, MBart
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "attn4j-models", "src", "test", "resources", "seq2seq")
+OUT_CLI = os.path.join(ROOT, "attn4j-cli", "src", "test", "resources", "seq2seq")
 S = 9
 T = 6
 NEW = 8
@@ -155,9 +163,103 @@ def make(name, config, calls, seed):
     print("%-24s %7d bytes" % (name, size))
 
 
+TEXTS = ["the cat sat on the mat", "une petite maison bleue pr\u00e8s de la mer", "hello world", "rouge"]
+
+
+def train_spm():
+    """A small SentencePiece Unigram model (70 pieces, identity normalization) trained here on pseudo-text."""
+    import io
+    import random
+    import sentencepiece as spm
+    r = random.Random(5)
+    words = ["the", "cat", "sat", "on", "mat", "une", "petite", "maison", "bleue", "pr\u00e8s", "de", "la", "mer", "hello",
+             "world", "rouge", "dog", "house", "blue", "sea", "small", "red", "big", "green", "tree", "car", "road", "city"]
+    corpus = [" ".join(r.choice(words) for _ in range(r.randint(3, 9))) for _ in range(3000)]
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus), model_writer=model, vocab_size=70, model_type="unigram",
+                                   normalization_rule_name="identity", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+                                   pad_piece="<pad>", eos_piece="</s>", unk_piece="<unk>")
+    return model.getvalue()
+
+
+def with_tokenizer():
+    """End-to-end cases for the CLI: tiny models with real tokenizer files (a Marian layout and T5's spiece.model) whose
+    vocabularies the models match; cli.json holds, per text, the tokenizer's ids, generate()'s ids and the decoded output."""
+    import sentencepiece as spm
+    from transformers import MarianTokenizer, T5Tokenizer
+    blob = train_spm()
+    sp = spm.SentencePieceProcessor(model_proto=blob)
+    # Marian: source.spm = target.spm = the model; vocab.json: pieces in order, <pad> last
+    d = os.path.join(OUT_CLI, "marian-tokenizer")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for f in ["source.spm", "target.spm"]:
+        with open(os.path.join(d, f), "wb") as out:
+            out.write(blob)
+    vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size()) if sp.id_to_piece(i) != "<pad>"}
+    vocab = {p: i for i, p in enumerate(vocab)}
+    vocab["<pad>"] = len(vocab)
+    with open(os.path.join(d, "vocab.json"), "w") as f:
+        json.dump(vocab, f, ensure_ascii=False, indent=0)
+    with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+        json.dump({"source_lang": "fr", "target_lang": "en", "unk_token": "<unk>", "eos_token": "</s>", "pad_token": "<pad>",
+                   "model_max_length": 512, "separate_vocabs": False, "tokenizer_class": "MarianTokenizer"}, f)
+    v = len(vocab)
+    config = MarianConfig(vocab_size=v, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
+                          decoder_attention_heads=2, encoder_ffn_dim=24, decoder_ffn_dim=24, max_position_embeddings=40,
+                          init_std=0.3, activation_function="swish", scale_embedding=True, pad_token_id=v - 1,
+                          decoder_start_token_id=v - 1, eos_token_id=vocab["</s>"], forced_eos_token_id=vocab["</s>"],
+                          bad_words_ids=[[v - 1]], num_beams=3, max_length=12)
+    cli(d, config, MarianTokenizer.from_pretrained(d), None, 2000)
+    # T5 with spiece.model and task_specific_params.summarization, as t5-small has them
+    d = os.path.join(OUT_CLI, "t5-tokenizer")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(os.path.join(d, "spiece.model"), "wb") as out:
+        out.write(blob)
+    tok = T5Tokenizer(os.path.join(d, "spiece.model"), extra_ids=4)
+    with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+        json.dump({"extra_ids": 4, "tokenizer_class": "T5Tokenizer"}, f)
+    params = {"summarization": {"early_stopping": True, "length_penalty": 2.0, "max_length": 10, "min_length": 3,
+                                "no_repeat_ngram_size": 2, "num_beams": 2, "prefix": "summarize: "}}
+    config = T5Config(vocab_size=len(tok), d_model=16, d_kv=6, d_ff=24, num_layers=2, num_heads=3,
+                      relative_attention_num_buckets=8, relative_attention_max_distance=12, feed_forward_proj="gated-gelu",
+                      tie_word_embeddings=False, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+                      task_specific_params=params)
+    cli(d, config, tok, params["summarization"], 2001)
+
+
+def cli(d, config, tok, task, seed):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = AutoModelForSeq2SeqLM.from_config(config, attn_implementation="eager").eval()
+    perturb(model, gen)
+    model.save_pretrained(d, safe_serialization=True)
+    model = AutoModelForSeq2SeqLM.from_pretrained(d, attn_implementation="eager").eval()
+    cases = []
+    for text in TEXTS:
+        kwargs = {}
+        source = text
+        if task is not None:
+            kwargs = {k: v for k, v in task.items() if k != "prefix"}
+            source = task["prefix"] + text
+        ids = tok(source).input_ids
+        with torch.no_grad():
+            out = model.generate(input_ids=torch.tensor([ids]), **kwargs)[0].tolist()
+        new = out[1:]
+        while new and new[-1] == config.pad_token_id:
+            new = new[:-1]
+        cases.append({"text": text, "input_ids": ids, "token_ids": new, "output": tok.decode(new, skip_special_tokens=True)})
+        print("%-24s %r -> %s %r" % (os.path.basename(d), text, new, cases[-1]["output"]))
+    with open(os.path.join(d, "cli.json"), "w") as f:
+        json.dump(cases, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def main():
     for seed, (name, config, calls) in enumerate(configs()):
         make(name, config, calls, 1000 + seed)
+    with_tokenizer()
 
 
 if __name__ == "__main__":

@@ -164,6 +164,23 @@ public final class GenerationConfig {
         }
     }
 
+    /**
+     * This configuration with the generation fields of {@code node} over it (transformers' names;
+     * unknown keys ignored), as a pipeline applies a model's {@code task_specific_params} entry.
+     *
+     * @param where names the source in errors (file and key)
+     * @throws IllegalArgumentException when a field has the wrong type or an invalid value
+     */
+    public GenerationConfig withOverrides(JsonNode node, String where) {
+        Builder b = toBuilder();
+        try {
+            apply(b, node, where, true);
+        } catch (ModelDirectoryException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return b.build();
+    }
+
     /** config.json and, when it has one, its text_config (multimodal models keep the decoder's ids there). */
     private static List<JsonNode> sources(JsonNode config) {
         List<JsonNode> out = new ArrayList<>();
