@@ -76,15 +76,8 @@ public final class Seq2SeqModels {
         } catch (IllegalArgumentException e) {
             throw new ModelDirectoryException(configFile, e.getMessage(), e);
         }
-        List<Path> files = dir.weightFiles();
-        Path weights = files.size() == 1 && !dir.has(ModelDirectory.WEIGHTS_INDEX) ? files.get(0)
-                : dir.file(ModelDirectory.WEIGHTS).orElse(dir.requireFile(ModelDirectory.WEIGHTS_INDEX));
-        SafetensorsCheckpoint ckpt;
-        try {
-            ckpt = SafetensorsCheckpoint.open(weights);
-        } catch (IOException e) {
-            throw new ModelDirectoryException(weights, "cannot read the weights: " + e.getMessage(), e);
-        }
+        Path weights = DecoderModels.weightsFile(dir);
+        SafetensorsCheckpoint ckpt = DecoderModels.openWeights(weights);
         try {
             EncoderDecoderModel model = build(config, ckpt, weights);
             model.eval();

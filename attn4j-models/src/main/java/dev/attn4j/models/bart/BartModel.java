@@ -127,80 +127,89 @@ public final class BartModel extends EncoderDecoderModel {
         }
     }
 
-    /** The token and position embeddings of one stack, with the optional layernorm_embedding. */
-    private static Tensor embed(BartConfig c, Embedding tokens, Embedding learned, NDArray sinusoidal, LayerNorm norm, NDArray ids,
-                                int past) {
-        int t = ids.dim(1);
-        Tensor x = tokens.forward(ids);                                            // [B, T, C]
-        if (c.scaleEmbedding()) x = x.mul((double) (float) c.embedScale());
-        Tensor pos = learned != null ? learned.weight.narrow(0, past + 2, t)      // [T, C], offset 2
-                : Tensor.of(sinusoidal.narrow(0, past, t));
-        x = x.add(pos);
-        return norm == null ? x : norm.forward(x);
-    }
-
-    /** The encoder ({@code model.encoder}). */
-    public static final class Encoder extends Module {
-        /** The token table (not a child when shared: it is registered as {@code model.shared}). */
+    /**
+     * What both stacks have: the token table ({@code embed_tokens}, not a child when shared: it is
+     * registered as {@code model.shared}), the positions (learned {@code embed_positions} [max + 2, C]
+     * or Marian's sinusoids), {@code layernorm_embedding} and the final {@code layer_norm} when the
+     * config has them.
+     */
+    public abstract static class Stack extends Module {
         public final Embedding embedTokens;
         /** Learned positions [max + 2, C], or null for sinusoidal ones. */
         public final Embedding embedPositions;
-        public final ModuleList<EncoderLayer> layers;
-        public final LayerNorm layernormEmbedding;
-        public final LayerNorm layerNorm;
+        public LayerNorm layernormEmbedding;
+        public LayerNorm layerNorm;
         private final NDArray sinusoidal;
-        private final BartConfig config;
+        final BartConfig config;
 
-        Encoder(BartConfig c, Params p, Embedding tokens, boolean ownTokens, NDArray sinusoidal) {
+        Stack(BartConfig c, Params p, Embedding tokens, boolean ownTokens, NDArray sinusoidal) {
             this.config = c;
             this.embedTokens = ownTokens ? child("embed_tokens", tokens) : tokens;
             this.embedPositions = sinusoidal == null
                     ? child("embed_positions", p.embedding("embed_positions", c.maxPositionEmbeddings() + 2, c.dModel(), null)) : null;
             this.sinusoidal = sinusoidal;
+        }
+
+        /** Registers the norms the config asks for (after the layers, transformers' order). */
+        void norms(Params p) {
+            if (config.layernormEmbedding()) {
+                layernormEmbedding = child("layernorm_embedding", p.layerNorm("layernorm_embedding", config.dModel(), config.layerNormEps()));
+            }
+            if (config.finalLayerNorm()) layerNorm = child("layer_norm", p.layerNorm("layer_norm", config.dModel(), config.layerNormEps()));
+        }
+
+        /** Token embeddings (times sqrt(d_model) with scale_embedding) plus positions {@code past ..}, then layernorm_embedding. */
+        Tensor embed(NDArray ids, int past) {
+            int t = ids.dim(1);
+            Tensor x = embedTokens.forward(ids);                                   // [B, T, C]
+            if (config.scaleEmbedding()) x = x.mul((double) (float) config.embedScale());
+            Tensor pos = embedPositions != null ? embedPositions.weight.narrow(0, past + 2, t)   // [T, C], offset 2
+                    : Tensor.of(sinusoidal.narrow(0, past, t));
+            x = x.add(pos);
+            return layernormEmbedding == null ? x : layernormEmbedding.forward(x);
+        }
+
+        Tensor finalNorm(Tensor x) {
+            return layerNorm == null ? x : layerNorm.forward(x);
+        }
+    }
+
+    /** The encoder ({@code model.encoder}). */
+    public static final class Encoder extends Stack {
+        public final ModuleList<EncoderLayer> layers;
+
+        Encoder(BartConfig c, Params p, Embedding tokens, boolean ownTokens, NDArray sinusoidal) {
+            super(c, p, tokens, ownTokens, sinusoidal);
             List<EncoderLayer> ls = new ArrayList<>();
             for (int i = 0; i < c.encoderLayers(); i++) ls.add(new EncoderLayer(c, p.at("layers").at(Integer.toString(i))));
             this.layers = child("layers", new ModuleList<>(ls));
-            this.layernormEmbedding = c.layernormEmbedding()
-                    ? child("layernorm_embedding", p.layerNorm("layernorm_embedding", c.dModel(), c.layerNormEps())) : null;
-            this.layerNorm = c.finalLayerNorm() ? child("layer_norm", p.layerNorm("layer_norm", c.dModel(), c.layerNormEps())) : null;
+            norms(p);
         }
 
         Tensor forward(NDArray ids, NDArray padding, List<Tensor> attentions) {
-            Tensor x = embed(config, embedTokens, embedPositions, sinusoidal, layernormEmbedding, ids, 0);   // [B, S, C]
+            Tensor x = embed(ids, 0);                                             // [B, S, C]
             AttentionMask keyPadding = padding == null ? AttentionMask.none() : AttentionMask.blocked(padding);
             for (EncoderLayer layer : layers) x = layer.forward(x, keyPadding, attentions);
-            return layerNorm == null ? x : layerNorm.forward(x);
+            return finalNorm(x);
         }
     }
 
     /** The decoder ({@code model.decoder}). */
-    public static final class Decoder extends Module {
-        public final Embedding embedTokens;
-        public final Embedding embedPositions;
+    public static final class Decoder extends Stack {
         public final ModuleList<DecoderLayer> layers;
-        public final LayerNorm layernormEmbedding;
-        public final LayerNorm layerNorm;
-        private final NDArray sinusoidal;
-        private final BartConfig config;
 
         Decoder(BartConfig c, Params p, Embedding tokens, boolean ownTokens, NDArray sinusoidal) {
-            this.config = c;
-            this.embedTokens = ownTokens ? child("embed_tokens", tokens) : tokens;
-            this.embedPositions = sinusoidal == null
-                    ? child("embed_positions", p.embedding("embed_positions", c.maxPositionEmbeddings() + 2, c.dModel(), null)) : null;
-            this.sinusoidal = sinusoidal;
+            super(c, p, tokens, ownTokens, sinusoidal);
             List<DecoderLayer> ls = new ArrayList<>();
             for (int i = 0; i < c.decoderLayers(); i++) ls.add(new DecoderLayer(c, p.at("layers").at(Integer.toString(i)), i));
             this.layers = child("layers", new ModuleList<>(ls));
-            this.layernormEmbedding = c.layernormEmbedding()
-                    ? child("layernorm_embedding", p.layerNorm("layernorm_embedding", c.dModel(), c.layerNormEps())) : null;
-            this.layerNorm = c.finalLayerNorm() ? child("layer_norm", p.layerNorm("layer_norm", c.dModel(), c.layerNormEps())) : null;
+            norms(p);
         }
 
         Tensor forward(NDArray tokens, Seq2SeqCache cache, List<Tensor> selfAtt, List<Tensor> crossAtt) {
-            Tensor x = embed(config, embedTokens, embedPositions, sinusoidal, layernormEmbedding, tokens, cache.length()); // [R, T, C]
+            Tensor x = embed(tokens, cache.length());                             // [R, T, C]
             for (DecoderLayer layer : layers) x = layer.forward(x, cache, selfAtt, crossAtt);
-            return layerNorm == null ? x : layerNorm.forward(x);
+            return finalNorm(x);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.attn4j.autograd.Tensor;
 import dev.attn4j.generate.CausalLM;
 import dev.attn4j.generate.Seq2SeqLM;
 import dev.attn4j.io.safetensors.SafetensorsCheckpoint;
+import dev.attn4j.models.decoder.CausalDecoder;
 import dev.attn4j.models.decoder.DecoderCache;
 import dev.attn4j.nn.Module;
 import dev.attn4j.tensor.NDArray;
@@ -243,11 +244,7 @@ public abstract class EncoderDecoderModel extends Module implements Seq2SeqLM {
                 if (cross != null) for (int l = 0; l < cross.size(); l++) cache.crossWeights[l] = cross.get(l);
                 logits = lmHead(allPositions ? h : h.narrow(1, t - 1, 1));            // [R, T', V]
             }
-            int b = logits.dim(0), tt = logits.dim(1), v = logits.dim(2);
-            float[] flat = logits.data().contiguous().toFloatArray();
-            float[][][] out = new float[b][tt][v];
-            for (int i = 0; i < b; i++) for (int j = 0; j < tt; j++) System.arraycopy(flat, (i * tt + j) * v, out[i][j], 0, v);
-            return out;
+            return CausalDecoder.rows(logits);
         }
     }
 
