@@ -20,6 +20,10 @@ Reads ../shared/tokenizers (llama2/tokenizer.model; opus-mt-fr-en/source.spm, ta
   sentencepiece itself (on pseudo-sentences made of opus-mt vocabulary pieces, 700 pieces, identity normalization: nmt_nfkc's char map alone is 240 KB, and the normalizer is covered by the models above), and
   t5-refs.json: for 300 of the strings (some with <extra_id_N> sentinels) T5Tokenizer(spiece.model)'s ids and its
   decode with and without special tokens.
+* attn4j-models/src/test/resources/tokenizers/bart-files-refs.json: BartTokenizer's ids (the slow one, which the fast one matches; the
+  fast one does not build with this environment's tokenizers 0.23.2) for 303 strings, built from
+  ../shared/tokenizers/gpt2's vocab.json with <s> <pad> </s> <unk> <mask> added at ids 50257-50261, and its merges.txt
+  (what AutoTokenizer builds for a BART directory without tokenizer.json).
 
 The strings (5,200, seeded) mix: runs of vocabulary pieces of the three models with varied separators and casing;
 random code points from many scripts and blocks (combining marks, fullwidth forms, ligatures, emoji with ZWJ and
@@ -198,6 +202,27 @@ def train_t5(texts):
         f.write("\n")
 
 
+def bart_files(texts):
+    """BartTokenizer on GPT-2's vocab.json (plus <s> <pad> </s> <unk> <mask> at 50257..50261) and merges.txt."""
+    import tempfile
+    from transformers import BartTokenizer
+    with open(os.path.join(SHARED, "gpt2", "vocab.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]):
+        vocab[t] = 50257 + i
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f)
+        tok = BartTokenizer(vocab_file=os.path.join(d, "vocab.json"), merges_file=os.path.join(SHARED, "gpt2", "merges.txt"))
+        r = random.Random(SEED + 3)
+        cases = [texts[i] for i in r.sample(range(len(texts)), 300)] + ["Hello<mask> world</s>", "<s>a b <pad>", " <mask>x"]
+        rows = [{"text": t, "ids": tok(t).input_ids} for t in cases]
+    with open(os.path.join(RES, "bart-files-refs.json"), "w", encoding="utf-8") as f:
+        json.dump({"generator": "transformers BartTokenizer 4.57.6 (the slow one: the fast one fails to build on this tokenizers 0.23.2)", "cases": rows}, f, ensure_ascii=False,
+                  indent=0)
+        f.write("\n")
+
+
 def main():
     texts = strings()
     if "--show" in sys.argv:
@@ -219,6 +244,8 @@ def main():
     print("wrote", OUT, len(buf.getvalue()), "bytes,", len(texts), "strings")
     train_t5(texts)
     print("wrote", T5_DIR)
+    bart_files(texts)
+    print("wrote", os.path.join(RES, "bart-files-refs.json"))
 
 
 if __name__ == "__main__":

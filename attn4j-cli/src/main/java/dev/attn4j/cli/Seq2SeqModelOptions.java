@@ -84,7 +84,11 @@ final class Seq2SeqModelOptions {
             for (String f : List.of("tokenizer.json", "source.spm", "target.spm", "vocab.json", "spiece.model", "tokenizer.model")) {
                 any |= dir.has(f);
             }
-            if (any) tokenizer = Tokenizer.fromDirectory(p);
+            String type = dir.config().path("model_type").asText("");
+            boolean bartFiles = (type.equals("bart") || type.equals("mbart")) && !dir.has("tokenizer.json") && dir.has("vocab.json")
+                    && dir.has("merges.txt");
+            if (bartFiles) tokenizer = Tokenizer.fromBartFiles(p.resolve("vocab.json"), p.resolve("merges.txt"));   // BartTokenizerFast
+            else if (any) tokenizer = Tokenizer.fromDirectory(p);
         }
         return tokenizer;
     }

@@ -60,7 +60,8 @@ public final class Tokenizer {
     /**
      * Loads the tokenizer of a model directory, as Hugging Face's {@code AutoTokenizer} would find
      * it: {@code tokenizer.json} if present; else GPT-2's {@code vocab.json} + {@code merges.txt}
-     * ({@link #fromGpt2Files}); else Marian's {@code source.spm} ({@link #fromMarianFiles}); else T5's
+     * ({@link #fromGpt2Files}, or as {@code BartTokenizerFast} / {@code RobertaTokenizerFast} with
+     * {@code <s> $A </s>} when {@code tokenizer_config.json}'s {@code tokenizer_class} names one); else Marian's {@code source.spm} ({@link #fromMarianFiles}); else T5's
      * {@code spiece.model} ({@link #fromT5SentencePiece}); else a SentencePiece {@code tokenizer.model}
      * ({@link #fromSentencePiece(Path, boolean, boolean)}), adding {@code <s>} / {@code </s>} as
      * {@code tokenizer_config.json}'s {@code add_bos_token} / {@code add_eos_token} say
@@ -79,6 +80,11 @@ public final class Tokenizer {
         Path vocab = dir.resolve("vocab.json");
         Path merges = dir.resolve("merges.txt");
         if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
+            Path config = dir.resolve("tokenizer_config.json");
+            String cls = Files.isRegularFile(config) ? TokenizerConfig.readJson(config).path("tokenizer_class").asText("") : "";
+            if (cls.startsWith("Bart") || cls.startsWith("Roberta")) {
+                return fromBartFiles(vocab, merges);
+            }
             return fromGpt2Files(vocab, merges);
         }
         if (Files.isRegularFile(dir.resolve("source.spm"))) {
@@ -134,6 +140,15 @@ public final class Tokenizer {
     /** Loads GPT-2's {@code vocab.json} and {@code merges.txt}, as {@code GPT2TokenizerFast} does. */
     public static Tokenizer fromGpt2Files(Path vocabJson, Path mergesTxt) throws IOException {
         return Gpt2Files.tokenizer(read(vocabJson), vocabJson.toString(), read(mergesTxt), mergesTxt.toString());
+    }
+
+    /**
+     * Loads {@code vocab.json} and {@code merges.txt} as {@code BartTokenizerFast} (and
+     * {@code RobertaTokenizerFast}) builds them: GPT-2's byte-level BPE with {@code <s> $A </s>} and
+     * the special tokens {@code <s>}, {@code <pad>}, {@code </s>}, {@code <unk>}, {@code <mask>}.
+     */
+    public static Tokenizer fromBartFiles(Path vocabJson, Path mergesTxt) throws IOException {
+        return Gpt2Files.tokenizer(read(vocabJson), vocabJson.toString(), read(mergesTxt), mergesTxt.toString(), true);
     }
 
     /** Loads a SentencePiece model file with LlamaTokenizer's defaults: {@code <s>} in front, no {@code </s>}. */

@@ -113,6 +113,34 @@ class SentencePieceParityTest {
     }
 
     @Test
+    void bartFilesWithoutTokenizerJsonMatchBartTokenizer(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        // GPT-2's files with BART's special tokens added (as the script builds them)
+        Path gpt2 = SharedTokenizers.dir("gpt2");
+        com.fasterxml.jackson.databind.node.ObjectNode vocab = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper()
+                .readTree(gpt2.resolve("vocab.json").toFile());
+        String[] specials = {"<s>", "<pad>", "</s>", "<unk>", "<mask>"};
+        for (int i = 0; i < specials.length; i++) vocab.put(specials[i], 50257 + i);
+        java.nio.file.Files.writeString(tmp.resolve("vocab.json"), vocab.toString());
+        java.nio.file.Files.copy(gpt2.resolve("merges.txt"), tmp.resolve("merges.txt"));
+        java.nio.file.Files.writeString(tmp.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"BartTokenizer\"}");
+        Tokenizer bart = Tokenizer.fromDirectory(tmp);
+        JsonNode refs;
+        try (InputStream in = SentencePieceParityTest.class.getResourceAsStream("/tokenizers/bart-files-refs.json")) {
+            refs = new ObjectMapper().readTree(in).get("cases");
+        }
+        assertThat(refs.size()).isGreaterThan(300);
+        List<String> failures = new ArrayList<>();
+        for (JsonNode c : refs) {
+            int[] want = SentencePieceTest.ids(c.get("ids")), got = bart.encode(c.get("text").asText()).ids();
+            if (!Arrays.equals(got, want)) {
+                failures.add(TestVectorsTest.escape(c.get("text").asText()) + ": " + Arrays.toString(got) + ", BartTokenizer " + Arrays.toString(want));
+            }
+        }
+        assertThat(failures).as(failures.size() + " of " + refs.size() + " cases differ").isEmpty();
+        assertThat(bart.encode("Hi").ids()).startsWith(50257).endsWith(50259);
+    }
+
+    @Test
     void t5SentencePieceMatchesT5Tokenizer() throws Exception {
         Path dir = Path.of(SentencePieceParityTest.class.getResource("/tokenizers/t5-spiece/spiece.model").toURI()).getParent();
         Tokenizer t5 = Tokenizer.fromDirectory(dir);
