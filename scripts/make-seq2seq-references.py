@@ -5,7 +5,7 @@ Run from the repository root with the transformers under /opt/pyref (4.57.6 on t
 
     PYTHONPATH=/opt/pyref /usr/bin/python3 scripts/make-seq2seq-references.py
 
-For each tiny random-weight configuration below (MarianMTModel tied and with separate tables,
+For each tiny random-weight configuration below (MarianMTModel tied, with separate tables and saved in float16,
 T5ForConditionalGeneration v1.0 (relu, tied) and v1.1 (gated-gelu, untied), BartForConditionalGeneration,
 MBartForConditionalGeneration) it writes, under attn4j-models/src/test/resources/seq2seq/<name>/, the model as
 transformers saves it (save_pretrained: config.json, generation_config.json, model.safetensors) with norm weights,
@@ -90,6 +90,12 @@ def configs():
         ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW, forced_bos_token_id=5)),
         ("beam4", dict(num_beams=4, max_new_tokens=NEW, early_stopping="never")),
     ]
+    yield "marian-f16", MarianConfig(**common, activation_function="relu", scale_embedding=True, pad_token_id=63,
+                                     decoder_start_token_id=63, eos_token_id=0, forced_eos_token_id=0, bad_words_ids=[[63]],
+                                     dtype="float16"), [
+        ("greedy", dict(num_beams=1, do_sample=False, max_new_tokens=NEW)),
+        ("beam4", dict(num_beams=4, max_new_tokens=NEW)),
+    ]  # saved in float16, as OPUS-MT tc-big checkpoints are; the references read it back in float32
 
 
 def perturb(model, gen):
@@ -133,9 +139,11 @@ def make(name, config, calls, seed):
     perturb(model, gen)
     d = os.path.join(OUT, name)
     shutil.rmtree(d, ignore_errors=True)
+    if getattr(config, "dtype", None) == "float16" or getattr(config, "torch_dtype", None) == torch.float16:
+        model = model.to(torch.float16)
     model.save_pretrained(d, safe_serialization=True)
-    # the references come from the saved files, as a user loads them
-    model = AutoModelForSeq2SeqLM.from_pretrained(d, attn_implementation="eager").eval()
+    # the references come from the saved files, as a user loads them (16-bit weights widened to float32)
+    model = AutoModelForSeq2SeqLM.from_pretrained(d, attn_implementation="eager", dtype=torch.float32).eval()
     ids, mask, dec = batch(gen, config)
     out = {"input_ids": ids.clone(), "attention_mask": mask.clone(), "decoder_input_ids": dec.clone()}
     with torch.no_grad():

@@ -35,10 +35,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * states and last-layer attentions of a right-padded batch; cached decoding (one token at a time,
  * rows repeated as beams) against that forward; and every generate() call the script made
  * (greedy, beam 4 over the batch, length penalty, early stopping, no-repeat n-grams, bad words,
- * min length, forced BOS / EOS, returned sequences), token for token.
+ * min length, forced BOS / EOS, returned sequences), token for token. marian-f16 is saved in
+ * float16 (its linear weights and table stay 16-bit here; transformers reads them back in float32).
  */
 class Seq2SeqReferenceTest {
-    static final String[] NAMES = {"marian", "marian-separate-tables", "t5", "t5-v1_1", "bart", "mbart"};
+    static final String[] NAMES = {"marian", "marian-separate-tables", "t5", "t5-v1_1", "bart", "mbart", "marian-f16"};
 
     static Path dir(String name) throws Exception {
         return Path.of(Seq2SeqReferenceTest.class.getResource("/seq2seq/" + name + "/config.json").toURI()).getParent();
@@ -56,12 +57,17 @@ class Seq2SeqReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"marian", "marian-separate-tables", "t5", "t5-v1_1", "bart", "mbart"})
+    @ValueSource(strings = {"marian", "marian-separate-tables", "t5", "t5-v1_1", "bart", "mbart", "marian-f16"})
     void forwardMatchesTransformers(String name) throws Exception {
         Path dir = dir(name);
         try (EncoderDecoderModel m = Seq2SeqModels.load(dir); SafetensorsCheckpoint ref = SafetensorsCheckpoint.open(dir.resolve("reference.safetensors"));
              var g = GradMode.noGrad()) {
             assertThat(m).isInstanceOf(name.startsWith("t5") ? T5Model.class : BartModel.class);
+            if (name.endsWith("f16")) {
+                BartModel b = (BartModel) m;
+                assertThat(b.model.encoder.layers.get(0).fc1.weight.dtype()).isEqualTo(dev.attn4j.tensor.DType.F16);
+                assertThat(b.model.shared.weight.dtype()).isEqualTo(dev.attn4j.tensor.DType.F16);
+            }
             int[][] ids = rows(longsAsArray(ref, "input_ids"));
             int[][] mask = rows(longsAsArray(ref, "attention_mask"));
             int[][] dec = rows(longsAsArray(ref, "decoder_input_ids"));
@@ -100,7 +106,7 @@ class Seq2SeqReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"marian", "marian-separate-tables", "t5", "t5-v1_1", "bart", "mbart"})
+    @ValueSource(strings = {"marian", "marian-separate-tables", "t5", "t5-v1_1", "bart", "mbart", "marian-f16"})
     void generateMatchesTransformers(String name) throws Exception {
         Path dir = dir(name);
         JsonNode calls = new ObjectMapper().readTree(dir.resolve("generate.json").toFile());
