@@ -28,11 +28,21 @@ final class AttentionHeatmap {
      * @param title        lines drawn above the map
      */
     static BufferedImage render(float[][] weights, String source, List<String> outputLabels, List<String> title) {
-        int t = weights.length, s = source.length();
+        List<String> columns = new java.util.ArrayList<>();
+        for (int j = 0; j < source.length(); j++) columns.add(String.valueOf(source.charAt(j)));
+        return render(weights, columns, outputLabels, title);
+    }
+
+    /**
+     * As {@link #render(float[][], String, List, List)} with a label per column: one character each
+     * (a space drawn as a grey '_'), or longer labels (subword tokens) written downwards.
+     */
+    static BufferedImage render(float[][] weights, List<String> columns, List<String> outputLabels, List<String> title) {
+        int t = weights.length, s = columns.size();
         if (t == 0 || s == 0) throw new IllegalArgumentException("attention heatmap needs at least one row and one column");
         if (outputLabels.size() != t) throw new IllegalArgumentException("heatmap: " + t + " rows but " + outputLabels.size() + " labels");
         for (float[] row : weights) {
-            if (row.length != s) throw new IllegalArgumentException("heatmap: a row has " + row.length + " weights for " + s + " source characters");
+            if (row.length != s) throw new IllegalArgumentException("heatmap: a row has " + row.length + " weights for " + s + " source columns");
         }
         int lineH = BitmapFont.HEIGHT * SCALE;
         int labelW = 0;
@@ -40,7 +50,10 @@ final class AttentionHeatmap {
         int titleW = 0;
         for (String l : title) titleW = Math.max(titleW, BitmapFont.width(l, SCALE));
         int left = PAD + labelW + PAD;
-        int top = PAD + title.size() * (lineH + 6) + PAD + lineH + 8;
+        int longest = 1;
+        for (String c : columns) longest = Math.max(longest, c.length());
+        int header = longest == 1 ? lineH + 8 : longest * (lineH + 2) + 8;
+        int top = PAD + title.size() * (lineH + 6) + PAD + header;
         int gridW = s * CELL, gridH = t * CELL;
         int barX = left + gridW + 2 * PAD, barW = 16;
         int width = Math.max(barX + barW + PAD + BitmapFont.width("1.0", SCALE) + PAD, PAD + titleW + PAD);
@@ -50,10 +63,19 @@ final class AttentionHeatmap {
         for (int i = 0; i < title.size(); i++) BitmapFont.draw(img, title.get(i), PAD, PAD + i * (lineH + 6), SCALE, TEXT);
         // column labels: the source characters
         for (int j = 0; j < s; j++) {
-            char c = source.charAt(j);
-            String label = c == ' ' ? "_" : String.valueOf(c);
-            int x = left + j * CELL + (CELL - BitmapFont.width(label, SCALE)) / 2;
-            BitmapFont.draw(img, label, x, top - lineH - 8, SCALE, c == ' ' ? 0x909090 : TEXT);
+            String col = columns.get(j);
+            if (longest == 1) {
+                boolean space = col.equals(" ");
+                String label = space ? "_" : col;
+                int x = left + j * CELL + (CELL - BitmapFont.width(label, SCALE)) / 2;
+                BitmapFont.draw(img, label, x, top - lineH - 8, SCALE, space ? 0x909090 : TEXT);
+            } else {                                                   // downwards, one character a line
+                for (int k = 0; k < col.length(); k++) {
+                    String ch = String.valueOf(col.charAt(k));
+                    int x = left + j * CELL + (CELL - BitmapFont.width(ch, SCALE)) / 2;
+                    BitmapFont.draw(img, ch, x, top - header + k * (lineH + 2), SCALE, TEXT);
+                }
+            }
         }
         // rows
         for (int i = 0; i < t; i++) {

@@ -75,15 +75,8 @@ public final class DecoderModels {
         if (keep16 == null) throw new IllegalArgumentException("load: keep16 is null (Keep16.NO widens to F32)");
         Path configFile = dir.requireFile(ModelDirectory.CONFIG);
         DecoderConfig config = config(dir.config(), configFile);
-        List<Path> files = dir.weightFiles();
-        Path weights = files.size() == 1 && !dir.has(ModelDirectory.WEIGHTS_INDEX) ? files.get(0)
-                : dir.file(ModelDirectory.WEIGHTS).orElse(dir.requireFile(ModelDirectory.WEIGHTS_INDEX));
-        SafetensorsCheckpoint ckpt;
-        try {
-            ckpt = SafetensorsCheckpoint.open(weights);
-        } catch (IOException e) {
-            throw new ModelDirectoryException(weights, "cannot read the weights: " + e.getMessage(), e);
-        }
+        Path weights = weightsFile(dir);
+        SafetensorsCheckpoint ckpt = openWeights(weights);
         try {
             CausalDecoder model = build(config, ckpt, weights, keep16);
             model.eval();
@@ -91,6 +84,22 @@ public final class DecoderModels {
         } catch (IOException | RuntimeException | Error e) {
             ckpt.close();
             throw e;
+        }
+    }
+
+    /** The directory's weights: its one safetensors file, else {@code model.safetensors}, else the shard index. */
+    static Path weightsFile(ModelDirectory dir) throws ModelDirectoryException {
+        List<Path> files = dir.weightFiles();
+        return files.size() == 1 && !dir.has(ModelDirectory.WEIGHTS_INDEX) ? files.get(0)
+                : dir.file(ModelDirectory.WEIGHTS).orElse(dir.requireFile(ModelDirectory.WEIGHTS_INDEX));
+    }
+
+    /** Opens (memory-maps) {@code weights}; an unreadable or corrupt file is an error naming it. */
+    static SafetensorsCheckpoint openWeights(Path weights) throws ModelDirectoryException {
+        try {
+            return SafetensorsCheckpoint.open(weights);
+        } catch (IOException e) {
+            throw new ModelDirectoryException(weights, "cannot read the weights: " + e.getMessage(), e);
         }
     }
 

@@ -43,6 +43,14 @@ public abstract class Params {
     /** A view one level down: keys under {@code name.}. */
     public abstract Params at(String name);
 
+    /** A view several levels down: {@code atPath("model.encoder")} is {@code at("model").at("encoder")}; "" is this view. */
+    public final Params atPath(String dotted) {
+        Params p = this;
+        if (dotted.isEmpty()) return p;
+        for (String part : dotted.split("\\.")) p = p.at(part);
+        return p;
+    }
+
     /**
      * The tensor {@code name} of the given shape. {@code mapped} asks for a zero-copy view of the
      * checkpoint when its layout allows (large lookup tables); otherwise the array is a heap copy
@@ -82,6 +90,11 @@ public abstract class Params {
      * {@link #linear}.
      */
     public java.util.List<Linear> fusedLinears(int in, int out, String... names) {
+        return fusedLinears(in, out, true, names);
+    }
+
+    /** {@link #fusedLinears(int, int, String...)}; without {@code bias} no {@code name.bias} is read and the linears have none. */
+    public java.util.List<Linear> fusedLinears(int in, int out, boolean bias, String... names) {
         int n = names.length, width = Math.multiplyExact(n, out);
         java.util.List<NDArray> w16 = new java.util.ArrayList<>();
         for (String name : names) {
@@ -93,20 +106,23 @@ public abstract class Params {
             }
             w16.add(w);
         }
-        if (w16 != null) return linears16(in, out, names, w16);
+        if (w16 != null) return linears16(in, out, bias, names, w16);
         java.util.List<NDArray> weights = new java.util.ArrayList<>(), biases = new java.util.ArrayList<>();
         for (String name : names) {
             weights.add(at(name).get("weight", Init.NORMAL, false, out, in));          // [out, in]
-            biases.add(at(name).get("bias", Init.ZEROS, false, out));                   // [out]
+            if (bias) biases.add(at(name).get("bias", Init.ZEROS, false, out));        // [out]
         }
         NDArray wAll = NDArray.zeros(weights.get(0).dtype(), Shape.of(in, width));     // [in, n out] storage
-        NDArray bAll = NDArray.zeros(biases.get(0).dtype(), Shape.of(width));          // [n out]
+        NDArray bAll = bias ? NDArray.zeros(biases.get(0).dtype(), Shape.of(width)) : null; // [n out]
         java.util.List<Linear> result = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             NDArray wt = wAll.narrow(1, i * out, out);                                  // [in, out] view, row stride n out
             wt.copyFrom(weights.get(i).transpose(0, 1));
-            NDArray b = bAll.narrow(0, i * out, out);
-            b.copyFrom(biases.get(i));
+            NDArray b = null;
+            if (bias) {
+                b = bAll.narrow(0, i * out, out);
+                b.copyFrom(biases.get(i));
+            }
             result.add(new Linear(wt.transpose(0, 1), b));                              // [out, in] view
         }
         return result;
@@ -165,17 +181,20 @@ public abstract class Params {
      * of the file, read by the GEMM as a transposed B); heap ones are laid out as the F32 weights
      * are, W_i^T side by side in one 16-bit [in, n out] array. Biases F32 side by side.
      */
-    private java.util.List<Linear> linears16(int in, int out, String[] names, java.util.List<NDArray> w16) {
+    private java.util.List<Linear> linears16(int in, int out, boolean bias, String[] names, java.util.List<NDArray> w16) {
         int n = names.length, width = Math.multiplyExact(n, out);
         java.util.List<NDArray> biases = new java.util.ArrayList<>();
-        for (String name : names) biases.add(at(name).get("bias", Init.ZEROS, false, out));   // [out]
-        NDArray bAll = NDArray.zeros(Shape.of(width));                                        // [n out] F32
+        if (bias) for (String name : names) biases.add(at(name).get("bias", Init.ZEROS, false, out));   // [out]
+        NDArray bAll = bias ? NDArray.zeros(Shape.of(width)) : null;                         // [n out] F32
         boolean heap = heap16(w16.get(0));
         NDArray wAll = heap ? NDArray.zeros(w16.get(0).dtype(), Shape.of(in, width)) : null; // [in, n out] 16-bit
         java.util.List<Linear> result = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
-            NDArray b = bAll.narrow(0, i * out, out);
-            b.copyFrom(biases.get(i));
+            NDArray b = null;
+            if (bias) {
+                b = bAll.narrow(0, i * out, out);
+                b.copyFrom(biases.get(i));
+            }
             NDArray w = w16.get(i);                                                           // [out, in]
             if (heap) {
                 NDArray wt = wAll.narrow(1, i * out, out);                                    // [in, out] view, row stride n out
@@ -215,23 +234,54 @@ public abstract class Params {
      * by side in one float storage ([in, n out], row stride n out) and biases side by side in one.
      */
     public static boolean sideBySide(java.util.List<Linear> lins) {
+        return sideBySide(lins, true);
+    }
+
+    /**
+     * As {@link #sideBySide(java.util.List)}; with {@code withBias} false the linears have no biases
+     * (all of them), and only the weights are checked.
+     */
+    public static boolean sideBySide(java.util.List<Linear> lins, boolean withBias) {
         Linear first = lins.get(0);
         NDArray w0 = first.weight.data(), b0 = first.bias == null ? null : first.bias.data();
         int out = first.outFeatures, width = out * lins.size();
-        if (b0 == null || !(w0.storage() instanceof dev.attn4j.tensor.Storage.Floats)) return false;
+        if ((b0 == null) == withBias || !(w0.storage() instanceof dev.attn4j.tensor.Storage.Floats)) return false;
         for (int i = 0; i < lins.size(); i++) {
             Linear l = lins.get(i);
-            if (l.bias == null || l.outFeatures != out || l.inFeatures != first.inFeatures) return false;
-            NDArray w = l.weight.data(), b = l.bias.data();
+            if ((l.bias == null) == withBias || l.outFeatures != out || l.inFeatures != first.inFeatures) return false;
+            NDArray w = l.weight.data();
             if (w.storage() != w0.storage() || w.stride(0) != 1 || w.stride(1) != width || w.offset() != w0.offset() + i * out) {
                 return false;
             }
+            if (!withBias) continue;
+            NDArray b = l.bias.data();
             if (b.storage() != b0.storage() || !(b.storage() instanceof dev.attn4j.tensor.Storage.Floats) || b.stride(0) != 1
                     || b.offset() != b0.offset() + i * out) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * The weights (and biases) of linears {@code from .. to - 1} of {@code lins} laid out
+     * {@link #sideBySide} as one projection: weight [(to - from) out, in] and bias [(to - from) out]
+     * (null without biases), views of the shared arrays; null when they are not side by side. A
+     * product with it gives the linears' outputs one after another along the last dimension.
+     */
+    public static NDArray[] joined(java.util.List<Linear> lins, int from, int to) {
+        boolean withBias = lins.get(0).bias != null;
+        if (!sideBySide(lins, withBias) || from < 0 || to > lins.size() || from >= to) return null;
+        Linear first = lins.get(from);
+        int out = first.outFeatures, in = first.inFeatures, width = out * lins.size(), n = to - from;
+        NDArray w = first.weight.data();                                                      // [out, in], strides (1, width)
+        NDArray joined = NDArray.of(w.storage(), w.offset(), Shape.of(n * out, in), new int[] {1, width});
+        NDArray b = null;
+        if (withBias) {
+            NDArray b0 = first.bias.data();
+            b = NDArray.of(b0.storage(), b0.offset(), Shape.of(n * out), new int[] {1});
+        }
+        return new NDArray[] {joined, b};
     }
 
     /** A {@link LayerNorm} over the last dimension from {@code name.weight} and {@code name.bias}. */

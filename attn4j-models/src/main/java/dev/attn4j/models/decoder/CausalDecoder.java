@@ -197,6 +197,11 @@ public abstract class CausalDecoder extends Module implements CausalLM {
         try (var g = GradMode.noGrad()) {
             logits = forward(dc, tokens, attentionMask, allPositions, false, false).logits();   // [B, T', V]
         }
+        return rows(logits);
+    }
+
+    /** Logits [B, T, V] as float rows [B][T][V], what {@link CausalLM#forward} returns. */
+    public static float[][][] rows(Tensor logits) {
         int b = logits.dim(0), t = logits.dim(1), v = logits.dim(2);
         float[] flat = logits.data().contiguous().toFloatArray();
         float[][][] out = new float[b][t][v];
