@@ -78,7 +78,8 @@ public final class GgufDecoders {
             throw new GgufException(f.path(), "general.architecture '" + arch + "' is not supported; supported: " + ARCHITECTURES);
         }
         ObjectNode n = new ObjectMapper().createObjectNode();
-        n.put("model_type", arch);
+        // llama.cpp writes Mistral as llama; its sliding window says which
+        n.put("model_type", arch.equals("llama") && f.get("llama.attention.sliding_window") != null ? "mistral" : arch);
         GgufTensorInfo emb = f.tensors().get("token_embd.weight");
         if (emb == null) throw new GgufException(f.path(), "no token_embd.weight tensor");
         long vocab = emb.shape()[0];
