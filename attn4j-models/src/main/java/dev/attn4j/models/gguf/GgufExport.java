@@ -56,6 +56,15 @@ public final class GgufExport {
     public static void write(CausalDecoder model, QuantType type, Path tokenizerDir, Path out) throws IOException {
         DecoderConfig c = model.config();
         String arch = architecture(c), a = arch + ".";
+        for (double scale : c.attentionScale()) {
+            if (Math.abs(scale - 1 / Math.sqrt(c.headDim())) > 1e-12) {
+                throw new IllegalArgumentException("the model scales attention by " + scale + " in some layer, not 1/sqrt(head_dim) (GPT-2's "
+                        + "scale_attn_by_inverse_layer_idx or scale_attn_weights=false): GGUF has no key for that");
+            }
+        }
+        if (c.clipQkv() != null || c.norm() == DecoderConfig.Norm.LAYER_NORM_NO_AFFINE) {
+            throw new IllegalArgumentException("model_type '" + c.modelType() + "' has no GGUF architecture attn4j writes");
+        }
         GgufWriter w = new GgufWriter();
         w.putString("general.architecture", arch);
         w.putString("general.name", out.getFileName().toString().replaceFirst("\\.gguf$", ""));
@@ -118,6 +127,7 @@ public final class GgufExport {
         String mt = c.modelType();
         for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
             String hf = e.getKey();
+            if (hf.equals("lm_head.weight") && c.tieWordEmbeddings()) continue;             // the embedding table, written below
             String name = GgufNames.toGguf(mt, hf);
             if (name == null) throw new IllegalArgumentException("parameter '" + hf + "' has no GGUF name");
             NDArray v = e.getValue().data();
@@ -129,7 +139,7 @@ public final class GgufExport {
                 if (GgufNames.isPermuted(mt, hf)) wt = unpermute(wt, GgufNames.isKey(hf) ? c.numKeyValueHeads() : c.numAttentionHeads());
                 QuantType qt = embedding ? null : name.equals("output.weight") && type != null && type != QuantType.Q8_0 ? QuantType.Q6_K : type;
                 addMatrix(w, name, wt, qt);
-                if (embedding && c.tieWordEmbeddings() && type != null) {
+                if (name.equals("token_embd.weight") && c.tieWordEmbeddings() && type != null) {
                     addMatrix(w, "output.weight", wt, type == QuantType.Q8_0 ? QuantType.Q8_0 : QuantType.Q6_K);
                 }
             } else {
@@ -147,6 +157,14 @@ public final class GgufExport {
 
     /** HF rows to GGUF rows: GGUF row permutedRow(r) holds HF row r. */
     private static NDArray unpermute(NDArray w, int heads) {
+        if (w.storage() instanceof Storage.Quantized q && w.offset() == 0 && w.isContiguous()) {   // whole rows of blocks move
+            QuantizedMatrix m = q.matrix(), out = QuantizedMatrix.heap(m.type(), m.rows(), m.cols());
+            long rb = m.rowBytes();
+            for (int r = 0; r < m.rows(); r++) {
+                MemorySegment.copy(m.data(), r * rb, out.data(), GgufNames.permutedRow(r, m.rows(), heads) * rb, rb);
+            }
+            return NDArray.of(out);
+        }
         NDArray src = w.dtype() == DType.QUANTIZED ? w.to(DType.F32) : w;
         NDArray out = NDArray.zeros(src.dtype(), src.shape());
         int rows = src.dim(0);
