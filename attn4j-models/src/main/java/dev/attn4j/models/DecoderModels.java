@@ -172,6 +172,41 @@ public final class DecoderModels {
     }
 
     /**
+     * Quantizes {@code model}'s linear weights (not already quantized, rows a multiple of the
+     * block size) to {@code type} in place and freezes them, as {@code --quantize} does on load:
+     * each becomes a QUANTIZED array that the matrix products read in its blocks
+     * ({@code Kernels.gemmQ}). Embedding tables, norms and biases stay as they are (a tied output
+     * projection reads the embedding table, so it stays float too). Returns the number of weights
+     * quantized.
+     */
+    public static int quantize(CausalDecoder model, dev.attn4j.tensor.QuantType type) {
+        if (type == null) throw new IllegalArgumentException("quantize: type is null");
+        int n = 0;
+        for (Module m : model.namedModules().values()) {
+            if (!(m instanceof dev.attn4j.nn.Linear lin) || lin.weight.dtype() == DType.QUANTIZED) continue;
+            if (lin.inFeatures % type.blockSize() != 0) continue;
+            float[] w = lin.weight.data().to(DType.F32).toFloatArray();                   // [out, in] row-major
+            NDArray q = NDArray.of(dev.attn4j.kernels.Quants.quantize(type, w, 0, lin.outFeatures, lin.inFeatures));
+            lin.weight.requiresGrad(false);
+            lin.weight.setData(q);
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Loads a model directory, Hub id or GGUF file ({@code .gguf}, see
+     * {@code models.gguf.GgufDecoders}); with {@code quantize} non-null, the linear weights are
+     * quantized on load ({@link #quantize}).
+     */
+    public static CausalDecoder load(String dirHubIdOrGguf, dev.attn4j.tensor.QuantType quantize) throws IOException {
+        Path p = Path.of(dirHubIdOrGguf);
+        CausalDecoder m = dev.attn4j.models.gguf.GgufDecoders.isGguf(p) ? dev.attn4j.models.gguf.GgufDecoders.load(p) : load(dirHubIdOrGguf);
+        if (quantize != null) quantize(m, quantize);
+        return m;
+    }
+
+    /**
      * A model of {@code config} with random weights (what {@code bench generate --random-config}
      * runs): linear weights and embedding tables uniform in [-a, a] with a = 0.02 sqrt(3) (standard
      * deviation 0.02, transformers' {@code initializer_range}), norms one, biases zero, in eval

@@ -71,6 +71,16 @@ public abstract class Params {
     }
 
     /**
+     * The linear weight or embedding table {@code name} [rows, cols] as block-quantized weights (a
+     * QUANTIZED array, see {@code NDArray.of(QuantizedMatrix)}), or null to read it with
+     * {@link #get16} / {@link #get}. The default is null; a GGUF file's Q8_0 / Q4_K / ... tensors
+     * come back here.
+     */
+    protected NDArray getQuantized(String name, int... shape) {
+        return null;
+    }
+
+    /**
      * A {@link Linear} from {@code name.weight} [out, in] and {@code name.bias} [out]. The weight
      * keeps its [out, in] shape (and state-dict name) but is stored in memory as [in, out], a
      * transposed view: {@code x W^T} then reads W^T row by row, the layout every GEMM streams
@@ -96,6 +106,17 @@ public abstract class Params {
     /** {@link #fusedLinears(int, int, String...)}; without {@code bias} no {@code name.bias} is read and the linears have none. */
     public java.util.List<Linear> fusedLinears(int in, int out, boolean bias, String... names) {
         int n = names.length, width = Math.multiplyExact(n, out);
+        java.util.List<NDArray> quantized = new java.util.ArrayList<>();
+        for (String name : names) quantized.add(at(name).getQuantized("weight", out, in));
+        if (quantized.stream().anyMatch(java.util.Objects::nonNull)) {                  // each its own [out, in] blocks
+            java.util.List<Linear> result = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                NDArray b = at(names[i]).get("bias", Init.ZEROS, false, out);
+                NDArray w = quantized.get(i) != null ? quantized.get(i) : at(names[i]).get("weight", Init.NORMAL, false, out, in);
+                result.add(new Linear(w, b));
+            }
+            return result;
+        }
         java.util.List<NDArray> w16 = new java.util.ArrayList<>();
         for (String name : names) {
             NDArray w = at(name).get16("weight", out, in);                              // [out, in] BF16 / F16, or null
@@ -134,6 +155,8 @@ public abstract class Params {
      */
     public Linear linear(String name, int in, int out, boolean bias) {
         if (bias) return linear(name, in, out);
+        NDArray wq = at(name).getQuantized("weight", out, in);                          // [out, in] blocks, or null
+        if (wq != null) return new Linear(wq, null);
         NDArray w16 = at(name).get16("weight", out, in);                                // [out, in] BF16 / F16, or null
         if (w16 != null) {
             if (!heap16(w16)) return new Linear(w16, null);                             // mapped [out, in]
@@ -168,6 +191,8 @@ public abstract class Params {
      * GEMM). Otherwise the F32 table of {@link #embedding}.
      */
     public Embedding embedding16(String name, int count, int dim, Integer paddingIdx) {
+        NDArray wq = at(name).getQuantized("weight", count, dim);                       // [count, dim] blocks, or null
+        if (wq != null) return new Embedding(wq, paddingIdx);
         NDArray w16 = at(name).get16("weight", count, dim);                             // [count, dim] or null
         return w16 != null ? new Embedding(w16, paddingIdx) : embedding(name, count, dim, paddingIdx);
     }

@@ -29,7 +29,7 @@ public abstract class CausalDecoder extends Module implements CausalLM {
     }
 
     protected final DecoderConfig config;
-    private SafetensorsCheckpoint checkpoint;
+    private final List<AutoCloseable> resources = new ArrayList<>();
 
     protected CausalDecoder(DecoderConfig config) {
         this.config = config;
@@ -211,12 +211,23 @@ public abstract class CausalDecoder extends Module implements CausalLM {
 
     /** Keeps the checkpoint open as long as the model (its mapped weights); closed by {@link #close}. */
     public void attachCheckpoint(SafetensorsCheckpoint ckpt) {
-        this.checkpoint = ckpt;
+        attachResource(ckpt);
+    }
+
+    /** Keeps {@code r} (a mapped weight file) open as long as the model; closed by {@link #close}. */
+    public void attachResource(AutoCloseable r) {
+        resources.add(r);
     }
 
     @Override
     public void close() {
-        if (checkpoint != null) checkpoint.close();
-        checkpoint = null;
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + r + ": " + e.getMessage(), e);
+            }
+        }
+        resources.clear();
     }
 }
