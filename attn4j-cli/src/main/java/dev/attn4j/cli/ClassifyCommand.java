@@ -1,13 +1,10 @@
 package dev.attn4j.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.attn4j.autograd.GradMode;
-import dev.attn4j.autograd.Tensor;
 import dev.attn4j.explain.Explainer;
 import dev.attn4j.explain.Explanation;
 import dev.attn4j.models.bert.BertConfig;
 import dev.attn4j.models.bert.EncoderClassifier;
-import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.tokenizers.Encoding;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.tokenizers.Truncation;
@@ -26,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -93,32 +89,13 @@ public final class ClassifyCommand implements Callable<Integer> {
         PrintStream out = System.out;
         try (EncoderClassifier m = loaded.model()) {
             BertConfig c = m.config();
-            int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
-            int len = maxLength != null ? maxLength : Math.min(512, max);
+            int len = maxLength != null ? maxLength : Math.min(512, c.maxInputLength());
             Tokenizer tok = Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(len)).withPadding(null);
             List<String> names = m.head().id2label();
             int[] gold = new int[rows.size()];
             if (labelled) gold = LabelMapping.of(names).ids(rows, file);   // an unknown gold label: named with its line
             List<Encoding> enc = rows.parallelStream().map(r -> tok.encode(r.text(), true)).toList();
-            float[][] probs = new float[rows.size()][];
-            Integer[] order = new Integer[rows.size()];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            Arrays.sort(order, Comparator.comparingInt(i -> enc.get(i).ids().length));
-            try (var g = GradMode.noGrad()) {
-                for (int from = 0; from < order.length; from += batchSize) {
-                    int to = Math.min(order.length, from + batchSize);
-                    List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
-                    for (int i = from; i < to; i++) {
-                        ids.add(enc.get(order[i]).ids());
-                        types.add(enc.get(order[i]).typeIds());
-                    }
-                    EncoderInput in = EncoderInput.padded(ids, c.typeVocabSize() > 0 ? types : null, c.padTokenId());
-                    Tensor p = m.forward(in).softmax(1);                                   // [B, L]
-                    float[] a = p.data().contiguous().toFloatArray();
-                    int l = names.size();
-                    for (int i = from; i < to; i++) probs[order[i]] = Arrays.copyOfRange(a, (i - from) * l, (i - from + 1) * l);
-                }
-            }
+            float[][] probs = m.probabilities(enc, batchSize);
             int[] pred = new int[rows.size()];
             for (int i = 0; i < rows.size(); i++) {
                 float[] p = probs[i];

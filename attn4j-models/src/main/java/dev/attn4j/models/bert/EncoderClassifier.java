@@ -3,6 +3,7 @@ package dev.attn4j.models.bert;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.attn4j.autograd.GradMode;
 import dev.attn4j.autograd.Tensor;
 import dev.attn4j.io.safetensors.SafetensorsDType;
 import dev.attn4j.io.safetensors.SafetensorsWriter;
@@ -10,12 +11,15 @@ import dev.attn4j.nn.Losses;
 import dev.attn4j.nn.Module;
 import dev.attn4j.nn.Reduction;
 import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tokenizers.Encoding;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +62,36 @@ public abstract class EncoderClassifier extends Module implements AutoCloseable 
 
     /** Logits: [B, num_labels] for a sequence head, [B, T, num_labels] for a token head. */
     public abstract Tensor forward(EncoderInput in);
+
+    /**
+     * Label probabilities (softmax over the logits, [num_labels] each) of encoded texts, in input
+     * order, as {@code attn4j classify} reports them. The texts run in batches of {@code batchSize}
+     * sorted by token count, each padded to its longest with the padding masked out, so a text's
+     * result does not depend on the others. Sequence heads only; no gradients are recorded.
+     */
+    public final float[][] probabilities(List<Encoding> enc, int batchSize) {
+        if (tokenLevel()) throw new IllegalStateException(architecture() + " labels tokens, not sequences");
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        int n = enc.size(), l = numLabels();
+        float[][] probs = new float[n][];
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt(i -> enc.get(i).ids().length));
+        try (var g = GradMode.noGrad()) {
+            for (int from = 0; from < n; from += batchSize) {
+                int to = Math.min(n, from + batchSize);
+                List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
+                for (int i = from; i < to; i++) {
+                    ids.add(enc.get(order[i]).ids());
+                    types.add(enc.get(order[i]).typeIds());
+                }
+                EncoderInput in = EncoderInput.padded(ids, config.typeVocabSize() > 0 ? types : null, config.padTokenId());
+                float[] p = forward(in).softmax(1).data().contiguous().toFloatArray();   // [B, L]
+                for (int i = from; i < to; i++) probs[order[i]] = Arrays.copyOfRange(p, (i - from) * l, (i - from + 1) * l);
+            }
+        }
+        return probs;
+    }
 
     /** The config key of the classifier dropout ({@code classifier_dropout}, DistilBERT's {@code seq_classif_dropout}), or null. */
     protected String dropoutKey() {
