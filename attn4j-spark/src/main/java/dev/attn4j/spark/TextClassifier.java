@@ -11,10 +11,11 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
+import scala.jdk.javaapi.CollectionConverters;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -173,9 +174,9 @@ public final class TextClassifier extends EncoderStage {
                 int best = 0;
                 for (int k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;       // first of equals, as classify's stable sort
                 if (scores) {
-                    Map<String, Float> m = new HashMap<>();
+                    Map<String, Float> m = new LinkedHashMap<>();
                     for (int k = 0; k < p.length; k++) m.put(names.get(k), p[k]);
-                    out[i] = new Object[] {names.get(best), p[best], m};
+                    out[i] = new Object[] {names.get(best), p[best], CollectionConverters.asScala(m)};   // a Row holds Scala maps
                 } else {
                     out[i] = new Object[] {names.get(best), p[best]};
                 }

@@ -169,9 +169,9 @@ abstract class TextJob implements Callable<Integer> {
             if (maxLength != null) stage.set(stage.maxLength(), maxLength);
             Dataset<Row> out = stage.transform(in);
             if (format.equals("csv")) out = jsonEncodeNested(out);
+            int parts = out.rdd().getNumPartitions();
             Observation observed = new Observation("attn4j");
             out = out.observe(observed, count(lit(1)).as("rows"));
-            int parts = out.rdd().getNumPartitions();
 
             long t0 = System.nanoTime();
             write(out, localOut);
