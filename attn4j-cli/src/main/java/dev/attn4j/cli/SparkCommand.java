@@ -41,6 +41,13 @@ public final class SparkCommand implements Callable<Integer> {
             pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
             pb.environment().put("ATTN4J_SPARK_LOOPBACK", "1");                        // the job moves the driver off loopback for a remote cluster
         }
-        return pb.start().waitFor();
+        Process job = pb.start();
+        Thread stop = new Thread(job::destroy);                                         // this JVM stopped (e.g. SIGTERM): the job too
+        Runtime.getRuntime().addShutdownHook(stop);
+        try {
+            return job.waitFor();
+        } finally {
+            Runtime.getRuntime().removeShutdownHook(stop);
+        }
     }
 }
