@@ -82,6 +82,17 @@ class TextClassifierTest {
     }
 
     @Test
+    void aModelShippedWithAddFileIsFoundByItsName(@TempDir Path dir) throws Exception {
+        Path shipped = java.nio.file.Files.move(TinyClassifier.write(dir), dir.resolve("shipped-classifier"));
+        spark.sparkContext().addFile(shipped.toString(), true);
+        java.nio.file.Files.walk(shipped).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        Dataset<Row> in = Texts.table(spark, texts.subList(0, 8));
+        List<Row> byName = new TextClassifier().setModel("shipped-classifier").transform(in).orderBy("id").collectAsList();
+        List<Row> byPath = new TextClassifier().setModel(model.toString()).transform(in).orderBy("id").collectAsList();
+        assertThat(byName).isEqualTo(byPath);
+    }
+
+    @Test
     void theModelIsRequiredAndChecked(@TempDir Path dir) {
         Dataset<Row> in = Texts.table(spark, texts);
         assertThatThrownBy(() -> new TextClassifier().transform(in)).hasMessageContaining("set model to a *ForSequenceClassification");
