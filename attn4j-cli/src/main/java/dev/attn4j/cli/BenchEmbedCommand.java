@@ -4,11 +4,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -65,11 +62,7 @@ public final class BenchEmbedCommand implements Callable<Integer> {
         if (model != null && !Files.isDirectory(model)) throw new IllegalArgumentException("--model " + model + ": no such directory");
         if (onnx != null && !Files.isRegularFile(onnx)) throw new IllegalArgumentException("--onnx " + onnx + ": no such file");
         Path jar = benchJar();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!flag.startsWith("-Dattn4j.bench.jar=")) cmd.add(flag);
-        }
+        List<String> cmd = ChildJvm.javaCommand("attn4j.bench.jar");
         cmd.add("-cp");
         cmd.add(jar.toString());
         cmd.add(MAIN_CLASS);
@@ -92,29 +85,9 @@ public final class BenchEmbedCommand implements Callable<Integer> {
         }
     }
 
-    /** The shaded bench jar: -Dattn4j.bench.jar, $ATTN4J_BENCH_JAR, or ../../attn4j-bench/target/benchmarks.jar from the CLI jar. */
+    /** The shaded bench jar: -Dattn4j.bench.jar, $ATTN4J_BENCH_JAR, or attn4j-bench/target/benchmarks.jar beside the CLI's build. */
     static Path benchJar() throws IOException {
-        String prop = System.getProperty("attn4j.bench.jar");
-        String env = System.getenv("ATTN4J_BENCH_JAR");
-        Path jar;
-        if (prop != null && !prop.isBlank()) {
-            jar = Path.of(prop);
-        } else if (env != null && !env.isBlank()) {
-            jar = Path.of(env);
-        } else {
-            try {
-                Path self = Path.of(BenchEmbedCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-                // attn4j-cli/target/attn4j.jar (or attn4j-cli/target/classes) -> repository root
-                jar = self.toAbsolutePath().getParent().getParent().getParent()
-                        .resolve("attn4j-bench").resolve("target").resolve("benchmarks.jar");
-            } catch (URISyntaxException | RuntimeException e) {
-                throw new IOException("cannot locate attn4j-bench/target/benchmarks.jar; set ATTN4J_BENCH_JAR", e);
-            }
-        }
-        if (!Files.isRegularFile(jar)) {
-            throw new IOException(jar + " not found: `attn4j bench embed` runs the benchmark from attn4j-bench's jar;"
-                    + " the ./attn4j launcher builds it, or run ./build -q -pl attn4j-bench -am package -DskipTests");
-        }
-        return jar;
+        return ChildJvm.buildOutput("attn4j.bench.jar", "ATTN4J_BENCH_JAR", "attn4j-bench/target/benchmarks.jar", "attn4j bench embed",
+                "attn4j-bench");
     }
 }

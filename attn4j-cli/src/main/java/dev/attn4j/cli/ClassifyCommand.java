@@ -139,7 +139,7 @@ public final class ClassifyCommand implements Callable<Integer> {
 
     /** {@code maxLength}, or the model's position table (RoBERTa's less its padding offset) capped at 512. */
     static int maxLength(BertConfig c, Integer maxLength) {
-        int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
+        int max = c.maxInputLength();
         return maxLength != null ? maxLength : Math.min(512, max);
     }
 

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class, MergeCommand.class, QuantizeCommand.class,
                 TokenizeCommand.class, ConvertCommand.class, TrainCommand.class, TranslateCommand.class, SummarizeCommand.class,
                 AttentionCommand.class, GenerateCommand.class, ScoreCommand.class, ChatCommand.class, ServeCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, SparkCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

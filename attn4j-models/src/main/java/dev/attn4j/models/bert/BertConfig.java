@@ -124,6 +124,14 @@ public record BertConfig(String modelType, int vocabSize, int hiddenSize, int nu
         };
     }
 
+    /**
+     * Longest input in tokens, special tokens included, that the position table holds:
+     * {@code max_position_embeddings}, less RoBERTa's {@code pad_token_id + 1} (its positions start after the padding id).
+     */
+    public int maxInputLength() {
+        return maxPositionEmbeddings - (family() == Family.ROBERTA ? padTokenId + 1 : 0);
+    }
+
     /** Head width D = C / H. */
     public int headDim() {
         return hiddenSize / numAttentionHeads;

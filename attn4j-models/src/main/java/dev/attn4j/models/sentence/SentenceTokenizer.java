@@ -56,8 +56,7 @@ public final class SentenceTokenizer {
             throw new ModelDirectoryException(file, msg.startsWith(prefix) ? msg.substring(prefix.length()) : msg, e);
         }
         Optional<SentenceBertConfig> sb = td.sentenceBertConfig();
-        int positions = config.maxPositionEmbeddings()
-                - (config.family() == BertConfig.Family.ROBERTA ? config.padTokenId() + 1 : 0);
+        int positions = config.maxInputLength();
         int max = positions;
         if (sb.isPresent() && sb.get().maxSeqLength().isPresent()) {
             max = Math.min(sb.get().maxSeqLength().getAsInt(), positions);
@@ -85,8 +84,39 @@ public final class SentenceTokenizer {
     /** The ids, tokens and type ids the model is fed for {@code text}: special tokens added, truncated. */
     public Encoding encode(String text) {
         if (text == null) throw new IllegalArgumentException("text is null");
-        return tokenizer.encode(lowerCase ? text.toLowerCase(Locale.ROOT) : text, true);
+        return tokenizer.encode(cased(text), true);
     }
+
+    /**
+     * The same pipeline truncating to {@code maxSeqLength} tokens instead, special tokens included
+     * (1 to {@link BertConfig#maxInputLength()} of the model).
+     */
+    public SentenceTokenizer withMaxSeqLength(int maxSeqLength) {
+        if (maxSeqLength < 1 || maxSeqLength > config.maxInputLength()) {
+            throw new IllegalArgumentException("max length must be 1 to " + config.maxInputLength()
+                    + " (the model's position table), got " + maxSeqLength);
+        }
+        return new SentenceTokenizer(tokenizer.withTruncation(Truncation.of(maxSeqLength)), maxSeqLength, lowerCase, config);
+    }
+
+    /**
+     * Tokens of {@code text} before truncation, special tokens included: what the pipeline would
+     * feed the model without a length limit (more than {@link #maxSeqLength()} means it truncates).
+     */
+    public int countTokens(String text) {
+        if (text == null) throw new IllegalArgumentException("text is null");
+        Tokenizer whole = untruncated;
+        if (whole == null) untruncated = whole = tokenizer.withTruncation(null);
+        return whole.encode(cased(text), true).length();
+    }
+
+    /** {@code text} lower-cased when the pipeline says so (do_lower_case). */
+    private String cased(String text) {
+        return lowerCase ? text.toLowerCase(Locale.ROOT) : text;
+    }
+
+    /** {@link #tokenizer} without truncation, made on first use of {@link #countTokens} (a racy copy is harmless). */
+    private volatile Tokenizer untruncated;
 
     /** The underlying tokenizer, with the pipeline's truncation and no padding. */
     public Tokenizer tokenizer() {

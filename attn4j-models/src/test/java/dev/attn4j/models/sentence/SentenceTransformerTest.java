@@ -123,6 +123,29 @@ class SentenceTransformerTest {
     }
 
     @Test
+    void aLowerMaxSeqLengthTruncatesAndCountTokensDoesNot() throws Exception {
+        Path dir = tinyModel("len", "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}", false, 20);
+        SentenceTokenizer tok = SentenceTokenizer.load(dir);
+        int positions = tok.config().maxInputLength();
+        assertThat(positions).isEqualTo(tok.config().maxPositionEmbeddings());              // BERT: no offset
+        String long30 = text(30);
+        assertThat(tok.encode(long30).length()).isEqualTo(20);
+        assertThat(tok.countTokens(long30)).isEqualTo(32);                                   // 30 words + [CLS] [SEP]
+        assertThat(tok.countTokens("")).isEqualTo(2);
+        SentenceTokenizer five = tok.withMaxSeqLength(5);
+        assertThat(five.maxSeqLength()).isEqualTo(5);
+        Encoding e = five.encode(long30);
+        assertThat(e.ids()).hasSize(5);
+        assertThat(java.util.Arrays.copyOf(e.ids(), 4)).containsExactly(java.util.Arrays.copyOf(tok.encode(long30).ids(), 4));
+        assertThat(e.ids()[4]).as("[SEP] kept").isEqualTo(3);
+        assertThat(tok.withMaxSeqLength(positions).encode(text(positions + 5)).length()).isEqualTo(positions);
+        assertThatThrownBy(() -> tok.withMaxSeqLength(positions + 1)).hasMessageContaining("max length must be 1 to " + positions);
+        assertThatThrownBy(() -> tok.withMaxSeqLength(0)).hasMessageContaining("max length must be 1 to");
+        BertConfig roberta = TinyEncodersAccess.config("roberta");
+        assertThat(roberta.maxInputLength()).isEqualTo(roberta.maxPositionEmbeddings() - roberta.padTokenId() - 1);
+    }
+
+    @Test
     void batchTokenizationKeepsInputOrder() throws Exception {
         Path dir = tinyModel("tok", "{\"word_embedding_dimension\": 15, \"pooling_mode_mean_tokens\": true}", false, 20);
         try (SentenceTransformer st = SentenceTransformer.load(dir)) {
