@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Attention mechanisms and Transformers for the JVM.",
         subcommands = {EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class, MergeCommand.class, TokenizeCommand.class,
                 ConvertCommand.class, TrainCommand.class, TranslateCommand.class, AttentionCommand.class, GenerateCommand.class,
-                ScoreCommand.class, ChatCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ScoreCommand.class, ChatCommand.class, BleuCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
