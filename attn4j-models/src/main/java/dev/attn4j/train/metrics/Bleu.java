@@ -53,7 +53,7 @@ public final class Bleu {
 
         /** sacreBLEU's signature for these settings. */
         public String signature() {
-            return "nrefs:" + nrefs + "|case:mixed|eff:no|tok:13a|smooth:exp|version:" + SACREBLEU_VERSION;
+            return Bleu.signature(nrefs);
         }
 
         /** sacreBLEU's verbose line: {@code BLEU = 34.12 65.1/41.2/27.9/19.3 (BP = 0.980 ratio = 0.980 hyp_len = 9 ref_len = 9)}. */
@@ -68,6 +68,11 @@ public final class Bleu {
             return s.append(" (BP = ").append(fixed(bp, 3)).append(" ratio = ").append(fixed(ratio(), 3)).append(" hyp_len = ")
                     .append(hypLen).append(" ref_len = ").append(refLen).append(')').toString();
         }
+    }
+
+    /** sacreBLEU's signature of its default BLEU with {@code nrefs} references per segment. */
+    public static String signature(int nrefs) {
+        return "nrefs:" + nrefs + "|case:mixed|eff:no|tok:13a|smooth:exp|version:" + SACREBLEU_VERSION;
     }
 
     /**
