@@ -3,7 +3,6 @@ package dev.attn4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attn4j.generate.BeamSearch;
 import dev.attn4j.models.seq2seq.Seq2SeqModel;
-import dev.attn4j.tasks.CharVocab;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,7 +49,7 @@ public final class AttentionCommand implements Callable<Integer> {
         if (text.isEmpty()) throw new IllegalArgumentException("empty input");
         if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
         Seq2SeqModel<?> model = CheckpointOptions.load(checkpoint);
-        CharVocab vocab = CharVocab.dates();
+        CheckpointOptions.Codec vocab = CheckpointOptions.codec(checkpoint);
         int[] src = vocab.encode(text);
         int[] output = BeamSearch.best(model, src, beam, 1.0, model.config().maxTargetLen()).tokens();
         float[][][][] w = model.crossAttention(src, output);                       // [layers][heads][T][S]
@@ -70,7 +69,9 @@ public final class AttentionCommand implements Callable<Integer> {
         String decoded = vocab.decode(output);
         List<String> title = List.of(model.config().arch().cliName + " cross-attention, " + what,
                 "in:  " + text, "out: " + decoded);
-        AttentionHeatmap.writePng(AttentionHeatmap.render(map, text, rows, title), out);
+        List<String> columns = new ArrayList<>();
+        for (int id : src) columns.add(vocab.token(id));
+        AttentionHeatmap.writePng(AttentionHeatmap.render(map, columns, rows, title), out);
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("source", text);
         line.put("output", decoded);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attn4j.generate.BeamSearch;
 import dev.attn4j.generate.Greedy;
 import dev.attn4j.models.seq2seq.Seq2SeqModel;
-import dev.attn4j.tasks.CharVocab;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,7 +55,7 @@ public final class TranslateCommand implements Callable<Integer> {
         inputs.addAll(texts);
         if (inputs.isEmpty()) throw new IllegalArgumentException("nothing to translate: give TEXT arguments or --file");
         Seq2SeqModel<?> model = CheckpointOptions.load(checkpoint);
-        CharVocab vocab = CharVocab.dates();
+        CheckpointOptions.Codec vocab = CheckpointOptions.codec(checkpoint);
         int max = maxLength != null ? maxLength : model.config().maxTargetLen();
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
