@@ -77,8 +77,11 @@ final class TranslationOptions {
     @Option(names = "--length-penalty", description = "Beam score = log p / length^alpha (default 1.0).")
     Double lengthPenalty;
 
-    @Option(names = "--average-last", description = "Average the last K validation checkpoints at the end (default 5; 0 = off).")
+    @Option(names = "--average-last", description = "Average the last K weight snapshots at the end (default 5; 0 = off).")
     Integer averageLast;
+
+    @Option(names = "--save-every", description = "Updates between the snapshots kept for averaging (default 200).")
+    Integer saveEvery;
 
     @Option(names = "--max-epochs", description = "Stop after this many epochs (default: no limit).")
     Integer maxEpochs;
@@ -89,7 +92,7 @@ final class TranslationOptions {
     /** Fails when a translation option was given to another task. */
     void refuse() {
         Object[] given = {trainSrc, trainTgt, validSrc, validTgt, testSrc, testTgt, tokenizer, vocabSize, tokenizerType, dropout, labelSmoothing,
-                maxTokens, schedule, warmupInitLr, weightDecay, clipNorm, adamBetas, evalBeam, lengthPenalty, averageLast, maxEpochs, maxPositions};
+                maxTokens, schedule, warmupInitLr, weightDecay, clipNorm, adamBetas, evalBeam, lengthPenalty, averageLast, saveEvery, maxEpochs, maxPositions};
         for (Object o : given) {
             if (o != null) throw new IllegalArgumentException("that option belongs to --task translation");
         }
@@ -110,8 +113,9 @@ final class TranslationOptions {
         TranslationTrainer trainer;
         if (c.resume) {
             if (!Files.isDirectory(c.out)) throw new IllegalArgumentException("--resume: directory " + c.out + " does not exist");
-            trainer = TranslationTrainer.resume(c.out, log);
-            log.accept("resuming " + c.out.resolve("last") + ": data, model, tokenizer and settings come from the checkpoint");
+            trainer = TranslationTrainer.resume(c.out, c.maxSteps != null ? Long.valueOf(c.maxSteps) : null, log);
+            log.accept("resuming " + c.out.resolve("last") + ": data, model, tokenizer and settings come from the checkpoint"
+                    + (c.maxSteps != null ? " (but --max-steps " + c.maxSteps + ")" : ""));
         } else {
             for (Object[] o : new Object[][] {{trainSrc, "--train-src"}, {trainTgt, "--train-tgt"}, {validSrc, "--valid-src"},
                     {validTgt, "--valid-tgt"}}) {
@@ -136,7 +140,7 @@ final class TranslationOptions {
                     adamBetas != null ? adamBetas.get(0) : t.adamBeta1(), adamBetas != null ? adamBetas.get(1) : t.adamBeta2(), t.adamEps(),
                     c.evalEvery != null ? c.evalEvery : t.evalEvery(), evalBeam != null ? evalBeam : t.evalBeam(),
                     lengthPenalty != null ? lengthPenalty : t.lengthPenalty(), t.maxLenA(), t.maxLenB(),
-                    averageLast != null ? averageLast : t.averageLast(), c.logEvery != null ? c.logEvery : t.logEvery(),
+                    averageLast != null ? averageLast : t.averageLast(), saveEvery != null ? saveEvery : t.saveEvery(), c.logEvery != null ? c.logEvery : t.logEvery(),
                     c.maxSteps != null ? c.maxSteps : t.maxSteps(), maxEpochs != null ? maxEpochs : t.maxEpochs(), t.trainSource(),
                     t.trainTarget(), t.validSource(), t.validTarget());
             trainer = TranslationTrainer.create(m, t, tokJson, c.out, log);

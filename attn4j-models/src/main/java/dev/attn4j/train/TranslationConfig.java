@@ -27,7 +27,8 @@ import java.util.Locale;
  * @param lengthPenalty   beam score = log p / length^lengthPenalty
  * @param maxLenA         decoding stops after maxLenA x source length + maxLenB tokens
  * @param maxLenB         see maxLenA
- * @param averageLast     average the last K validation checkpoints at the end (0: off)
+ * @param averageLast     average the last K weight snapshots at the end (0: off)
+ * @param saveEvery       updates between the snapshots kept for averaging (the final weights are one too)
  * @param logEvery        updates between progress lines
  * @param maxSteps        stop after this many updates (0: no limit)
  * @param maxEpochs       stop after this many epochs (0: no limit)
@@ -39,16 +40,16 @@ import java.util.Locale;
 public record TranslationConfig(long seed, int maxTokens, String schedule, double lr, int warmupSteps, double warmupInitLr,
                                 double labelSmoothing, double weightDecay, double clipNorm, double adamBeta1, double adamBeta2,
                                 double adamEps, int evalEvery, int evalBeam, double lengthPenalty, double maxLenA, int maxLenB,
-                                int averageLast, int logEvery, long maxSteps, int maxEpochs, String trainSource, String trainTarget,
+                                int averageLast, int saveEvery, int logEvery, long maxSteps, int maxEpochs, String trainSource, String trainTarget,
                                 String validSource, String validTarget) {
     public static final String INVERSE_SQRT = "inverse-sqrt";
     public static final String NOAM = "noam";
 
     public TranslationConfig {
-        if (maxTokens <= 0 || evalEvery <= 0 || evalBeam <= 0 || logEvery <= 0 || warmupSteps < 0 || averageLast < 0
+        if (maxTokens <= 0 || evalEvery <= 0 || evalBeam <= 0 || logEvery <= 0 || saveEvery <= 0 || warmupSteps < 0 || averageLast < 0
                 || maxSteps < 0 || maxEpochs < 0 || maxLenB < 0 || !(maxLenA >= 0)) {
             throw new IllegalArgumentException("translation settings: maxTokens (" + maxTokens + "), evalEvery (" + evalEvery
-                    + "), evalBeam (" + evalBeam + ") and logEvery (" + logEvery + ") must be positive; warmup (" + warmupSteps
+                    + "), evalBeam (" + evalBeam + "), saveEvery (" + saveEvery + ") and logEvery (" + logEvery + ") must be positive; warmup (" + warmupSteps
                     + "), averageLast (" + averageLast + "), maxSteps, maxEpochs, maxLenA and maxLenB must be >= 0");
         }
         schedule = schedule == null ? INVERSE_SQRT : schedule.toLowerCase(Locale.ROOT);
@@ -66,8 +67,15 @@ public record TranslationConfig(long seed, int maxTokens, String schedule, doubl
 
     /** Defaults (the settings chosen on Multi30k's validation set) for files and a seed. */
     public static TranslationConfig defaults(long seed, String trainSource, String trainTarget, String validSource, String validTarget) {
-        return new TranslationConfig(seed, 4096, INVERSE_SQRT, 1e-3, 1000, 0, 0.1, 0.0, 0.0, 0.9, 0.98, 1e-8, 500, 4, 1.0, 1.2, 10, 5,
-                50, 0, 0, trainSource, trainTarget, validSource, validTarget);
+        return new TranslationConfig(seed, 4096, INVERSE_SQRT, 1e-3, 800, 0, 0.1, 0.0, 0.0, 0.9, 0.98, 1e-8, 500, 4, 1.0, 1.2, 10, 5,
+                200, 50, 0, 0, trainSource, trainTarget, validSource, validTarget);
+    }
+
+    /** These settings with another step limit. */
+    public TranslationConfig withMaxSteps(long steps) {
+        return new TranslationConfig(seed, maxTokens, schedule, lr, warmupSteps, warmupInitLr, labelSmoothing, weightDecay, clipNorm, adamBeta1,
+                adamBeta2, adamEps, evalEvery, evalBeam, lengthPenalty, maxLenA, maxLenB, averageLast, saveEvery, logEvery, steps, maxEpochs,
+                trainSource, trainTarget, validSource, validTarget);
     }
 
     /** The learning rate of update {@code step} (from 1) for a model of width {@code dModel}. */

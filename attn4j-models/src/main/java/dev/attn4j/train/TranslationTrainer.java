@@ -45,7 +45,8 @@ import java.util.function.Consumer;
  *     validation checkpoints when that scores higher; {@code summary.json}, {@code valid.hyp};</li>
  * <li>{@code DIR/last/}: the resumable checkpoint (adds {@code optimizer.safetensors} and
  *     {@code trainer.json});</li>
- * <li>{@code DIR/checkpoints/step-N.safetensors}: the weights of the last K validations;
+ * <li>{@code DIR/checkpoints/step-N.safetensors}: the last K weight snapshots (every
+ *     {@code saveEvery} updates, and the final weights);
  *     {@code DIR/averaged/}: their average.</li>
  * </ul>
  * A resumed run continues exactly as the uninterrupted run would (same batches, dropout masks,
@@ -109,10 +110,19 @@ public final class TranslationTrainer {
 
     /** Continues the run whose resumable checkpoint is {@code dir/last}. */
     public static TranslationTrainer resume(Path dir, Consumer<String> log) {
+        return resume(dir, null, log);
+    }
+
+    /**
+     * Continues the run of {@code dir/last}, with a new step limit when {@code maxSteps} is not
+     * null (the only setting a resumed run may change: the schedule does not depend on it).
+     */
+    public static TranslationTrainer resume(Path dir, Long maxSteps, Consumer<String> log) {
         Path last = dir.resolve(LAST);
         Checkpoint.Config cfg = Checkpoint.readConfig(last);
         if (!TASK.equals(cfg.task())) throw new IllegalArgumentException(last + ": task '" + cfg.task() + "' is not 'translation'");
         TranslationConfig tc = Checkpoint.readTrain(last, TranslationConfig.class);
+        if (maxSteps != null) tc = tc.withMaxSteps(maxSteps);
         TranslationState st = Checkpoint.readState(last, TranslationState.class);
         String tok = readTokenizer(last);
         TransformerSeq2Seq m = (TransformerSeq2Seq) Checkpoint.loadModel(last);
@@ -213,6 +223,7 @@ public final class TranslationTrainer {
                 windowTrain = 0;
                 windowTokens = 0;
             }
+            if (step % config.saveEvery() == 0) snapshot();
             if (step % config.evalEvery() == 0) {
                 double need = (evalEstimate >= 0 ? evalEstimate : 0) + reserveSeconds(evalEstimate, budgetSeconds);
                 if (System.nanoTime() + (long) (need * 1e9) >= deadline) {
@@ -223,6 +234,7 @@ public final class TranslationTrainer {
             }
         }
         long lastEval = state.history().isEmpty() ? -1 : state.history().get(state.history().size() - 1).step();
+        if (state.step() > 0) snapshot();
         if (lastEval != state.step() && state.step() > 0) validate(batches.size());
         else saveLast();
         if (!finish) {
@@ -289,18 +301,10 @@ public final class TranslationTrainer {
         List<TranslationState.Validation> history = new ArrayList<>(state.history());
         history.add(new TranslationState.Validation(state.step(), epoch, l.meanLoss(), l.meanNll(), bleu, seconds));
         boolean better = bleu > state.bestBleu();
-        List<Long> averaged = new ArrayList<>(state.averaged());
         try {
-            if (config.averageLast() > 0) {
-                Path ck = dir.resolve(CHECKPOINTS);
-                Files.createDirectories(ck);
-                StateDicts.save(model.stateDict(), ck.resolve(checkpointName(state.step())), Map.of("format", Checkpoint.FORMAT));
-                averaged.add(state.step());
-                while (averaged.size() > config.averageLast()) Files.deleteIfExists(ck.resolve(checkpointName(averaged.remove(0))));
-            }
             state = new TranslationState(state.step(), state.epoch(), state.batchInEpoch(), state.trainSeconds(), state.evalSeconds() + seconds,
                     state.sourceTokens(), state.targetTokens(), state.loss(), better ? bleu : state.bestBleu(),
-                    better ? state.step() : state.bestStep(), history, averaged);
+                    better ? state.step() : state.bestStep(), history, state.averaged());
             if (better) {
                 Checkpoint.saveModel(dir, TASK, model, config);
                 AtomicFiles.write(dir.resolve(Checkpoint.TOKENIZER), tokenizerJson.getBytes(StandardCharsets.UTF_8));
@@ -314,6 +318,23 @@ public final class TranslationTrainer {
                 state.step(), epoch, l.meanLoss(), l.meanNll(), Math.exp(l.meanNll()), bleu, state.bestBleu(), state.bestStep(),
                 better ? ", saved" : "", seconds));
         return seconds;
+    }
+
+    /** Keeps the current weights as a snapshot for averaging (the last {@code averageLast} stay). */
+    private void snapshot() {
+        if (config.averageLast() <= 0 || state.averaged().contains(state.step())) return;
+        List<Long> averaged = new ArrayList<>(state.averaged());
+        try {
+            Path ck = dir.resolve(CHECKPOINTS);
+            Files.createDirectories(ck);
+            StateDicts.save(model.stateDict(), ck.resolve(checkpointName(state.step())), Map.of("format", Checkpoint.FORMAT));
+            averaged.add(state.step());
+            while (averaged.size() > config.averageLast()) Files.deleteIfExists(ck.resolve(checkpointName(averaged.remove(0))));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing a snapshot to " + dir.resolve(CHECKPOINTS) + ": " + e.getMessage(), e);
+        }
+        state = new TranslationState(state.step(), state.epoch(), state.batchInEpoch(), state.trainSeconds(), state.evalSeconds(),
+                state.sourceTokens(), state.targetTokens(), state.loss(), state.bestBleu(), state.bestStep(), state.history(), averaged);
     }
 
     private static String checkpointName(long step) {
@@ -363,7 +384,7 @@ public final class TranslationTrainer {
             state = new TranslationState(state.step(), state.epoch(), state.batchInEpoch(), state.trainSeconds(), state.evalSeconds() + seconds,
                     state.sourceTokens(), state.targetTokens(), state.loss(), state.bestBleu(), state.bestStep(), state.history(),
                     state.averaged());
-            log.accept(String.format(Locale.ROOT, "average of the last %d checkpoints (%s): valid BLEU %.2f (best single %.2f at %d) -> using %s, %.0f s",
+            log.accept(String.format(Locale.ROOT, "average of the last %d snapshots (%s): valid BLEU %.2f (best single %.2f at %d) -> using %s, %.0f s",
                     state.averaged().size(), state.averaged(), averagedBleu, state.bestBleu(), state.bestStep(), chosen, seconds));
             saveLast();
         }

@@ -67,7 +67,7 @@ class TranslationTrainerTest {
 
     static TranslationConfig toyTrain(Path dir, long seed, int evalEvery, int averageLast, long maxSteps) {
         return new TranslationConfig(seed, 256, TranslationConfig.INVERSE_SQRT, 3e-3, 20, 0, 0.1, 0.0, 1.0, 0.9, 0.98, 1e-8, evalEvery, 2,
-                1.0, 1.2, 10, averageLast, 1000, maxSteps, 0, dir.resolve("train.src").toString(), dir.resolve("train.tgt").toString(),
+                1.0, 1.2, 10, averageLast, evalEvery, 1000, maxSteps, 0, dir.resolve("train.src").toString(), dir.resolve("train.tgt").toString(),
                 dir.resolve("valid.src").toString(), dir.resolve("valid.tgt").toString());
     }
 
@@ -168,7 +168,7 @@ class TranslationTrainerTest {
             int vocab = Tokenizer.fromJson(tok).vocabSize();
             // 30 pairs in batches of <= 256 tokens: several epochs in 14 updates, so the resumed part crosses an epoch
             TranslationConfig t = new TranslationConfig(seed, 256, TranslationConfig.INVERSE_SQRT, 3e-3, 4, 0, 0.1, 0.01, 1.0, 0.9, 0.98,
-                    1e-8, 1000, 1, 1.0, 1.2, 10, 0, 1000, 14, 0, tmp.resolve("train.src").toString(), tmp.resolve("train.tgt").toString(),
+                    1e-8, 1000, 1, 1.0, 1.2, 10, 0, 1000, 1000, 14, 0, tmp.resolve("train.src").toString(), tmp.resolve("train.tgt").toString(),
                     tmp.resolve("valid.src").toString(), tmp.resolve("valid.tgt").toString());
             TranslationTrainer.create(toyModel(vocab, 0.2), t, tok, tmp.resolve("straight"), null).run(600, 0, false);
             TranslationTrainer first = TranslationTrainer.create(toyModel(vocab, 0.2), t, tok, tmp.resolve("split"), null);
@@ -225,10 +225,10 @@ class TranslationTrainerTest {
         assertThat(c.lr(10, 32)).isCloseTo(3e-3 * 10 / 20, within(1e-15));
         assertThat(c.lr(20, 32)).isCloseTo(3e-3, within(1e-15));
         assertThat(c.lr(80, 32)).isCloseTo(3e-3 * 0.5, within(1e-15));
-        TranslationConfig noam = new TranslationConfig(1, 256, "noam", 2.0, 4000, 0, 0.1, 0, 0, 0.9, 0.98, 1e-9, 10, 1, 1, 1.2, 10, 0, 10, 0, 0,
+        TranslationConfig noam = new TranslationConfig(1, 256, "noam", 2.0, 4000, 0, 0.1, 0, 0, 0.9, 0.98, 1e-9, 10, 1, 1, 1.2, 10, 0, 10, 10, 0, 0,
                 "a", "b", "c", "d");
         for (long s : new long[] {1, 100, 4000, 9000}) assertThat(noam.lr(s, 512)).isEqualTo(LrSchedules.noam(512, 4000, 2.0).lr(s));
-        assertThatThrownBy(() -> new TranslationConfig(1, 256, "cosine", 2.0, 10, 0, 0.1, 0, 0, 0.9, 0.98, 1e-9, 10, 1, 1, 1.2, 10, 0, 10, 0, 0,
+        assertThatThrownBy(() -> new TranslationConfig(1, 256, "cosine", 2.0, 10, 0, 0.1, 0, 0, 0.9, 0.98, 1e-9, 10, 1, 1, 1.2, 10, 0, 10, 10, 0, 0,
                 "a", "b", "c", "d")).hasMessageContaining("unknown schedule 'cosine'");
         assertThat(c.maxOutputLength(10, 256)).isEqualTo(22);
         assertThat(c.maxOutputLength(1000, 256)).isEqualTo(256);
