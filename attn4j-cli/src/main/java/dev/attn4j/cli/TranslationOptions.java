@@ -99,6 +99,7 @@ final class TranslationOptions {
     }
 
     int run(TrainCommand c) throws Exception {
+        long commandStart = System.nanoTime();
         if (!(c.minutes > 0)) throw new IllegalArgumentException("--minutes must be > 0, got " + c.minutes);
         if (c.batchSize != null || c.evalSize != null || c.finalEvalSize != null || c.hidden != null) {
             throw new IllegalArgumentException("--batch-size, --eval-size, --final-eval-size and --hidden belong to --task dates "
@@ -145,7 +146,9 @@ final class TranslationOptions {
                     t.trainTarget(), t.validSource(), t.validTarget());
             trainer = TranslationTrainer.create(m, t, tokJson, c.out, log);
         }
-        TranslationResult r = trainer.run(c.minutes * 60, c.steps != null ? c.steps : 0, true);
+        // --minutes counts from the start of the command: reading and tokenizing the data (and training a vocabulary) too
+        double left = c.minutes * 60 - (System.nanoTime() - commandStart) / 1e9;
+        TranslationResult r = trainer.run(Math.max(0, left), c.steps != null ? c.steps : 0, true);
         if (testSrc != null) {
             long t0 = System.nanoTime();
             Path hyp = c.out.resolve("test.hyp");

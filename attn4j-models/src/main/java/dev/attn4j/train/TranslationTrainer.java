@@ -183,7 +183,7 @@ public final class TranslationTrainer {
         String reason;
         double windowTrain = 0;
         long windowTokens = 0;
-        double evalEstimate = state.history().isEmpty() ? -1 : state.history().get(state.history().size() - 1).seconds();
+        double evalEstimate = recentEvalSeconds();
         while (true) {
             if (state.step() >= stopAt) {
                 reason = "max_steps";
@@ -230,7 +230,8 @@ public final class TranslationTrainer {
                     reason = "time";
                     break;
                 }
-                evalEstimate = validate(batches.size());
+                validate(batches.size());
+                evalEstimate = recentEvalSeconds();
             }
         }
         long lastEval = state.history().isEmpty() ? -1 : state.history().get(state.history().size() - 1).step();
@@ -243,13 +244,22 @@ public final class TranslationTrainer {
         return finish(reason, wallStart, batches.size());
     }
 
+    /** The longest of the last two validations, in seconds (-1: none yet). */
+    private double recentEvalSeconds() {
+        List<TranslationState.Validation> h = state.history();
+        double s = -1;
+        for (int i = Math.max(0, h.size() - 2); i < h.size(); i++) s = Math.max(s, h.get(i).seconds());
+        return s;
+    }
+
     /**
-     * Seconds to keep for the final validation(s) and saving: the last validation's time (twice
-     * when the average is validated too), or a tenth of the budget before any validation ran.
+     * Seconds to keep for the final validation(s) and saving: a recent validation's time with a
+     * margin (twice when the average is validated too), or a tenth of the budget before any
+     * validation ran.
      */
     private double reserveSeconds(double evalEstimate, double budgetSeconds) {
         if (evalEstimate < 0) return 0.1 * budgetSeconds;
-        return evalEstimate * (config.averageLast() > 1 ? 2 : 1) * 1.15 + 2;
+        return evalEstimate * (config.averageLast() > 1 ? 2 : 1) * 1.3 + 3;
     }
 
     /** One update on {@code batch}; returns its loss (label-smoothed, mean over the target tokens). */
