@@ -147,8 +147,7 @@ final class TranslationOptions {
             trainer = TranslationTrainer.create(m, t, tokJson, c.out, log);
         }
         // --minutes counts from the start of the command: reading and tokenizing the data (and training a vocabulary) too
-        double left = c.minutes * 60 - (System.nanoTime() - commandStart) / 1e9;
-        TranslationResult r = trainer.run(Math.max(0, left), c.steps != null ? c.steps : 0, true);
+        TranslationResult r = trainer.run(commandStart, c.minutes * 60, c.steps != null ? c.steps : 0, true);
         if (testSrc != null) {
             long t0 = System.nanoTime();
             Path hyp = c.out.resolve("test.hyp");

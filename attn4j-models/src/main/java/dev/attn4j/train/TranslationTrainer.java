@@ -168,7 +168,15 @@ public final class TranslationTrainer {
      * resuming: the checkpoint is written and the run can continue).
      */
     public TranslationResult run(double budgetSeconds, long stepLimit, boolean finish) {
-        long wallStart = System.nanoTime();
+        return run(System.nanoTime(), budgetSeconds, stepLimit, finish);
+    }
+
+    /**
+     * As {@link #run(double, long, boolean)} with the budget counted from {@code wallStart}
+     * ({@link System#nanoTime()} when the command began: reading the data counts too); the
+     * summary's wall time is measured from there.
+     */
+    public TranslationResult run(long wallStart, double budgetSeconds, long stepLimit, boolean finish) {
         long deadline = wallStart + (long) (budgetSeconds * 1e9);
         long stopAt = stepLimit > 0 ? state.step() + stepLimit : Long.MAX_VALUE;
         if (config.maxSteps() > 0) stopAt = Math.min(stopAt, config.maxSteps());
