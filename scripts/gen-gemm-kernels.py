@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the GEMM micro-kernels of SimdGemm: MR x NV vectors for NV = 3 (the main kernel) and
-the narrower 2 and 1 (right edges), one method per beta mode.
+the narrower 2 and 1 (right edges), one method per beta mode; and R x 3 vectors for R < MR rows
+(the last panel of an m that is not a multiple of MR), set mode only (they write the scratch tile).
 
 The kernels are unrolled by hand because C2 only keeps vectors in registers when every vector
 is a separate local; this script writes the repetitive part. Usage:
@@ -22,7 +23,16 @@ def row(i):
     return "ci" if i == 0 else ("ci + ldc" if i == 1 else f"ci + {i} * ldc")
 
 
-def kernel(name, mode, doc):
+def kernel(name, mode, doc, rows=None):
+    global MR
+    full_rows, MR = MR, (rows or MR)
+    try:
+        return kernel_rows(name, mode, doc)
+    finally:
+        MR = full_rows
+
+
+def kernel_rows(name, mode, doc):
     out = []
     params = "int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc"
     if mode == "beta":
@@ -93,4 +103,8 @@ for NV in (3, 2, 1):
     print(kernel("kernelBeta" + suffix, "beta", f"C[MR, {width}] = A panel * B panel + beta * C."))
     if NV != 1:
         print()
+NV = 3
+for R in range(1, MR):
+    print()
+    print(kernel(f"kernelSetRows{R}", "set", f"C[{R}, NR] = the first {R} rows of an A panel * B panel (C not read).", rows=R))
 print("    // ---- end of generated code ----")

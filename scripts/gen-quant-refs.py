@@ -9,6 +9,9 @@ Writes attn4j-core/src/test/resources/quant/:
   input.f32            rows x cols little-endian F32 values (edge-case rows first)
   <type>.bin           gguf.quants.quantize(input, type) bytes (Q8_0, Q4_0, Q4_1)
   <type>.deq.f32       gguf.quants.dequantize of those bytes
+  <k>.bin, <k>.deq.f32 for the k-quants (Q4_K, Q5_K, Q6_K; gguf-py has no quantizer for them):
+                       3 rows x 512 values of random block bytes (finite f16 scales) and
+                       gguf.quants.dequantize of them
   gguf-py.gguf         a GGUF v3 file GGUFWriter wrote: metadata of every value type, tensors
                        F32, F16, BF16, Q8_0, Q4_0, Q4_1 (the quantized ones from input.f32)
 """
@@ -38,6 +41,17 @@ for t in (T.Q8_0, T.Q4_0, T.Q4_1):
     quant[t] = q
     q.tofile(os.path.join(OUT, t.name + ".bin"))
     gguf.quants.dequantize(q, t).astype(np.float32).tofile(os.path.join(OUT, t.name + ".deq.f32"))
+
+krng = np.random.default_rng(16)
+for t, size in ((T.Q4_K, 144), (T.Q5_K, 176), (T.Q6_K, 210)):
+    blocks = krng.integers(0, 256, size=(3 * 2, size), dtype=np.uint8)
+    scales = (krng.standard_normal((3 * 2, 2)) * 0.01).astype(np.float16).view(np.uint8).reshape(3 * 2, 4)
+    if t == T.Q6_K:
+        blocks[:, 208:210] = scales[:, 0:2]
+    else:
+        blocks[:, 0:4] = scales
+    blocks.tofile(os.path.join(OUT, t.name + ".bin"))
+    gguf.quants.dequantize(blocks.reshape(3, 2 * size), t).astype(np.float32).tofile(os.path.join(OUT, t.name + ".deq.f32"))
 
 path = os.path.join(OUT, "gguf-py.gguf")
 w = gguf.GGUFWriter(path, arch="llama")

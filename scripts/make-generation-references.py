@@ -24,10 +24,13 @@ import sys
 import torch
 from transformers import GenerationConfig, GenerationMixin, PretrainedConfig, PreTrainedModel
 from transformers.generation.logits_process import (
+    ForcedBOSTokenLogitsProcessor,
+    ForcedEOSTokenLogitsProcessor,
     LogitsProcessorList,
     MinLengthLogitsProcessor,
     MinNewTokensLengthLogitsProcessor,
     MinPLogitsWarper,
+    NoBadWordsLogitsProcessor,
     NoRepeatNGramLogitsProcessor,
     RepetitionPenaltyLogitsProcessor,
     TemperatureLogitsWarper,
@@ -118,6 +121,16 @@ def processor_cases():
     add("typical_p/-inf", {"typical_p": 0.7, "min_tokens_to_keep": 1}, TypicalLogitsWarper(0.7), logits=logits, ids=ids)
     add("min_p/-inf", {"min_p": 0.2, "min_tokens_to_keep": 1}, MinPLogitsWarper(0.2), logits=logits, ids=ids)
     add("top_k/-inf", {"top_k": 20, "min_tokens_to_keep": 1}, TopKLogitsWarper(20), logits=logits, ids=ids)
+    # the encoder-decoder ones: bad words (single tokens, sequences, an EOS-only entry dropped), forced BOS / EOS
+    logits, ids = inputs(4, 12, 6, False)
+    ids[0, -2:] = torch.tensor([3, 4])
+    ids[1, -1] = 7
+    bad = [[5], [3, 4, 9], [7, 2], [11], [0, 1, 2, 3, 4, 5, 6, 7]]
+    add("bad_words", {"bad_words_ids": bad, "eos_token_id": [11]}, NoBadWordsLogitsProcessor(bad, 11), logits=logits, ids=ids)
+    for t in (1, 2):
+        add("forced_bos", {"bos_token_id": 3}, ForcedBOSTokenLogitsProcessor(3), t=t)
+    for t in (6, 7, 8):
+        add("forced_eos", {"max_length": 8, "eos_token_id": [2, 5]}, ForcedEOSTokenLogitsProcessor(8, [2, 5]), t=t)
     return cases
 
 
@@ -254,6 +267,8 @@ def pipeline_cases():
         {"do_sample": False, "repetition_penalty": 1.2, "no_repeat_ngram_size": 3, "eos_token_id": 3,
          "min_length": 12},
         {"do_sample": True, "num_beams": 3, "eos_token_id": [1, 3], "top_k": 2, "top_p": 0.2},
+        {"do_sample": False, "no_repeat_ngram_size": 2, "bad_words_ids": [[4], [2, 5]], "min_length": 9, "eos_token_id": 3,
+         "forced_bos_token_id": 0, "forced_eos_token_id": [3], "max_length": 9},
     ]
     for c in configs:
         cfg = GenerationConfig(**c)

@@ -7,7 +7,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * Renders attention weights (rows: output tokens, columns: source characters or tokens) as a labelled
+ * Renders attention weights (rows: output tokens, columns: source characters) as a labelled
  * heatmap: white = 0, dark red = 1, with a colour bar. Labels use {@link BitmapFont}, so no
  * system fonts or display are needed. Spaces in the source show as '_'.
  */
@@ -28,39 +28,32 @@ final class AttentionHeatmap {
      * @param title        lines drawn above the map
      */
     static BufferedImage render(float[][] weights, String source, List<String> outputLabels, List<String> title) {
-        List<String> columns = new java.util.ArrayList<>(source.length());
-        for (int i = 0; i < source.length(); i++) columns.add(String.valueOf(source.charAt(i)));
+        List<String> columns = new java.util.ArrayList<>();
+        for (int j = 0; j < source.length(); j++) columns.add(String.valueOf(source.charAt(j)));
         return render(weights, columns, outputLabels, title);
     }
 
     /**
-     * As {@link #render(float[][], String, List, List)} with one label per source token: single
-     * characters are written across, longer labels (subword tokens) upwards.
+     * As {@link #render(float[][], String, List, List)} with a label per column: one character each
+     * (a space drawn as a grey '_'), or longer labels (subword tokens) written downwards.
      */
-    static BufferedImage render(float[][] weights, List<String> sourceLabels, List<String> outputLabels, List<String> title) {
-        int t = weights.length, s = sourceLabels.size();
+    static BufferedImage render(float[][] weights, List<String> columns, List<String> outputLabels, List<String> title) {
+        int t = weights.length, s = columns.size();
         if (t == 0 || s == 0) throw new IllegalArgumentException("attention heatmap needs at least one row and one column");
         if (outputLabels.size() != t) throw new IllegalArgumentException("heatmap: " + t + " rows but " + outputLabels.size() + " labels");
         for (float[] row : weights) {
-            if (row.length != s) throw new IllegalArgumentException("heatmap: a row has " + row.length + " weights for " + s + " source tokens");
-        }
-        List<String> columns = new java.util.ArrayList<>(s);
-        boolean upright = true;
-        int columnH = 0;
-        for (String l : sourceLabels) {
-            String label = l.equals(" ") ? "_" : l;
-            columns.add(label);
-            upright &= label.length() <= 1;
-            columnH = Math.max(columnH, BitmapFont.width(label, SCALE));
+            if (row.length != s) throw new IllegalArgumentException("heatmap: a row has " + row.length + " weights for " + s + " source columns");
         }
         int lineH = BitmapFont.HEIGHT * SCALE;
-        if (upright) columnH = lineH;
         int labelW = 0;
         for (String l : outputLabels) labelW = Math.max(labelW, BitmapFont.width(l, SCALE));
         int titleW = 0;
         for (String l : title) titleW = Math.max(titleW, BitmapFont.width(l, SCALE));
         int left = PAD + labelW + PAD;
-        int top = PAD + title.size() * (lineH + 6) + PAD + columnH + 8;
+        int longest = 1;
+        for (String c : columns) longest = Math.max(longest, c.length());
+        int header = longest == 1 ? lineH + 8 : longest * (lineH + 2) + 8;
+        int top = PAD + title.size() * (lineH + 6) + PAD + header;
         int gridW = s * CELL, gridH = t * CELL;
         int barX = left + gridW + 2 * PAD, barW = 16;
         int width = Math.max(barX + barW + PAD + BitmapFont.width("1.0", SCALE) + PAD, PAD + titleW + PAD);
@@ -68,15 +61,20 @@ final class AttentionHeatmap {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         BitmapFont.fill(img, 0, 0, width, height, 0xFFFFFF);
         for (int i = 0; i < title.size(); i++) BitmapFont.draw(img, title.get(i), PAD, PAD + i * (lineH + 6), SCALE, TEXT);
-        // column labels: the source tokens
+        // column labels: the source characters
         for (int j = 0; j < s; j++) {
-            String label = columns.get(j);
-            int colour = label.equals("_") ? 0x909090 : TEXT;
-            if (upright) {
+            String col = columns.get(j);
+            if (longest == 1) {
+                boolean space = col.equals(" ");
+                String label = space ? "_" : col;
                 int x = left + j * CELL + (CELL - BitmapFont.width(label, SCALE)) / 2;
-                BitmapFont.draw(img, label, x, top - lineH - 8, SCALE, colour);
-            } else {
-                drawUp(img, label, left + j * CELL + (CELL - lineH) / 2, top - 8, colour);
+                BitmapFont.draw(img, label, x, top - lineH - 8, SCALE, space ? 0x909090 : TEXT);
+            } else {                                                   // downwards, one character a line
+                for (int k = 0; k < col.length(); k++) {
+                    String ch = String.valueOf(col.charAt(k));
+                    int x = left + j * CELL + (CELL - BitmapFont.width(ch, SCALE)) / 2;
+                    BitmapFont.draw(img, ch, x, top - header + k * (lineH + 2), SCALE, TEXT);
+                }
             }
         }
         // rows
@@ -94,23 +92,6 @@ final class AttentionHeatmap {
         BitmapFont.draw(img, "1.0", barX + barW + 6, top, SCALE, TEXT);
         BitmapFont.draw(img, "0", barX + barW + 6, top + gridH - lineH, SCALE, TEXT);
         return img;
-    }
-
-    /** Draws {@code text} turned a quarter left: reading upwards, its baseline at x, its start at bottom. */
-    private static void drawUp(BufferedImage img, String text, int x, int bottom, int rgb) {
-        int w = BitmapFont.width(text, SCALE), h = BitmapFont.HEIGHT * SCALE;
-        if (w == 0) return;
-        BufferedImage tmp = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        BitmapFont.fill(tmp, 0, 0, w, h, 0xFFFFFF);
-        BitmapFont.draw(tmp, text, 0, 0, SCALE, rgb);
-        for (int px = 0; px < w; px++) {
-            for (int py = 0; py < h; py++) {
-                int v = tmp.getRGB(px, py) & 0xFFFFFF;
-                if (v == 0xFFFFFF) continue;
-                int tx = x + py, ty = bottom - 1 - px;
-                if (tx >= 0 && ty >= 0 && tx < img.getWidth() && ty < img.getHeight()) img.setRGB(tx, ty, v);
-            }
-        }
     }
 
     /** White -> orange -> dark red for v in [0, 1] (clamped). */

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one JSON object as its last line.",
         subcommands = {BenchGemmCommand.class, BenchAttentionCommand.class, BenchEmbedCommand.class, BenchFinetuneCommand.class,
-                BenchGenerateCommand.class, BenchMatvecCommand.class})
+                BenchGenerateCommand.class, BenchMatvecCommand.class, BenchServeCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

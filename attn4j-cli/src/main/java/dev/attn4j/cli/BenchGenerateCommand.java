@@ -31,9 +31,10 @@ import java.util.concurrent.Callable;
  * random prompts runs through one prefill forward, then {@code --new-tokens} one-token decode
  * steps against the key/value cache (greedy), after a short warm-up. Decode of one token per row
  * reads every weight once per step, so the weight bytes read per step times the steps per second
- * is the memory bandwidth the decode implies; the command measures the machine's copy bandwidth
- * in the same process (a multi-threaded copy of arrays far larger than the caches) and prints
- * both and their ratio. Human lines go to stderr, the JSON object is the last stdout line.
+ * is the memory bandwidth the decode implies; the command measures the machine's bandwidth in
+ * the same process just before and just after the timed run ({@link MemoryBandwidth}: medians of
+ * a multi-threaded copy, and of a read-only pass, over arrays far larger than the caches) and
+ * prints them and the ratios. Human lines go to stderr, the JSON object is the last stdout line.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Prefill and decode tokens/s of a decoder-only LM, with the memory bandwidth decode implies (weight bytes "
@@ -119,8 +120,11 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             for (int[] row : prompt) for (int j = 0; j < row.length; j++) row[j] = rng.nextInt(c.vocabSize());
             // warm-up: a short prefill and a few decode steps compile the kernels' paths
             run(model, slice(prompt, Math.min(promptTokens, 8)), 3, null);
+            // the machine's bandwidth just before and just after the timed run (a shared machine drifts)
+            MemoryBandwidth.Result before = MemoryBandwidth.measure(copyMib, t, 5);
             double[] times = new double[2];
             run(model, prompt, newTokens, times);
+            MemoryBandwidth.Result after = MemoryBandwidth.measure(copyMib, t, 5);
             double prefillTps = (double) batch * promptTokens / times[0];
             double stepsPerSecond = newTokens / times[1];
             double decodeTps = batch * stepsPerSecond;
@@ -128,9 +132,10 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             double impliedGbps = wb.bytes * stepsPerSecond / 1e9;
             System.err.printf(Locale.ROOT, "prefill %d x %d tokens: %.3f s (%.1f tokens/s); decode %d steps: %.3f s (%.2f tokens/s)%n",
                     batch, promptTokens, times[0], prefillTps, newTokens, times[1], decodeTps);
-            double copyGbps = MemoryBandwidth.copyGbps(copyMib, t);
-            System.err.printf(Locale.ROOT, "weights read per decode step: %.1f MB (%s) -> %.2f GB/s; copy benchmark: %.2f GB/s%n",
-                    wb.bytes / 1e6, wb.dtypes, impliedGbps, copyGbps);
+            double copyGbps = (before.copyMedian() + after.copyMedian()) / 2, readGbps = (before.readMedian() + after.readMedian()) / 2;
+            System.err.printf(Locale.ROOT, "weights read per decode step: %.1f MB (%s) -> %.2f GB/s; copy benchmark: %.2f GB/s "
+                    + "(medians before/after %.2f/%.2f), read benchmark: %.2f GB/s (%.2f/%.2f)%n", wb.bytes / 1e6, wb.dtypes, impliedGbps,
+                    copyGbps, before.copyMedian(), after.copyMedian(), readGbps, before.readMedian(), after.readMedian());
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("model", name);
             json.put("model_type", c.modelType());
@@ -148,6 +153,8 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             json.put("implied_bandwidth_gb_per_s", round(impliedGbps, 3));
             json.put("copy_bandwidth_gb_per_s", round(copyGbps, 3));
             json.put("bandwidth_ratio", round(impliedGbps / copyGbps, 3));
+            json.put("read_bandwidth_gb_per_s", round(readGbps, 3));
+            json.put("read_bandwidth_ratio", round(impliedGbps / readGbps, 3));
             System.out.println(JsonMapper.builder().build().writeValueAsString(json));
         }
         return 0;

@@ -26,8 +26,12 @@ import java.util.List;
 final class CausalModelOptions {
     @Option(names = "--model", paramLabel = "M", required = true,
             description = "Model directory or Hugging Face id of a decoder-only LM (model_type llama, mistral, qwen2, qwen3, phi3, "
-                    + "gemma, olmo, gpt2), or a llama2.c .bin file.")
+                    + "gemma, olmo, gpt2), a GGUF file (llama.cpp's format; its tokenizer comes with it), or a llama2.c .bin file.")
     String model;
+
+    @Option(names = "--quantize", paramLabel = "T",
+            description = "Quantize the linear weights on load: q8_0, q4_0, q4_1, q4_k, q5_k or q6_k (embeddings and norms stay float).")
+    String quantize;
 
     @Option(names = "--file", paramLabel = "F", description = "UTF-8 file with one text input per line; '-' reads stdin.")
     Path file;
@@ -47,6 +51,7 @@ final class CausalModelOptions {
     }
 
     private ModelDirectory dir;
+    private Path gguf;
     private CausalDecoder loaded;
     private Tokenizer tokenizer;
     private boolean tokenizerLooked;
@@ -54,12 +59,17 @@ final class CausalModelOptions {
     /** Loads the model; an unsupported model_type or a missing / corrupt weight file is an IOException of one line. */
     CausalDecoder load() throws IOException {
         Path local = Path.of(model);
-        if (Files.isRegularFile(local) && model.endsWith(".bin")) {
+        dev.attn4j.tensor.QuantType q = quantize == null ? null : dev.attn4j.tensor.QuantType.byName(quantize);
+        if (dev.attn4j.models.gguf.GgufDecoders.isGguf(local)) {
+            gguf = local;
+            loaded = dev.attn4j.models.gguf.GgufDecoders.load(local);
+        } else if (Files.isRegularFile(local) && model.endsWith(".bin")) {
             loaded = Llama2c.load(local);
         } else {
             dir = ModelSource.of(HubSettings.fromEnvironment(), System.err).resolve(model);
             loaded = DecoderModels.load(dir);
         }
+        if (q != null) DecoderModels.quantize(loaded, q);
         return loaded;
     }
 
@@ -67,6 +77,11 @@ final class CausalModelOptions {
     Tokenizer tokenizer() throws IOException {
         if (!tokenizerLooked) {
             tokenizerLooked = true;
+            if (gguf != null) {
+                try (dev.attn4j.io.gguf.GgufFile f = dev.attn4j.io.gguf.GgufFile.open(gguf)) {
+                    if (dev.attn4j.tokenizers.GgufVocab.present(f)) tokenizer = dev.attn4j.tokenizers.GgufVocab.tokenizer(f);
+                }
+            }
             if (dir != null) {
                 // as AutoTokenizer finds it: tokenizer.json, else vocab.json + merges.txt, else tokenizer.model
                 if (dir.has("tokenizer.json")) {

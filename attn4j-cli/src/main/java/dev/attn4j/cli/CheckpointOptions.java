@@ -26,7 +26,7 @@ final class CheckpointOptions {
         /** The text of output ids (up to EOS). */
         String decode(int[] ids);
 
-        /** A short printable label of one id (spaces as '_'). */
+        /** A short printable label of one id (spaces as '_' in subword labels; at most 12 characters). */
         String token(int id);
     }
 
@@ -89,7 +89,8 @@ final class CheckpointOptions {
             @Override
             public String token(int id) {
                 if (id == CharVocab.EOS) return "EOS";
-                return tok.decode(new int[] {id}, false).replace(' ', '_');
+                String s = tok.decode(new int[] {id}, false).replace(' ', '_');
+                return s.length() > 12 ? s.substring(0, 11) + "~" : s;
             }
         };
     }

@@ -1,13 +1,10 @@
 package dev.attn4j.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.attn4j.autograd.GradMode;
-import dev.attn4j.autograd.Tensor;
 import dev.attn4j.explain.Explainer;
 import dev.attn4j.explain.Explanation;
 import dev.attn4j.models.bert.BertConfig;
 import dev.attn4j.models.bert.EncoderClassifier;
-import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.tokenizers.Encoding;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.tokenizers.Truncation;
@@ -26,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -85,43 +81,23 @@ public final class ClassifyCommand implements Callable<Integer> {
         if (rows.isEmpty()) throw new IllegalArgumentException(file == null ? "no input: give texts as arguments or --file F" : file + ": no texts");
         if (model == null && adapter == null) throw new IllegalArgumentException("give --model (a model or an adapter directory) or --adapter");
         AdapterModels.Loaded loaded = AdapterModels.load(model, adapter);
-        Path tokFile = loaded.tokenizerDir().resolve("tokenizer.json");
-        if (!Files.isRegularFile(tokFile)) {
-            loaded.model().close();
-            throw new IllegalArgumentException("--model " + model + ": no tokenizer.json in " + loaded.tokenizerDir());
-        }
         PrintStream out = System.out;
+        Tokenizer tok;
+        try {
+            tok = tokenizer(loaded, maxLength, model);
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            loaded.model().close();
+            throw e;
+        }
         try (EncoderClassifier m = loaded.model()) {
-            BertConfig c = m.config();
-            int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
-            int len = maxLength != null ? maxLength : Math.min(512, max);
-            Tokenizer tok = Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(len)).withPadding(null);
             List<String> names = m.head().id2label();
             int[] gold = new int[rows.size()];
             if (labelled) gold = LabelMapping.of(names).ids(rows, file);   // an unknown gold label: named with its line
             List<Encoding> enc = rows.parallelStream().map(r -> tok.encode(r.text(), true)).toList();
-            float[][] probs = new float[rows.size()][];
-            Integer[] order = new Integer[rows.size()];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            Arrays.sort(order, Comparator.comparingInt(i -> enc.get(i).ids().length));
-            try (var g = GradMode.noGrad()) {
-                for (int from = 0; from < order.length; from += batchSize) {
-                    int to = Math.min(order.length, from + batchSize);
-                    List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
-                    for (int i = from; i < to; i++) {
-                        ids.add(enc.get(order[i]).ids());
-                        types.add(enc.get(order[i]).typeIds());
-                    }
-                    EncoderInput in = EncoderInput.padded(ids, c.typeVocabSize() > 0 ? types : null, c.padTokenId());
-                    Tensor p = m.forward(in).softmax(1);                                   // [B, L]
-                    float[] a = p.data().contiguous().toFloatArray();
-                    int l = names.size();
-                    for (int i = from; i < to; i++) probs[order[i]] = Arrays.copyOfRange(a, (i - from) * l, (i - from + 1) * l);
-                }
-            }
+            List<float[]> probs = m.probabilities(enc, batchSize);
             int[] pred = new int[rows.size()];
             for (int i = 0; i < rows.size(); i++) {
-                float[] p = probs[i];
+                float[] p = probs.get(i);
                 Integer[] rank = new Integer[p.length];
                 for (int k = 0; k < p.length; k++) rank[k] = k;
                 Arrays.sort(rank, (x, y) -> Float.compare(p[y], p[x]));
@@ -147,6 +123,24 @@ public final class ClassifyCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The tokenizer classify reads texts with: the loaded model's tokenizer.json, truncated to
+     * {@code maxLength} (default: the model's maximum, at most 512), no padding.
+     */
+    static Tokenizer tokenizer(AdapterModels.Loaded loaded, Integer maxLength, String modelArg) throws java.io.IOException {
+        Path tokFile = loaded.tokenizerDir().resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokFile)) {
+            throw new IllegalArgumentException("--model " + modelArg + ": no tokenizer.json in " + loaded.tokenizerDir());
+        }
+        return Tokenizer.fromFile(tokFile).withTruncation(Truncation.of(maxLength(loaded.model().config(), maxLength))).withPadding(null);
+    }
+
+    /** {@code maxLength}, or the model's position table (RoBERTa's less its padding offset) capped at 512. */
+    static int maxLength(BertConfig c, Integer maxLength) {
+        int max = c.maxPositionEmbeddings() - (c.family() == BertConfig.Family.ROBERTA ? c.padTokenId() + 1 : 0);
+        return maxLength != null ? maxLength : Math.min(512, max);
     }
 
     /** {@code {"tokens", "offsets", "special", "gradientXInput", "attentionRollout"}} of one explanation. */

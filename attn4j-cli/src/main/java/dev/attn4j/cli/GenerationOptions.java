@@ -39,7 +39,7 @@ final class GenerationOptions {
     Double repetitionPenalty;
     @Option(names = "--no-repeat-ngram-size", paramLabel = "N", description = "No n-gram of this size occurs twice.")
     Integer noRepeatNgramSize;
-    @Option(names = "--num-beams", paramLabel = "B", description = "Beam search with B beams when B > 1.")
+    @Option(names = {"--num-beams", "--beam"}, paramLabel = "B", description = "Beam search with B beams when B > 1 (--beam: the same).")
     Integer numBeams;
     @Option(names = "--length-penalty", paramLabel = "L", description = "Beam search: scores divided by length^L.")
     Double lengthPenalty;
@@ -58,6 +58,14 @@ final class GenerationOptions {
 
     /** The model's defaults overridden by the options given; bad combinations and values are one-line errors. */
     GenerationConfig apply(GenerationConfig defaults) {
+        return apply(defaults, true);
+    }
+
+    /**
+     * As {@link #apply(GenerationConfig)}; with {@code defaultMaxNewTokens} false a model without
+     * max_new_tokens keeps its max_length (transformers' rule, what encoder-decoders' configs set).
+     */
+    GenerationConfig apply(GenerationConfig defaults, boolean defaultMaxNewTokens) {
         if (greedy && samplingOption()) {
             throw new IllegalArgumentException("--greedy excludes the sampling options --temperature, --top-k, --top-p, --min-p, --typical-p, --seed");
         }
@@ -67,7 +75,7 @@ final class GenerationOptions {
         if (temperature != null && !(temperature > 0)) throw new IllegalArgumentException("--temperature must be > 0, got " + temperature);
         GenerationConfig.Builder b = defaults.toBuilder();
         if (maxNewTokens != null) b.maxNewTokens(maxNewTokens);
-        else if (defaults.maxNewTokens() == null) b.maxNewTokens(DEFAULT_MAX_NEW_TOKENS);
+        else if (defaults.maxNewTokens() == null && defaultMaxNewTokens) b.maxNewTokens(DEFAULT_MAX_NEW_TOKENS);
         if (minNewTokens != null) b.minNewTokens(minNewTokens);
         if (greedy) b.doSample(false);
         if (samplingOption()) b.doSample(true);

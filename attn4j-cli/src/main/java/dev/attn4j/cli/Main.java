@@ -6,9 +6,10 @@ import picocli.CommandLine.Command;
 /** The {@code attn4j} command: one subcommand per job. */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Attention mechanisms and Transformers for the JVM.",
-        subcommands = {EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class, MergeCommand.class, TokenizeCommand.class,
-                ConvertCommand.class, TokenizerCommand.class, TrainCommand.class, TranslateCommand.class, AttentionCommand.class, GenerateCommand.class,
-                ScoreCommand.class, ChatCommand.class, BleuCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class, MergeCommand.class, QuantizeCommand.class,
+                TokenizeCommand.class, TokenizerCommand.class, ConvertCommand.class, TrainCommand.class, TranslateCommand.class,
+                SummarizeCommand.class, AttentionCommand.class, GenerateCommand.class, ScoreCommand.class, ChatCommand.class,
+                ServeCommand.class, BleuCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

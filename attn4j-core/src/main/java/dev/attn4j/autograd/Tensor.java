@@ -106,7 +106,7 @@ public final class Tensor {
     }
 
     private static void requireTrainable(DType dtype, boolean wantsGrad, Shape shape) {
-        if (wantsGrad && dtype.is16Bit()) {
+        if (wantsGrad && dtype.isStorageType()) {
             throw new IllegalArgumentException("requiresGrad(true) on a " + dtype + " tensor " + shape
                     + ": 16-bit tensors are frozen weights and get no gradient; train an F32 copy (data().to(DType.F32))");
         }

@@ -57,6 +57,10 @@ public final class ArrayOps {
      * one) accept, so that no op quietly computes in 16 bits or in the wrong type.
      */
     public static void require32(String op, NDArray x) {
+        if (x.dtype() == DType.QUANTIZED) {
+            throw new IllegalArgumentException(op + ": " + x.shape() + " holds quantized weights, a storage type; only copies, views, "
+                    + "to(DType), embedding lookups and matmul with it as the right operand take it; convert it with to(DType.F32)");
+        }
         if (x.dtype().is16Bit()) {
             throw new IllegalArgumentException(op + ": " + x.dtype() + " array " + x.shape() + " is a 16-bit storage type "
                     + "(frozen weights); only copies, views, to(DType) and matmul with it as the right operand take it; "
@@ -635,6 +639,7 @@ public final class ArrayOps {
                     + a.shape() + " and " + b.shape());
         }
         if (b.dtype().is16Bit() && a.dtype() == DType.F32) return matmul16(a, b);
+        if (b.dtype() == DType.QUANTIZED && a.dtype() == DType.F32) return matmulQ(a, b);
         DType dt = sameDType("matmul", a, b);
         if (a.rank() == 1 && b.rank() == 1) {
             if (a.dim(0) != b.dim(0)) {
@@ -720,6 +725,35 @@ public final class ArrayOps {
         Storage.Halfs hs = (Storage.Halfs) bx.storage();
         Kernels.get().gemm16(ga.trans, bTrans, m, n, k, 1f, ga.x.floatArray(), ga.x.offset(), ga.ld,
                 hs.segment(), hs.dtype(), bx.offset(), ldb, 0f, out.floatArray(), 0, n);
+        return out;
+    }
+
+    /**
+     * F32 a [..., m, k] (or [k]) times b [k, n], the transposed view of quantized weights W [n, k]
+     * (a Linear's {@code x W^T}): {@link Kernels#gemmQ}, which reads W in its blocks. Any other
+     * view of quantized weights is dequantized first (correct, not fast).
+     */
+    private static NDArray matmulQ(NDArray a, NDArray b) {
+        if (b.rank() != 2) {
+            throw new IllegalArgumentException("matmul: a quantized right operand must be a matrix [k, n], got " + b.shape());
+        }
+        if (a.rank() == 1) return matmulQ(a.unsqueeze(0), b).squeeze(0);
+        dev.attn4j.tensor.QuantizedMatrix w = ((Storage.Quantized) b.storage()).matrix();
+        int k = a.dim(-1), n = b.dim(1);
+        if (b.dim(0) != k) {
+            throw new IllegalArgumentException("matmul: shapes " + a.shape() + " and " + b.shape()
+                    + " cannot be multiplied (" + k + " columns vs " + b.dim(0) + " rows)");
+        }
+        boolean wholeTransposed = b.offset() == 0 && w.cols() == k && w.rows() == n && (k <= 1 || b.stride(0) == 1)
+                && (n <= 1 || b.stride(1) == k);
+        if (!wholeTransposed) return matmul(a, b.to(DType.F32));
+        int[] outDims = a.shape().toArray();
+        outDims[outDims.length - 1] = n;
+        NDArray out = NDArray.zeros(DType.F32, Shape.of(outDims));
+        if (out.numel() == 0 || k == 0) return out;
+        NDArray a2 = a.reshape(-1, k);                                         // [M, k]
+        if (!a2.isDenseHeapF32()) a2 = a2.contiguous();
+        Kernels.get().gemmQ(a2.dim(0), a2.floatArray(), a2.offset(), k, w, out.floatArray(), 0, n);
         return out;
     }
 
@@ -1104,7 +1138,7 @@ public final class ArrayOps {
         int[] os = Arrays.copyOf(indices.shape().toArray(), indices.rank() + 1);
         os[indices.rank()] = d;
         // a 16-bit table (frozen) gives F32 rows: only the looked-up rows are widened
-        NDArray out = NDArray.zeros(weight.dtype().is16Bit() ? DType.F32 : weight.dtype(), Shape.of(os));
+        NDArray out = NDArray.zeros(weight.dtype().isStorageType() ? DType.F32 : weight.dtype(), Shape.of(os));
         NDArray flat = out.reshape(indices.numel(), d);
         double[] idx = indices.toDoubleArray();
         for (int i = 0; i < idx.length; i++) {

@@ -92,6 +92,33 @@ public interface Kernels {
     }
 
     /**
+     * A linear layer's product with block-quantized weights: {@code C[m, n] = A[m, k] W^T} for W
+     * [n, k] ({@link dev.attn4j.tensor.QuantizedMatrix}), A row-major at aOff (row stride lda), C
+     * row-major at cOff (row stride ldc), C overwritten. Fewer than {@link Quants#GEMM_MIN_ROWS}
+     * rows (decode) run {@link #matVecQ} row by row, reading the blocks as they are; more rows
+     * (prefill) dequantize W a panel of rows at a time into F32 and run {@link #gemm} on each
+     * panel, so the dequantization is paid once per panel, not once per row of A.
+     */
+    default void gemmQ(int m, float[] a, int aOff, int lda, dev.attn4j.tensor.QuantizedMatrix w, float[] c, int cOff, int ldc) {
+        Quants.checkGemmQ(m, a, aOff, lda, w, c, cOff, ldc);
+        int n = w.rows(), k = w.cols();
+        if (m < Quants.GEMM_MIN_ROWS) {
+            for (int i = 0; i < m; i++) matVecQ(w, a, aOff + i * lda, c, cOff + i * ldc);
+            return;
+        }
+        int panel = Quants.panelRows(k, n);
+        float[] wp = new float[panel * k];
+        long rb = w.rowBytes();
+        for (int j0 = 0; j0 < n; j0 += panel) {
+            int rows = Math.min(panel, n - j0), from0 = j0;
+            Parallel.forRange(rows, Quants.rowGrain(k), (from, to) -> {
+                for (int r = from; r < to; r++) Quants.dequantizeRow(w.type(), w.data(), (from0 + r) * rb, wp, r * k, k);
+            });
+            gemm(false, true, m, rows, k, 1f, a, aOff, lda, wp, 0, k, 0f, c, cOff + j0, ldc);
+        }
+    }
+
+    /**
      * Strided batched GEMM: for i in [0, batch), {@link #gemm} on the matrices starting at
      * {@code aOff + i * strideA}, {@code bOff + i * strideB}, {@code cOff + i * strideC}. A stride
      * of 0 for A or B uses the same matrix for every batch entry (broadcast); strideC must not

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
 
 /**
  * The scalar reference for block-quantized weights ({@link QuantType}, byte layouts there):
- * quantize as ggml's {@code quantize_row_*_ref} does (so the bytes match llama.cpp's and the
+ * quantize as ggml's {@code quantize_row_*_ref} does (the k-quants in {@link KQuants}) (so the bytes match llama.cpp's and the
  * {@code gguf} Python package's), dequantize, and the dot product of one quantized row with F32
  * activations. The SIMD matrix-vector kernel is {@code kernels.simd.SimdQuant}, reached through
  * {@link Kernels#matVecQ}.
@@ -26,7 +26,7 @@ public final class Quants {
 
     /** The half float at byte {@code off} widened to F32. */
     public static float half(MemorySegment s, long off) {
-        return Float.float16ToFloat(s.get(F16, off));
+        return QuantType.half(s, off);
     }
 
     private static void putHalf(MemorySegment s, long off, float v) {
@@ -45,6 +45,10 @@ public final class Quants {
     public static void quantizeRow(QuantType type, float[] x, int xOff, int n, MemorySegment out, long outOff) {
         type.rowBytes(n);
         int bs = type.blockSize();
+        if (type.isK()) {
+            for (int b = 0; b < n / bs; b++) KQuants.quantizeBlock(type, x, xOff + b * bs, out, outOff + (long) b * type.blockBytes());
+            return;
+        }
         for (int b = 0; b < n / bs; b++) {
             int base = xOff + b * bs;
             long o = outOff + (long) b * type.blockBytes();
@@ -92,66 +96,52 @@ public final class Quants {
                         out.set(ValueLayout.JAVA_BYTE, o + 4 + j, (byte) (lo | hi << 4));
                     }
                 }
+                default -> throw new IllegalStateException(type.toString());
             }
         }
     }
 
-    /** Dequantizes the {@code n / blockSize} blocks at byte {@code off} of {@code in} into y. */
+    /** Dequantizes the {@code n / blockSize} blocks at byte {@code off} of {@code in} into y ({@link QuantType#dequantizeBlock}). */
     public static void dequantizeRow(QuantType type, MemorySegment in, long off, float[] y, int yOff, int n) {
         type.rowBytes(n);
         int bs = type.blockSize();
-        for (int b = 0; b < n / bs; b++) {
-            long o = off + (long) b * type.blockBytes();
-            int base = yOff + b * bs;
-            float d = half(in, o);
-            switch (type) {
-                case Q8_0 -> {
-                    for (int j = 0; j < 32; j++) y[base + j] = in.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
-                }
-                case Q4_0 -> {
-                    for (int j = 0; j < 16; j++) {
-                        int q = in.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF;
-                        y[base + j] = ((q & 0xF) - 8) * d;
-                        y[base + 16 + j] = ((q >>> 4) - 8) * d;
-                    }
-                }
-                case Q4_1 -> {
-                    float m = half(in, o + 2);
-                    for (int j = 0; j < 16; j++) {
-                        int q = in.get(ValueLayout.JAVA_BYTE, o + 4 + j) & 0xFF;
-                        y[base + j] = (q & 0xF) * d + m;
-                        y[base + 16 + j] = (q >>> 4) * d + m;
-                    }
-                }
-            }
-        }
+        for (int b = 0; b < n / bs; b++) type.dequantizeBlock(in, off + (long) b * type.blockBytes(), y, yOff + b * bs);
     }
 
-    /** Dot product of the n quantized values at byte {@code off} of {@code w} with x[xOff : xOff + n]. */
+    /**
+     * Dot product of the n quantized values at byte {@code off} of {@code w} with x[xOff : xOff + n].
+     * The 32-value formats sum per block {@code s = sum_j q[j] * x[j]} in element order, then
+     * {@code acc += s * d} (Q4_1 adds {@code m * sum_j x[j]}); the k-quants sum each dequantized
+     * super-block's {@code value[j] * x[j]} in element order into {@code acc}.
+     */
     public static float dot(QuantType type, MemorySegment w, long off, float[] x, int xOff, int n) {
         int bs = type.blockSize();
         float acc = 0f;
+        float[] tmp = type.isK() ? new float[256] : null;
         for (int b = 0; b < n / bs; b++) {
             long o = off + (long) b * type.blockBytes();
             int base = xOff + b * bs;
-            float d = half(w, o);
             float s = 0f;
             switch (type) {
                 case Q8_0 -> {
                     for (int j = 0; j < 32; j++) s += w.get(ValueLayout.JAVA_BYTE, o + 2 + j) * x[base + j];
-                    acc += s * d;
+                    acc += s * half(w, o);
                 }
                 case Q4_0 -> {
                     for (int j = 0; j < 16; j++) s += ((w.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xF) - 8) * x[base + j];
                     for (int j = 0; j < 16; j++) s += (((w.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF) >>> 4) - 8) * x[base + 16 + j];
-                    acc += s * d;
+                    acc += s * half(w, o);
                 }
                 case Q4_1 -> {
                     float xs = 0f;
                     for (int j = 0; j < 16; j++) s += (w.get(ValueLayout.JAVA_BYTE, o + 4 + j) & 0xF) * x[base + j];
                     for (int j = 0; j < 16; j++) s += ((w.get(ValueLayout.JAVA_BYTE, o + 4 + j) & 0xFF) >>> 4) * x[base + 16 + j];
                     for (int j = 0; j < 32; j++) xs += x[base + j];
-                    acc += s * d + half(w, o + 2) * xs;
+                    acc += s * half(w, o) + half(w, o + 2) * xs;
+                }
+                case Q4_K, Q5_K, Q6_K -> {
+                    type.dequantizeBlock(w, o, tmp, 0);
+                    for (int j = 0; j < 256; j++) acc += tmp[j] * x[base + j];
                 }
             }
         }
@@ -160,6 +150,10 @@ public final class Quants {
 
     /** Quantizes w [rows, cols] (row-major at wOff) into a new heap matrix. */
     public static QuantizedMatrix quantize(QuantType type, float[] w, int wOff, int rows, int cols) {
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException(type + " needs rows of a multiple of " + type.blockSize() + " values; [" + rows + ", " + cols
+                    + "] has " + cols);
+        }
         QuantizedMatrix q = QuantizedMatrix.heap(type, rows, cols);
         if ((long) rows * cols > w.length - (long) wOff) {
             throw new IllegalArgumentException("quantize: [" + rows + ", " + cols + "] needs " + (long) rows * cols
@@ -176,7 +170,10 @@ public final class Quants {
     /** The whole matrix widened to F32 [rows, cols]. */
     public static float[] dequantize(QuantizedMatrix q) {
         float[] y = new float[Math.multiplyExact(q.rows(), q.cols())];
-        for (int r = 0; r < q.rows(); r++) dequantizeRow(q.type(), q.data(), r * q.rowBytes(), y, r * q.cols(), q.cols());
+        long rb = q.rowBytes();
+        Parallel.forRange(q.rows(), rowGrain(q.cols()), (from, to) -> {
+            for (int r = from; r < to; r++) dequantizeRow(q.type(), q.data(), r * rb, y, r * q.cols(), q.cols());
+        });
         return y;
     }
 
@@ -187,6 +184,27 @@ public final class Quants {
         }
         if (yOff < 0 || (long) yOff + w.rows() > y.length) {
             throw new IllegalArgumentException("matVecQ: y needs " + w.rows() + " values from offset " + yOff + ", has " + y.length);
+        }
+    }
+
+    /** Rows of A from which {@link Kernels#gemmQ} dequantizes panels of W instead of running matrix-vector products. */
+    public static final int GEMM_MIN_ROWS = Integer.getInteger("attn4j.quant.gemmMinRows", 4);
+
+    /** Rows of W dequantized per panel in {@link Kernels#gemmQ}: about 4 MiB of F32, at least 64 rows. */
+    static int panelRows(int k, int n) {
+        return Math.min(n, Math.max(64, (1 << 20) / Math.max(1, k)));
+    }
+
+    /** Checks the operands of {@link Kernels#gemmQ}. */
+    public static void checkGemmQ(int m, float[] a, int aOff, int lda, QuantizedMatrix w, float[] c, int cOff, int ldc) {
+        int n = w.rows(), k = w.cols();
+        if (m < 0) throw new IllegalArgumentException("gemmQ: negative m " + m);
+        if (lda < k || ldc < n) throw new IllegalArgumentException("gemmQ: lda " + lda + " < k " + k + " or ldc " + ldc + " < n " + n);
+        if (m > 0 && (aOff < 0 || aOff + (long) (m - 1) * lda + k > a.length)) {
+            throw new IllegalArgumentException("gemmQ: A [" + m + ", " + k + "] (lda " + lda + ") from offset " + aOff + " exceeds its array of " + a.length);
+        }
+        if (m > 0 && (cOff < 0 || cOff + (long) (m - 1) * ldc + n > c.length)) {
+            throw new IllegalArgumentException("gemmQ: C [" + m + ", " + n + "] (ldc " + ldc + ") from offset " + cOff + " exceeds its array of " + c.length);
         }
     }
 

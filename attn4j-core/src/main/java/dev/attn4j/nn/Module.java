@@ -33,7 +33,7 @@ public abstract class Module {
      */
     protected final Tensor parameter(String name, NDArray value) {
         checkName(name);
-        Tensor p = value.dtype().is16Bit() ? Tensor.of(value) : Tensor.param(DefaultDType.convert(value));
+        Tensor p = value.dtype().isStorageType() ? Tensor.of(value) : Tensor.param(DefaultDType.convert(value));
         parameters.put(name, p);
         return p;
     }

@@ -62,6 +62,8 @@ public final class NDArray {
             case F32 -> Storage.floats(shape.numel());
             case F64 -> Storage.doubles(shape.numel());
             case BF16, F16 -> Storage.halfs(dtype, shape.numel());
+            case QUANTIZED -> throw new IllegalArgumentException("QUANTIZED arrays come from weights (NDArray.of(QuantizedMatrix)), "
+                    + "not zeros; quantize with kernels.Quants");
         };
         return new NDArray(s, 0, shape, shape.contiguousStrides());
     }
@@ -132,6 +134,16 @@ public final class NDArray {
                     + ", segment has " + segment.byteSize());
         }
         return new NDArray(new Storage.Halfs(dtype, segment), 0, s, s.contiguousStrides());
+    }
+
+    /**
+     * A zero-copy view of block-quantized weights as a QUANTIZED array [rows, cols] (read-only: a
+     * Linear weight, an embedding table). {@code to(DType.F32)} dequantizes; {@code matmul} with its
+     * transpose as the right operand runs {@code Kernels.gemmQ}.
+     */
+    public static NDArray of(QuantizedMatrix q) {
+        Shape s = Shape.of(q.rows(), q.cols());
+        return new NDArray(new Storage.Quantized(q), 0, s, s.contiguousStrides());
     }
 
     /** Wraps the 16-bit patterns {@code bits} (not copied) as a contiguous BF16 or F16 array. */
@@ -323,6 +335,18 @@ public final class NDArray {
     public void copyFrom(NDArray src) {
         NDArray s = src.shape.equals(shape) ? src : src.expand(shape.toArray());
         int n = numel();
+        if (storage instanceof Storage.Quantized && n > 0) {
+            throw new IllegalArgumentException("cannot write into quantized weights " + shape + "; they are read-only");
+        }
+        if (isDenseHeapF32() && s.storage instanceof Storage.Quantized q && s.isContiguous() && n > 0
+                && s.offset % q.matrix().type().blockSize() == 0 && n % q.matrix().type().blockSize() == 0) {
+            // whole blocks, which lie one after another in the bytes: dequantize them
+            dev.attn4j.tensor.QuantType t = q.matrix().type();
+            for (int b = 0; b < n / t.blockSize(); b++) {
+                t.dequantizeBlock(q.matrix().data(), (long) (s.offset / t.blockSize() + b) * t.blockBytes(), floatArray(), offset + b * t.blockSize());
+            }
+            return;
+        }
         if (storage instanceof Storage.Halfs h && h.segment().isReadOnly() && n > 0) {
             throw new IllegalArgumentException("cannot write into a read-only " + dtype() + " array " + shape
                     + " (a view of a memory-mapped file); copy() it first");

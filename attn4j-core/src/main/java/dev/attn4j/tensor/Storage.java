@@ -9,12 +9,17 @@ import java.nio.ByteOrder;
  * {@link MemorySegment} (for example a memory-mapped safetensors file). Element indices are
  * in units of the element type, not bytes.
  */
-public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage.Segment, Storage.Halfs {
+public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage.Segment, Storage.Halfs, Storage.Quantized {
 
     DType dtype();
 
     /** Number of elements. */
     long size();
+
+    /** Bytes the elements take in memory. */
+    default long byteSize() {
+        return size() * dtype().byteSize();
+    }
 
     double getDouble(long i);
 
@@ -118,5 +123,36 @@ public sealed interface Storage permits Storage.Floats, Storage.Doubles, Storage
         public void setDouble(long i, double v) { setBits(i, dtype.roundBits((float) v)); }
         public float getFloat(long i) { return dtype.widen(getBits(i)); }
         public void setFloat(long i, float v) { setBits(i, dtype.roundBits(v)); }
+    }
+
+    /**
+     * Block-quantized weights ({@link QuantizedMatrix}, a heap {@code byte[]} or a slice of a mapped
+     * GGUF file): element {@code i} is W[i / cols, i % cols]. Read-only. Reading one element
+     * dequantizes its block (slow; the kernels read whole rows: {@code Kernels.matVecQ},
+     * {@code Kernels.gemmQ}, {@code Quants.dequantizeRow}).
+     */
+    record Quantized(QuantizedMatrix matrix) implements Storage {
+        public Quantized {
+            if (matrix == null) throw new IllegalArgumentException("Quantized storage needs a matrix");
+        }
+
+        public DType dtype() { return DType.QUANTIZED; }
+        public long size() { return (long) matrix.rows() * matrix.cols(); }
+        @Override public long byteSize() { return matrix.data().byteSize(); }
+        public double getDouble(long i) { return getFloat(i); }
+        public void setDouble(long i, double v) { readOnly(); }
+        public float getFloat(long i) {
+            int cols = matrix.cols(), bs = matrix.type().blockSize();
+            long r = i / cols;
+            int c = (int) (i % cols), b = c / bs;
+            float[] block = new float[bs];
+            matrix.type().dequantizeBlock(matrix.data(), r * matrix.rowBytes() + (long) b * matrix.type().blockBytes(), block, 0);
+            return block[c - b * bs];
+        }
+        public void setFloat(long i, float v) { readOnly(); }
+
+        private void readOnly() {
+            throw new UnsupportedOperationException(matrix.type() + " quantized weights are read-only; dequantize them with to(DType.F32)");
+        }
     }
 }

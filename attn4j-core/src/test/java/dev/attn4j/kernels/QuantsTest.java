@@ -49,7 +49,7 @@ class QuantsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(QuantType.class)
+    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_0", "Q4_1"})
     void quantizeMatchesGgmlReferenceBitForBit(QuantType type) throws IOException {
         float[] x = floats(resource("input.f32"));
         QuantizedMatrix q = Quants.quantize(type, x, 0, ROWS, COLS);
@@ -62,10 +62,14 @@ class QuantsTest {
         }
     }
 
+    /** Rows x values of the k-quant reference files (random block bytes). */
+    static final int K_ROWS = 3, K_COLS = 512;
+
     @ParameterizedTest
     @EnumSource(QuantType.class)
     void dequantizeMatchesGgufPyBitForBit(QuantType type) throws IOException {
-        QuantizedMatrix q = new QuantizedMatrix(type, ROWS, COLS, MemorySegment.ofArray(resource(type + ".bin")));
+        QuantizedMatrix q = type.isK() ? new QuantizedMatrix(type, K_ROWS, K_COLS, MemorySegment.ofArray(resource(type + ".bin")))
+                : new QuantizedMatrix(type, ROWS, COLS, MemorySegment.ofArray(resource(type + ".bin")));
         float[] expected = floats(resource(type + ".deq.f32"));
         float[] got = Quants.dequantize(q);
         for (int i = 0; i < got.length; i++) {
@@ -74,8 +78,94 @@ class QuantsTest {
         }
     }
 
+    /** Edge-case rows (zeros, constants, tiny, huge, grid values, a ramp) then Gaussian rows: the k-quant inputs. */
+    static float[] kInput(int rows, int cols, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+        java.util.Arrays.fill(x, 0, cols, 0f);
+        java.util.Arrays.fill(x, cols, 2 * cols, 0.25f);
+        for (int i = 2 * cols; i < 3 * cols; i++) x[i] *= 1e-3f;
+        for (int i = 3 * cols; i < 4 * cols; i++) x[i] *= 1e4f;
+        for (int i = 4 * cols; i < 5 * cols; i += 2) x[i] = Math.round(x[i] * 8) / 8f;
+        for (int i = 5 * cols; i < 6 * cols; i++) x[i] = i - 5 * cols - 100f;
+        for (int i = 6 * cols; i < 7 * cols; i++) x[i] = Math.abs(x[i]);                    // all positive: min clamps to 0
+        return x;
+    }
+
+    /**
+     * The k-quant search against llama.cpp's own {@code quantize_row_*_ref} (its C code, through the
+     * native library de.kherud:llama bundles): llama.cpp is compiled with contracted multiply-adds,
+     * so a few scales land one level apart; over 90% of the bytes agree and the errors agree
+     * within 2% per row (both dequantized by {@link Quants}, which matches gguf-py bit for bit).
+     */
     @ParameterizedTest
-    @EnumSource(QuantType.class)
+    @EnumSource(value = QuantType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    void kQuantsMatchLlamaCpp(QuantType type) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(LlamaCppNative.available(), "llama.cpp's native library (de.kherud:llama) not loadable here");
+        int rows = 10, cols = 512;
+        float[] x = kInput(rows, cols, 7 + type.ordinal());
+        QuantizedMatrix q = Quants.quantize(type, x, 0, rows, cols);
+        byte[] got = q.data().toArray(ValueLayout.JAVA_BYTE);
+        byte[] theirs = LlamaCppNative.quantize(type, x);
+        float[] theirDeq = Quants.dequantize(new QuantizedMatrix(type, rows, cols, MemorySegment.ofArray(theirs)));
+        float[] ours = Quants.dequantize(q);
+        int same = 0;
+        for (int i = 0; i < got.length; i++) if (got[i] == theirs[i]) same++;
+        assertThat((double) same / got.length).as("%s fraction of bytes identical to llama.cpp's", type).isGreaterThan(0.9);
+        for (int r = 0; r < rows; r++) {
+            double e1 = 0, e2 = 0;
+            for (int c = 0; c < cols; c++) {
+                int i = r * cols + c;
+                e1 += Math.pow(x[i] - ours[i], 2);
+                e2 += Math.pow(x[i] - theirDeq[i], 2);
+            }
+            assertThat(Math.sqrt(e1)).as("%s row %d squared error vs llama.cpp's", type, r)
+                    .isLessThanOrEqualTo(Math.sqrt(e2) * 1.02 + 1e-12);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = QuantType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    void kQuantRoundTripWithinTheFormatsErrorBound(QuantType type) {
+        int rows = 7, cols = 768;
+        float[] x = kInput(rows, cols, 3 + type.ordinal());
+        float[] y = Quants.dequantize(Quants.quantize(type, x, 0, rows, cols));
+        // per sub-block (32 values with a min for Q4_K / Q5_K, 16 signed for Q6_K) the error stays within
+        // one quantization step of the sub-block's range: the search may trade half a step of rounding for a
+        // better fit, and the sub-block scales are themselves rounded to 6 / 8 bits against the block's largest
+        int sub = type == QuantType.Q6_K ? 16 : 32, levels = type == QuantType.Q4_K ? 15 : type == QuantType.Q5_K ? 31 : 32;
+        double sumErr2 = 0, sumX2 = 0;
+        for (int b = 0; b < x.length / sub; b++) {
+            double min = 0, max = 0, amax = 0, blockAmax = 0;
+            for (int j = 0; j < sub; j++) {
+                float v = x[b * sub + j];
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+                amax = Math.max(amax, Math.abs(v));
+            }
+            int super0 = b * sub / 256 * 256;
+            for (int j = 0; j < 256; j++) blockAmax = Math.max(blockAmax, Math.abs(x[super0 + j]));
+            double step = type == QuantType.Q6_K ? amax / levels : (max - min) / levels;
+            double scaleRounding = blockAmax / (type == QuantType.Q6_K ? 128 * 32 : 63 * levels);   // the sub-scale's own grid
+            // d (and dmin) are f16: below 2^-14 they are subnormal, absolute spacing 2^-24, times |sc q| at most
+            double f16Abs = Math.scalb(1.0, -25) * (type == QuantType.Q6_K ? 128 * 32 : 63 * (levels + 1));
+            double bound = 1.0 * step + 2 * scaleRounding + f16Abs + 1e-30;
+            double worst = 0;
+            for (int j = 0; j < sub; j++) {
+                double e = Math.abs(x[b * sub + j] - y[b * sub + j]);
+                worst = Math.max(worst, e);
+                sumErr2 += e * e;
+                sumX2 += (double) x[b * sub + j] * x[b * sub + j];
+            }
+            assertThat(worst).as("%s sub-block %d (range [%s, %s])", type, b, min, max).isLessThanOrEqualTo(bound);
+        }
+        double rel = Math.sqrt(sumErr2 / sumX2);
+        assertThat(rel).as("%s relative RMS error", type).isLessThan(type == QuantType.Q4_K ? 0.12 : type == QuantType.Q5_K ? 0.06 : 0.03);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_0", "Q4_1"})
     void roundTripWithinTheFormatsErrorBound(QuantType type) {
         SplittableRandom rng = new SplittableRandom(type.ordinal() + 1);
         int rows = 9, cols = 32 * 7;
@@ -95,6 +185,7 @@ class QuantsTest {
                 case Q8_0 -> (amax / 127) * (0.5 + 128 * eps16);      // half a step, plus the scale's rounding on |q| <= 127
                 case Q4_0 -> (amax / 8) * (1 + 8 * eps16);            // the side opposite the max clips at +7: up to a step
                 case Q4_1 -> ((max - min) / 15) * (0.5 + 15 * eps16) + Math.abs(min) * eps16;
+                default -> throw new IllegalStateException(type.toString());
             };
             double worst = 0;
             for (int j = 0; j < 32; j++) worst = Math.max(worst, Math.abs(x[b * 32 + j] - y[b * 32 + j]));
@@ -111,7 +202,7 @@ class QuantsTest {
         for (int threads = 1; threads <= 3; threads++) {
             Parallel.setThreads(threads);
             for (int rows : new int[] {1, 3, 7, 33, 130}) {
-                for (int cols : new int[] {32, 96, 160, 416, 2080}) {
+                for (int cols : type.isK() ? new int[] {256, 768, 2304} : new int[] {32, 96, 160, 416, 2080}) {
                     for (boolean mapped : new boolean[] {false, true}) {
                         check(type, simd, scalar, rng, rows, cols, mapped, threads);
                     }
@@ -153,6 +244,35 @@ class QuantsTest {
             }
             assertThat(ys[yOff + rows]).isEqualTo(7f);
             assertThat(ys[0]).isEqualTo(0f);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void gemmQMatchesTheFloatGemmOnDequantizedWeights(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(11 + type.ordinal());
+        int n = 70, k = type.isK() ? 512 : 96;
+        float[] w = new float[n * k];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+        QuantizedMatrix q = Quants.quantize(type, w, 0, n, k);
+        float[] deq = Quants.dequantize(q);
+        for (Kernels kern : new Kernels[] {new SimdKernels(), Kernels.scalar()}) {
+            for (int m : new int[] {1, 3, Quants.GEMM_MIN_ROWS, 9}) {
+                int lda = k + 3, ldc = n + 5, aOff = 2, cOff = 1;
+                float[] a = new float[aOff + m * lda];
+                for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+                float[] c = new float[cOff + m * ldc], ref = new float[cOff + m * ldc];
+                java.util.Arrays.fill(c, 9f);
+                kern.gemmQ(m, a, aOff, lda, q, c, cOff, ldc);
+                Kernels.scalar().gemm(false, true, m, n, k, 1f, a, aOff, lda, deq, 0, k, 0f, ref, cOff, ldc);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        assertThat(c[cOff + i * ldc + j]).as("%s %s m=%d [%d, %d]", type, kern.name(), m, i, j)
+                                .isCloseTo(ref[cOff + i * ldc + j], org.assertj.core.data.Offset.offset(2e-3f));
+                    }
+                    if (i + 1 < m) assertThat(c[cOff + i * ldc + n]).as("gap between rows untouched").isEqualTo(9f);
+                }
+            }
         }
     }
 

@@ -48,6 +48,10 @@ public final class GenerationConfig {
     private final int[] eosTokenId;
     private final Integer padTokenId;
     private final Integer bosTokenId;
+    private final Integer decoderStartTokenId;
+    private final Integer forcedBosTokenId;
+    private final int[] forcedEosTokenId;
+    private final int[][] badWordsIds;
     private final List<String> stopStrings;
     private final Long seed;
 
@@ -71,6 +75,10 @@ public final class GenerationConfig {
         eosTokenId = b.eosTokenId.clone();
         padTokenId = b.padTokenId;
         bosTokenId = b.bosTokenId;
+        decoderStartTokenId = b.decoderStartTokenId;
+        forcedBosTokenId = b.forcedBosTokenId;
+        forcedEosTokenId = b.forcedEosTokenId == null ? null : b.forcedEosTokenId.clone();
+        badWordsIds = copy(b.badWordsIds);
         stopStrings = List.copyOf(b.stopStrings);
         seed = b.seed;
     }
@@ -106,6 +114,10 @@ public final class GenerationConfig {
         b.eosTokenId = eosTokenId.clone();
         b.padTokenId = padTokenId;
         b.bosTokenId = bosTokenId;
+        b.decoderStartTokenId = decoderStartTokenId;
+        b.forcedBosTokenId = forcedBosTokenId;
+        b.forcedEosTokenId = forcedEosTokenId == null ? null : forcedEosTokenId.clone();
+        b.badWordsIds = copy(badWordsIds);
         b.stopStrings = new ArrayList<>(stopStrings);
         b.seed = seed;
         return b;
@@ -114,7 +126,7 @@ public final class GenerationConfig {
     /**
      * A model directory's generation defaults, as transformers' {@code from_pretrained} finds them:
      * {@code generation_config.json} when present, its missing {@code eos_token_id},
-     * {@code bos_token_id} and {@code pad_token_id} taken from {@code config.json}; without the file,
+     * {@code bos_token_id}, {@code pad_token_id} and {@code decoder_start_token_id} taken from {@code config.json}; without the file,
      * the generation fields of {@code config.json} (and of its {@code text_config}) over the
      * defaults, as {@code GenerationConfig.from_model_config}. Unknown keys are ignored.
      *
@@ -135,6 +147,9 @@ public final class GenerationConfig {
                     if (!gen.has("eos_token_id") && b.eosTokenId.length == 0) readEos(b, source, cfgWhere);
                     if (!gen.has("bos_token_id") && b.bosTokenId == null) b.bosTokenId = readId(source, "bos_token_id", cfgWhere);
                     if (!gen.has("pad_token_id") && b.padTokenId == null) b.padTokenId = readId(source, "pad_token_id", cfgWhere);
+                    if (!gen.has("decoder_start_token_id") && b.decoderStartTokenId == null) {
+                        b.decoderStartTokenId = readId(source, "decoder_start_token_id", cfgWhere);
+                    }
                 }
             }
         } else if (config != null) {
@@ -147,6 +162,23 @@ public final class GenerationConfig {
         } catch (IllegalArgumentException e) {
             throw new ModelDirectoryException(dir.path(), e.getMessage());
         }
+    }
+
+    /**
+     * This configuration with the generation fields of {@code node} over it (transformers' names;
+     * unknown keys ignored), as a pipeline applies a model's {@code task_specific_params} entry.
+     *
+     * @param where names the source in errors (file and key)
+     * @throws IllegalArgumentException when a field has the wrong type or an invalid value
+     */
+    public GenerationConfig withOverrides(JsonNode node, String where) {
+        Builder b = toBuilder();
+        try {
+            apply(b, node, where, true);
+        } catch (ModelDirectoryException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return b.build();
     }
 
     /** config.json and, when it has one, its text_config (multimodal models keep the decoder's ids there). */
@@ -189,6 +221,18 @@ public final class GenerationConfig {
                 case "eos_token_id" -> readEos(b, node, where);
                 case "pad_token_id" -> b.padTokenId = readId(node, key, where);
                 case "bos_token_id" -> b.bosTokenId = readId(node, key, where);
+                case "decoder_start_token_id" -> b.decoderStartTokenId = readId(node, key, where);
+                case "forced_bos_token_id" -> b.forcedBosTokenId = readId(node, key, where);
+                case "forced_eos_token_id" -> b.forcedEosTokenId = idList(v, key, where);
+                case "bad_words_ids" -> {
+                    if (!v.isArray()) throw bad(where, key, "a list of lists of token ids", v);
+                    int[][] words = new int[v.size()][];
+                    for (int i = 0; i < words.length; i++) {
+                        if (!v.get(i).isArray()) throw bad(where, key, "a list of lists of token ids", v);
+                        words[i] = idList(v.get(i), key, where);
+                    }
+                    b.badWordsIds = words;
+                }
                 case "stop_strings" -> {
                     if (modelConfig) break;
                     List<String> s = new ArrayList<>();
@@ -210,18 +254,26 @@ public final class GenerationConfig {
     private static void readEos(Builder b, JsonNode node, String where) throws ModelDirectoryException {
         JsonNode v = node.get("eos_token_id");
         if (v == null || v.isNull()) return;
-        if (v.isIntegralNumber()) {
-            b.eosTokenId = new int[] {v.intValue()};
-        } else if (v.isArray()) {
-            int[] ids = new int[v.size()];
-            for (int i = 0; i < ids.length; i++) {
-                if (!v.get(i).isIntegralNumber()) throw bad(where, "eos_token_id", "an integer or a list of integers", v);
-                ids[i] = v.get(i).intValue();
-            }
-            b.eosTokenId = ids;
-        } else {
-            throw bad(where, "eos_token_id", "an integer or a list of integers", v);
+        b.eosTokenId = idList(v, "eos_token_id", where);
+    }
+
+    /** An integer or a list of integers. */
+    private static int[] idList(JsonNode v, String key, String where) throws ModelDirectoryException {
+        if (v.isIntegralNumber() && v.canConvertToInt()) return new int[] {v.intValue()};
+        if (!v.isArray()) throw bad(where, key, "an integer or a list of integers", v);
+        int[] ids = new int[v.size()];
+        for (int i = 0; i < ids.length; i++) {
+            if (!v.get(i).isIntegralNumber() || !v.get(i).canConvertToInt()) throw bad(where, key, "an integer or a list of integers", v);
+            ids[i] = v.get(i).intValue();
         }
+        return ids;
+    }
+
+    private static int[][] copy(int[][] a) {
+        if (a == null) return null;
+        int[][] out = new int[a.length][];
+        for (int i = 0; i < a.length; i++) out[i] = a[i].clone();
+        return out;
     }
 
     private static Integer readId(JsonNode node, String key, String where) throws ModelDirectoryException {
@@ -298,6 +350,18 @@ public final class GenerationConfig {
 
     public Integer bosTokenId() { return bosTokenId; }
 
+    /** The id an encoder-decoder's output starts from (null: none set; {@code bos_token_id} is then used). */
+    public Integer decoderStartTokenId() { return decoderStartTokenId; }
+
+    /** The token forced as the first generated one (transformers' {@code ForcedBOSTokenLogitsProcessor}), or null. */
+    public Integer forcedBosTokenId() { return forcedBosTokenId; }
+
+    /** The token(s) forced when {@code max_length} is reached ({@code ForcedEOSTokenLogitsProcessor}), or null. */
+    public int[] forcedEosTokenId() { return forcedEosTokenId == null ? null : forcedEosTokenId.clone(); }
+
+    /** Token sequences never generated ({@code NoBadWordsLogitsProcessor}), or null. */
+    public int[][] badWordsIds() { return copy(badWordsIds); }
+
     public List<String> stopStrings() { return stopStrings; }
 
     /** The sampler's seed; null (the default): a fresh random seed per run, as transformers without {@code set_seed}. */
@@ -317,7 +381,10 @@ public final class GenerationConfig {
                 + ", repetition_penalty=" + repetitionPenalty + ", no_repeat_ngram_size=" + noRepeatNgramSize
                 + ", num_beams=" + numBeams + ", num_return_sequences=" + numReturnSequences + ", length_penalty="
                 + lengthPenalty + ", early_stopping=" + earlyStopping + ", eos_token_id=" + Arrays.toString(eosTokenId)
-                + ", pad_token_id=" + padTokenId + ", bos_token_id=" + bosTokenId + ", stop_strings=" + stopStrings
+                + ", pad_token_id=" + padTokenId + ", bos_token_id=" + bosTokenId + ", decoder_start_token_id=" + decoderStartTokenId
+                + ", forced_bos_token_id=" + forcedBosTokenId + ", forced_eos_token_id="
+                + (forcedEosTokenId == null ? null : Arrays.toString(forcedEosTokenId)) + ", bad_words_ids="
+                + (badWordsIds == null ? null : Arrays.deepToString(badWordsIds)) + ", stop_strings=" + stopStrings
                 + ", seed=" + seed + "}";
     }
 
@@ -342,6 +409,10 @@ public final class GenerationConfig {
         private int[] eosTokenId = new int[0];
         private Integer padTokenId;
         private Integer bosTokenId;
+        private Integer decoderStartTokenId;
+        private Integer forcedBosTokenId;
+        private int[] forcedEosTokenId;
+        private int[][] badWordsIds;
         private List<String> stopStrings = new ArrayList<>();
         private Long seed;
 
@@ -390,6 +461,16 @@ public final class GenerationConfig {
 
         public Builder bosTokenId(Integer v) { bosTokenId = v; return this; }
 
+        public Builder decoderStartTokenId(Integer v) { decoderStartTokenId = v; return this; }
+
+        public Builder forcedBosTokenId(Integer v) { forcedBosTokenId = v; return this; }
+
+        /** null turns it off. */
+        public Builder forcedEosTokenId(int... ids) { forcedEosTokenId = ids == null ? null : ids.clone(); return this; }
+
+        /** null turns it off. */
+        public Builder badWordsIds(int[][] v) { badWordsIds = copy(v); return this; }
+
         public Builder stopStrings(List<String> v) { stopStrings = new ArrayList<>(v); return this; }
 
         public Builder stopStrings(String... v) { stopStrings = new ArrayList<>(List.of(v)); return this; }
@@ -422,6 +503,22 @@ public final class GenerationConfig {
             if (padTokenId != null && padTokenId < 0) fail("pad_token_id", padTokenId, "must be >= 0");
             if (bosTokenId != null && bosTokenId < 0) fail("bos_token_id", bosTokenId, "must be >= 0");
             for (int e : eosTokenId) if (e < 0) fail("eos_token_id", Arrays.toString(eosTokenId), "ids must be >= 0");
+            if (decoderStartTokenId != null && decoderStartTokenId < 0) fail("decoder_start_token_id", decoderStartTokenId, "must be >= 0");
+            if (forcedBosTokenId != null && forcedBosTokenId < 0) fail("forced_bos_token_id", forcedBosTokenId, "must be >= 0");
+            if (forcedEosTokenId != null) {
+                for (int e : forcedEosTokenId) {
+                    if (e < 0) fail("forced_eos_token_id", Arrays.toString(forcedEosTokenId), "has to be a list of positive integers");
+                }
+            }
+            if (badWordsIds != null) {
+                // NoBadWordsLogitsProcessor._validate_arguments
+                if (badWordsIds.length == 0) fail("bad_words_ids", "[]", "has to be a non-empty list");
+                for (int[] w : badWordsIds) {
+                    boolean ok = w.length > 0;
+                    for (int id : w) ok &= id >= 0;
+                    if (!ok) fail("bad_words_ids", Arrays.deepToString(badWordsIds), "has to be a list of lists of positive integers");
+                }
+            }
             for (String s : stopStrings) if (s == null || s.isEmpty()) fail("stop_strings", stopStrings, "must not hold an empty string");
             if (doSample) {
                 if (!(temperature > 0) || Double.isInfinite(temperature)) {

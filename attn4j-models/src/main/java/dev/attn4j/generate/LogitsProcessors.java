@@ -12,8 +12,8 @@ import java.util.List;
  * accumulate in double and round each prefix to float32 as torch's CPU {@code cumsum} does.
  *
  * <p>{@link #forConfig} builds the list {@code GenerationMixin._get_logits_processor} builds, in its
- * order: repetition penalty, no-repeat n-gram, min length, min new tokens, then (sampling only)
- * temperature, top-k, top-p, min-p, typical-p.
+ * order: repetition penalty, no-repeat n-gram, bad words, min length, min new tokens, forced BOS,
+ * forced EOS, then (sampling only) temperature, top-k, top-p, min-p, typical-p.
  */
 public final class LogitsProcessors {
     private LogitsProcessors() {
@@ -27,10 +27,13 @@ public final class LogitsProcessors {
         int[] eos = config.eosTokenId();
         if (config.repetitionPenalty() != 1.0) out.add(repetitionPenalty(config.repetitionPenalty()));
         if (config.noRepeatNgramSize() > 0) out.add(noRepeatNgram(config.noRepeatNgramSize()));
+        if (config.badWordsIds() != null) out.add(noBadWords(config.badWordsIds(), eos));
         if (config.minLength() > 0 && eos.length > 0) out.add(minLength(config.minLength(), eos));
         if (config.minNewTokens() != null && config.minNewTokens() > 0 && eos.length > 0) {
             out.add(minNewTokens(promptLength, config.minNewTokens(), eos));
         }
+        if (config.forcedBosTokenId() != null) out.add(forcedBos(config.forcedBosTokenId()));
+        if (config.forcedEosTokenId() != null) out.add(forcedEos(config.maxLength(promptLength), config.forcedEosTokenId()));
         if (config.doSample()) {
             // beam methods keep one non-EOS token beyond the EOS ones
             int keep = config.numBeams() > 1 ? Math.max(eos.length, 1) + 1 : 1;
@@ -90,6 +93,64 @@ public final class LogitsProcessors {
                 }
             }
         };
+    }
+
+    /**
+     * {@code NoBadWordsLogitsProcessor}: a one-token sequence is never generated; a longer one never
+     * completed (its last token is {@code -inf} when the sequence ends with the others). Sequences
+     * that are a single EOS id are dropped first, as transformers drops them.
+     */
+    public static LogitsProcessor noBadWords(int[][] badWordsIds, int[] eos) {
+        List<int[]> words = new ArrayList<>();
+        for (int[] w : badWordsIds) {
+            if (w.length == 0) throw new IllegalArgumentException("bad_words_ids has to be a list of non-empty lists of token ids");
+            for (int id : w) if (id < 0) throw new IllegalArgumentException("bad_words_ids holds a negative id: " + Arrays.toString(w));
+            boolean isEos = false;
+            if (w.length == 1) for (int e : eos) isEos |= w[0] == e;
+            if (!isEos) words.add(w.clone());
+        }
+        return (ids, scores) -> {
+            for (int[] w : words) {
+                for (int id : w) {
+                    if (id >= scores.length) {
+                        throw new IllegalArgumentException("The model vocabulary size is " + scores.length
+                                + ", but bad_words_ids holds token " + id);
+                    }
+                }
+                int prefix = w.length - 1;
+                if (w.length > ids.length && prefix > 0) continue;                 // longer than the context
+                boolean match = true;
+                for (int j = 0; j < prefix && match; j++) match = ids[ids.length - prefix + j] == w[j];
+                if (match) scores[w[prefix]] = NEG_INF;
+            }
+        };
+    }
+
+    /** {@code ForcedBOSTokenLogitsProcessor}: at the first generated position (input length 1) only {@code bosId} is allowed (score 0). */
+    public static LogitsProcessor forcedBos(int bosId) {
+        if (bosId < 0) throw new IllegalArgumentException("forced_bos_token_id must be >= 0, got " + bosId);
+        return (ids, scores) -> {
+            if (ids.length == 1) force(scores, new int[] {bosId});
+        };
+    }
+
+    /**
+     * {@code ForcedEOSTokenLogitsProcessor}: when the next token is the last one {@code maxLength}
+     * allows (input length {@code maxLength - 1}), only the EOS ids are allowed (score 0).
+     */
+    public static LogitsProcessor forcedEos(int maxLength, int[] eos) {
+        for (int e : eos) if (e < 0) throw new IllegalArgumentException("`eos_token_id` has to be a list of positive integers, but is " + Arrays.toString(eos));
+        int[] e = eos.clone();
+        return (ids, scores) -> {
+            if (ids.length == maxLength - 1) force(scores, e);
+        };
+    }
+
+    /** Every score -inf except {@code allowed}, which get 0. */
+    private static void force(float[] scores, int[] allowed) {
+        for (int id : allowed) checkId(id, scores.length);
+        Arrays.fill(scores, NEG_INF);
+        for (int id : allowed) scores[id] = 0;
     }
 
     /** {@code MinLengthLogitsProcessor}: EOS scores are {@code -inf} while the sequence is shorter than {@code minLength}. */

@@ -75,15 +75,8 @@ public final class DecoderModels {
         if (keep16 == null) throw new IllegalArgumentException("load: keep16 is null (Keep16.NO widens to F32)");
         Path configFile = dir.requireFile(ModelDirectory.CONFIG);
         DecoderConfig config = config(dir.config(), configFile);
-        List<Path> files = dir.weightFiles();
-        Path weights = files.size() == 1 && !dir.has(ModelDirectory.WEIGHTS_INDEX) ? files.get(0)
-                : dir.file(ModelDirectory.WEIGHTS).orElse(dir.requireFile(ModelDirectory.WEIGHTS_INDEX));
-        SafetensorsCheckpoint ckpt;
-        try {
-            ckpt = SafetensorsCheckpoint.open(weights);
-        } catch (IOException e) {
-            throw new ModelDirectoryException(weights, "cannot read the weights: " + e.getMessage(), e);
-        }
+        Path weights = weightsFile(dir);
+        SafetensorsCheckpoint ckpt = openWeights(weights);
         try {
             CausalDecoder model = build(config, ckpt, weights, keep16);
             model.eval();
@@ -91,6 +84,22 @@ public final class DecoderModels {
         } catch (IOException | RuntimeException | Error e) {
             ckpt.close();
             throw e;
+        }
+    }
+
+    /** The directory's weights: its one safetensors file, else {@code model.safetensors}, else the shard index. */
+    static Path weightsFile(ModelDirectory dir) throws ModelDirectoryException {
+        List<Path> files = dir.weightFiles();
+        return files.size() == 1 && !dir.has(ModelDirectory.WEIGHTS_INDEX) ? files.get(0)
+                : dir.file(ModelDirectory.WEIGHTS).orElse(dir.requireFile(ModelDirectory.WEIGHTS_INDEX));
+    }
+
+    /** Opens (memory-maps) {@code weights}; an unreadable or corrupt file is an error naming it. */
+    static SafetensorsCheckpoint openWeights(Path weights) throws ModelDirectoryException {
+        try {
+            return SafetensorsCheckpoint.open(weights);
+        } catch (IOException e) {
+            throw new ModelDirectoryException(weights, "cannot read the weights: " + e.getMessage(), e);
         }
     }
 
@@ -160,6 +169,41 @@ public final class DecoderModels {
             n++;
         }
         return n;
+    }
+
+    /**
+     * Quantizes {@code model}'s linear weights (not already quantized, rows a multiple of the
+     * block size) to {@code type} in place and freezes them, as {@code --quantize} does on load:
+     * each becomes a QUANTIZED array that the matrix products read in its blocks
+     * ({@code Kernels.gemmQ}). Embedding tables, norms and biases stay as they are (a tied output
+     * projection reads the embedding table, so it stays float too). Returns the number of weights
+     * quantized.
+     */
+    public static int quantize(CausalDecoder model, dev.attn4j.tensor.QuantType type) {
+        if (type == null) throw new IllegalArgumentException("quantize: type is null");
+        int n = 0;
+        for (Module m : model.namedModules().values()) {
+            if (!(m instanceof dev.attn4j.nn.Linear lin) || lin.weight.dtype() == DType.QUANTIZED) continue;
+            if (lin.inFeatures % type.blockSize() != 0) continue;
+            float[] w = lin.weight.data().to(DType.F32).toFloatArray();                   // [out, in] row-major
+            NDArray q = NDArray.of(dev.attn4j.kernels.Quants.quantize(type, w, 0, lin.outFeatures, lin.inFeatures));
+            lin.weight.requiresGrad(false);
+            lin.weight.setData(q);
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Loads a model directory, Hub id or GGUF file ({@code .gguf}, see
+     * {@code models.gguf.GgufDecoders}); with {@code quantize} non-null, the linear weights are
+     * quantized on load ({@link #quantize}).
+     */
+    public static CausalDecoder load(String dirHubIdOrGguf, dev.attn4j.tensor.QuantType quantize) throws IOException {
+        Path p = Path.of(dirHubIdOrGguf);
+        CausalDecoder m = dev.attn4j.models.gguf.GgufDecoders.isGguf(p) ? dev.attn4j.models.gguf.GgufDecoders.load(p) : load(dirHubIdOrGguf);
+        if (quantize != null) quantize(m, quantize);
+        return m;
     }
 
     /**

@@ -43,6 +43,14 @@ public abstract class Params {
     /** A view one level down: keys under {@code name.}. */
     public abstract Params at(String name);
 
+    /** A view several levels down: {@code atPath("model.encoder")} is {@code at("model").at("encoder")}; "" is this view. */
+    public final Params atPath(String dotted) {
+        Params p = this;
+        if (dotted.isEmpty()) return p;
+        for (String part : dotted.split("\\.")) p = p.at(part);
+        return p;
+    }
+
     /**
      * The tensor {@code name} of the given shape. {@code mapped} asks for a zero-copy view of the
      * checkpoint when its layout allows (large lookup tables); otherwise the array is a heap copy
@@ -59,6 +67,16 @@ public abstract class Params {
      * checkpoint's BF16 / F16 tensors here (a heap copy or a zero-copy view of the mapped file).
      */
     protected NDArray get16(String name, int... shape) {
+        return null;
+    }
+
+    /**
+     * The linear weight or embedding table {@code name} [rows, cols] as block-quantized weights (a
+     * QUANTIZED array, see {@code NDArray.of(QuantizedMatrix)}), or null to read it with
+     * {@link #get16} / {@link #get}. The default is null; a GGUF file's Q8_0 / Q4_K / ... tensors
+     * come back here.
+     */
+    protected NDArray getQuantized(String name, int... shape) {
         return null;
     }
 
@@ -82,7 +100,23 @@ public abstract class Params {
      * {@link #linear}.
      */
     public java.util.List<Linear> fusedLinears(int in, int out, String... names) {
+        return fusedLinears(in, out, true, names);
+    }
+
+    /** {@link #fusedLinears(int, int, String...)}; without {@code bias} no {@code name.bias} is read and the linears have none. */
+    public java.util.List<Linear> fusedLinears(int in, int out, boolean bias, String... names) {
         int n = names.length, width = Math.multiplyExact(n, out);
+        java.util.List<NDArray> quantized = new java.util.ArrayList<>();
+        for (String name : names) quantized.add(at(name).getQuantized("weight", out, in));
+        if (quantized.stream().anyMatch(java.util.Objects::nonNull)) {                  // each its own [out, in] blocks
+            java.util.List<Linear> result = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                NDArray b = at(names[i]).get("bias", Init.ZEROS, false, out);
+                NDArray w = quantized.get(i) != null ? quantized.get(i) : at(names[i]).get("weight", Init.NORMAL, false, out, in);
+                result.add(new Linear(w, b));
+            }
+            return result;
+        }
         java.util.List<NDArray> w16 = new java.util.ArrayList<>();
         for (String name : names) {
             NDArray w = at(name).get16("weight", out, in);                              // [out, in] BF16 / F16, or null
@@ -93,20 +127,23 @@ public abstract class Params {
             }
             w16.add(w);
         }
-        if (w16 != null) return linears16(in, out, names, w16);
+        if (w16 != null) return linears16(in, out, bias, names, w16);
         java.util.List<NDArray> weights = new java.util.ArrayList<>(), biases = new java.util.ArrayList<>();
         for (String name : names) {
             weights.add(at(name).get("weight", Init.NORMAL, false, out, in));          // [out, in]
-            biases.add(at(name).get("bias", Init.ZEROS, false, out));                   // [out]
+            if (bias) biases.add(at(name).get("bias", Init.ZEROS, false, out));        // [out]
         }
         NDArray wAll = NDArray.zeros(weights.get(0).dtype(), Shape.of(in, width));     // [in, n out] storage
-        NDArray bAll = NDArray.zeros(biases.get(0).dtype(), Shape.of(width));          // [n out]
+        NDArray bAll = bias ? NDArray.zeros(biases.get(0).dtype(), Shape.of(width)) : null; // [n out]
         java.util.List<Linear> result = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             NDArray wt = wAll.narrow(1, i * out, out);                                  // [in, out] view, row stride n out
             wt.copyFrom(weights.get(i).transpose(0, 1));
-            NDArray b = bAll.narrow(0, i * out, out);
-            b.copyFrom(biases.get(i));
+            NDArray b = null;
+            if (bias) {
+                b = bAll.narrow(0, i * out, out);
+                b.copyFrom(biases.get(i));
+            }
             result.add(new Linear(wt.transpose(0, 1), b));                              // [out, in] view
         }
         return result;
@@ -118,6 +155,8 @@ public abstract class Params {
      */
     public Linear linear(String name, int in, int out, boolean bias) {
         if (bias) return linear(name, in, out);
+        NDArray wq = at(name).getQuantized("weight", out, in);                          // [out, in] blocks, or null
+        if (wq != null) return new Linear(wq, null);
         NDArray w16 = at(name).get16("weight", out, in);                                // [out, in] BF16 / F16, or null
         if (w16 != null) {
             if (!heap16(w16)) return new Linear(w16, null);                             // mapped [out, in]
@@ -132,11 +171,28 @@ public abstract class Params {
     }
 
     /**
+     * {@link #linear} with an optional bias, but a 16-bit weight (heap or mapped) is kept [out, in]
+     * as the checkpoint stores it, not transposed: a decode step (one row of input) then runs one
+     * dot product per output over a contiguous row of W, a single sequential stream per thread,
+     * which read BF16 weights about 25% faster than the row-of-W^T axpys the transposed copy gives
+     * (those interleave four streams and reload the output row for every four inputs); a prefill
+     * packs W through the GEMM's transposing pack. F32 weights are as {@link #linear} gives them.
+     */
+    public Linear linearAsStored(String name, int in, int out, boolean bias) {
+        NDArray w16 = at(name).get16("weight", out, in);                                // [out, in] BF16 / F16, or null
+        if (w16 == null || Boolean.getBoolean("attn4j.decoder.transpose16")) return linear(name, in, out, bias);
+        NDArray b = bias ? at(name).get("bias", Init.ZEROS, false, out) : null;         // [out]
+        return new Linear(w16, b);
+    }
+
+    /**
      * {@link #embedding}, keeping the table in 16 bits when {@link #get16} gives it ([count, dim],
      * row-major: a lookup widens the rows it reads; a tied output projection runs through the 16-bit
      * GEMM). Otherwise the F32 table of {@link #embedding}.
      */
     public Embedding embedding16(String name, int count, int dim, Integer paddingIdx) {
+        NDArray wq = at(name).getQuantized("weight", count, dim);                       // [count, dim] blocks, or null
+        if (wq != null) return new Embedding(wq, paddingIdx);
         NDArray w16 = at(name).get16("weight", count, dim);                             // [count, dim] or null
         return w16 != null ? new Embedding(w16, paddingIdx) : embedding(name, count, dim, paddingIdx);
     }
@@ -150,17 +206,20 @@ public abstract class Params {
      * of the file, read by the GEMM as a transposed B); heap ones are laid out as the F32 weights
      * are, W_i^T side by side in one 16-bit [in, n out] array. Biases F32 side by side.
      */
-    private java.util.List<Linear> linears16(int in, int out, String[] names, java.util.List<NDArray> w16) {
+    private java.util.List<Linear> linears16(int in, int out, boolean bias, String[] names, java.util.List<NDArray> w16) {
         int n = names.length, width = Math.multiplyExact(n, out);
         java.util.List<NDArray> biases = new java.util.ArrayList<>();
-        for (String name : names) biases.add(at(name).get("bias", Init.ZEROS, false, out));   // [out]
-        NDArray bAll = NDArray.zeros(Shape.of(width));                                        // [n out] F32
+        if (bias) for (String name : names) biases.add(at(name).get("bias", Init.ZEROS, false, out));   // [out]
+        NDArray bAll = bias ? NDArray.zeros(Shape.of(width)) : null;                         // [n out] F32
         boolean heap = heap16(w16.get(0));
         NDArray wAll = heap ? NDArray.zeros(w16.get(0).dtype(), Shape.of(in, width)) : null; // [in, n out] 16-bit
         java.util.List<Linear> result = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
-            NDArray b = bAll.narrow(0, i * out, out);
-            b.copyFrom(biases.get(i));
+            NDArray b = null;
+            if (bias) {
+                b = bAll.narrow(0, i * out, out);
+                b.copyFrom(biases.get(i));
+            }
             NDArray w = w16.get(i);                                                           // [out, in]
             if (heap) {
                 NDArray wt = wAll.narrow(1, i * out, out);                                    // [in, out] view, row stride n out
@@ -200,23 +259,54 @@ public abstract class Params {
      * by side in one float storage ([in, n out], row stride n out) and biases side by side in one.
      */
     public static boolean sideBySide(java.util.List<Linear> lins) {
+        return sideBySide(lins, true);
+    }
+
+    /**
+     * As {@link #sideBySide(java.util.List)}; with {@code withBias} false the linears have no biases
+     * (all of them), and only the weights are checked.
+     */
+    public static boolean sideBySide(java.util.List<Linear> lins, boolean withBias) {
         Linear first = lins.get(0);
         NDArray w0 = first.weight.data(), b0 = first.bias == null ? null : first.bias.data();
         int out = first.outFeatures, width = out * lins.size();
-        if (b0 == null || !(w0.storage() instanceof dev.attn4j.tensor.Storage.Floats)) return false;
+        if ((b0 == null) == withBias || !(w0.storage() instanceof dev.attn4j.tensor.Storage.Floats)) return false;
         for (int i = 0; i < lins.size(); i++) {
             Linear l = lins.get(i);
-            if (l.bias == null || l.outFeatures != out || l.inFeatures != first.inFeatures) return false;
-            NDArray w = l.weight.data(), b = l.bias.data();
+            if ((l.bias == null) == withBias || l.outFeatures != out || l.inFeatures != first.inFeatures) return false;
+            NDArray w = l.weight.data();
             if (w.storage() != w0.storage() || w.stride(0) != 1 || w.stride(1) != width || w.offset() != w0.offset() + i * out) {
                 return false;
             }
+            if (!withBias) continue;
+            NDArray b = l.bias.data();
             if (b.storage() != b0.storage() || !(b.storage() instanceof dev.attn4j.tensor.Storage.Floats) || b.stride(0) != 1
                     || b.offset() != b0.offset() + i * out) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * The weights (and biases) of linears {@code from .. to - 1} of {@code lins} laid out
+     * {@link #sideBySide} as one projection: weight [(to - from) out, in] and bias [(to - from) out]
+     * (null without biases), views of the shared arrays; null when they are not side by side. A
+     * product with it gives the linears' outputs one after another along the last dimension.
+     */
+    public static NDArray[] joined(java.util.List<Linear> lins, int from, int to) {
+        boolean withBias = lins.get(0).bias != null;
+        if (!sideBySide(lins, withBias) || from < 0 || to > lins.size() || from >= to) return null;
+        Linear first = lins.get(from);
+        int out = first.outFeatures, in = first.inFeatures, width = out * lins.size(), n = to - from;
+        NDArray w = first.weight.data();                                                      // [out, in], strides (1, width)
+        NDArray joined = NDArray.of(w.storage(), w.offset(), Shape.of(n * out, in), new int[] {1, width});
+        NDArray b = null;
+        if (withBias) {
+            NDArray b0 = first.bias.data();
+            b = NDArray.of(b0.storage(), b0.offset(), Shape.of(n * out), new int[] {1});
+        }
+        return new NDArray[] {joined, b};
     }
 
     /** A {@link LayerNorm} over the last dimension from {@code name.weight} and {@code name.bias}. */

@@ -32,6 +32,14 @@ final class AddedVocabulary {
         }
     }
 
+    /**
+     * Marian's language codes: a piece of input that starts with {@code >>} and holds {@code <<} begins
+     * with a code token ({@code >>fr<<}) whose id is {@code codeIds}' (else {@code codeUnk}), as
+     * {@code MarianTokenizer.remove_language_code} does for each chunk between special tokens; null: off.
+     */
+    Map<String, Integer> codeIds;
+    int codeUnk;
+
     AddedVocabulary(List<AddedToken> tokens, Normalizers.Normalizer normalizer) {
         this.tokens = tokens;
         for (AddedToken t : tokens) {
@@ -63,6 +71,9 @@ final class AddedVocabulary {
     PreTokenizedString extractAndNormalize(Normalizers.Normalizer normalizer, String sequence) {
         PreTokenizedString p = new PreTokenizedString(sequence);
         p.splitWithTokens(n -> splitWithIndices(n, raw));
+        if (codeIds != null) {
+            p.splitWithTokens(this::splitLanguageCode);
+        }
         p.splitWithTokens(n -> {
             if (normalizer != null) {
                 normalizer.normalize(n);
@@ -70,6 +81,20 @@ final class AddedVocabulary {
             return splitWithIndices(n, normalizedTrie);
         });
         return p;
+    }
+
+    private List<PreTokenizedString.Split> splitLanguageCode(NormalizedString n) {
+        String s = n.get();
+        int end = s.startsWith(">>") ? s.indexOf("<<") : -1;
+        if (end < 0) {
+            return List.of(new PreTokenizedString.Split(n, null));
+        }
+        end += 2;
+        String code = s.substring(0, end);
+        NormalizedString piece = n.slice(0, end);
+        int id = codeIds.getOrDefault(code, codeUnk);
+        return List.of(new PreTokenizedString.Split(piece, List.of(new Token(id, code, 0, piece.length()))),
+                new PreTokenizedString.Split(n.slice(end, s.length()), null));
     }
 
     private static List<PreTokenizedString.Split> splitWithIndices(NormalizedString n, Trie trie) {

@@ -23,6 +23,16 @@ final class Gpt2Files {
     }
 
     static Tokenizer tokenizer(String vocabJson, String vocabSource, String mergesTxt, String mergesSource) {
+        return tokenizer(vocabJson, vocabSource, mergesTxt, mergesSource, false);
+    }
+
+    /**
+     * As {@link #tokenizer(String, String, String, String)}; with {@code roberta} the tokenizer
+     * {@code RobertaTokenizerFast} / {@code BartTokenizerFast} build from the same files:
+     * {@code <s> $A </s>} ({@code </s></s> $B </s>} for pairs), {@code <s>}, {@code <pad>},
+     * {@code </s>}, {@code <unk>} and {@code <mask>} (which takes the space before it) as special tokens.
+     */
+    static Tokenizer tokenizer(String vocabJson, String vocabSource, String mergesTxt, String mergesSource, boolean roberta) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(vocabJson);
@@ -70,6 +80,16 @@ final class Gpt2Files {
             throw new TokenizerException(mergesSource + " with " + vocabSource + ": " + e.getMessage(), e);
         }
         List<AddedToken> added = new ArrayList<>();
+        if (roberta) {
+            for (String t : List.of("<s>", "<pad>", "</s>", "<unk>", "<mask>")) {
+                Integer id = vocab.get(t);
+                if (id == null) throw new TokenizerException(vocabSource + ": the special token " + t + " is not in the vocabulary");
+                added.add(new AddedToken(id, t, false, t.equals("<mask>"), false, false, true));
+            }
+            return new Tokenizer(null, new PreTokenizers.ByteLevel(false, true, true), model,
+                    new PostProcessors.Roberta("</s>", vocab.get("</s>"), "<s>", vocab.get("<s>"), true, false), new Decoders.ByteLevel(),
+                    new AddedVocabulary(added, null), null, null);
+        }
         Integer eot = vocab.get(END_OF_TEXT);
         if (eot != null) {
             added.add(new AddedToken(eot, END_OF_TEXT, false, false, false, false, true));

@@ -379,6 +379,14 @@ final class Models {
         final boolean byteFallback;
         final boolean fuseUnk = true;
         final double minScore;
+        /**
+         * SentencePiece's own Viterbi ({@code unigram_model.cc}): path scores summed in float32, and
+         * user-defined pieces scored {@code length in bytes * max score - 0.1}; off for tokenizer.json
+         * models (the Rust library sums in double).
+         */
+        private boolean sentencePieceScoring;
+        private boolean[] userDefined;
+        private float maxScore;
         private final TrieNode root = new TrieNode();
 
         /** Trie over UTF-16 units; a node with id >= 0 ends a piece. */
@@ -424,6 +432,16 @@ final class Models {
             }
         }
 
+        /** Scores paths as SentencePiece does (see {@link #sentencePieceScoring}); {@code userDefined} marks those pieces. */
+        Unigram sentencePieceScoring(boolean[] userDefined) {
+            this.sentencePieceScoring = true;
+            this.userDefined = userDefined.clone();
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < scores.length; i++) if (!userDefined[i]) max = Math.max(max, (float) scores[i]);
+            this.maxScore = max;
+            return this;
+        }
+
         @Override
         public Integer tokenToId(String token) {
             return tokenToIds.get(token);
@@ -441,7 +459,7 @@ final class Models {
 
         private List<String> encode(String s) {
             int size = s.length();
-            double unkScore = minScore - UNK_PENALTY;
+            double unkScore = sentencePieceScoring ? (float) minScore - (float) UNK_PENALTY : minScore - UNK_PENALTY;
             int[] nodeId = new int[size + 1];
             double[] best = new double[size + 1];
             int[] startsAt = new int[size + 1];
@@ -459,9 +477,19 @@ final class Models {
                     }
                     if (node.id >= 0) {
                         int keyPos = k + 1;
-                        double cand = scores[node.id] + here;
+                        double cand;
+                        if (sentencePieceScoring) {
+                            // EncodeOptimized: a double candidate (score is double there) compared with the
+                            // float stored per position, then stored as float
+                            double score = userDefined[node.id]
+                                    ? (double) (s.substring(pos, keyPos).getBytes(java.nio.charset.StandardCharsets.UTF_8).length * maxScore)
+                                    - 0.1 : (float) scores[node.id];
+                            cand = score + (float) here;
+                        } else {
+                            cand = scores[node.id] + here;
+                        }
                         if (startsAt[keyPos] < 0 || cand > best[keyPos]) {
-                            best[keyPos] = cand;
+                            best[keyPos] = sentencePieceScoring ? (float) cand : cand;
                             startsAt[keyPos] = pos;
                             nodeId[keyPos] = node.id;
                         }
@@ -472,7 +500,7 @@ final class Models {
                 }
                 if (!hasSingle) {
                     int keyPos = pos + mblen;
-                    double cand = unkScore + here;
+                    double cand = sentencePieceScoring ? (float) unkScore + (float) here : unkScore + here;
                     if (startsAt[keyPos] < 0 || cand > best[keyPos]) {
                         if (unkId == null) {
                             throw new TokenizerException("Unigram: no unk_id set but '" + s.substring(pos, keyPos)

@@ -275,24 +275,21 @@ final class SentencePiece {
      * {@code addEos}, control and unknown pieces matched as special tokens in the input.
      */
     static Tokenizer tokenizer(ModelProto m, String source, boolean addBos, boolean addEos) {
+        return tokenizer(m, source, addBos, addEos, true);
+    }
+
+    /**
+     * As {@link #tokenizer(ModelProto, String, boolean, boolean)}; with {@code matchSpecials} false
+     * control and unknown pieces written in the text are not special tokens but text, as
+     * SentencePiece's own {@code encode} reads them.
+     */
+    static Tokenizer tokenizer(ModelProto m, String source, boolean addBos, boolean addEos, boolean matchSpecials) {
         Normalizers.Normalizer normalizer = new Normalizer(m, source);
-        Models.Model model;
-        if (m.modelType() == BPE) {
-            model = new Bpe(m);
-        } else {
-            double[] scores = new double[m.scores().length];
-            boolean[] matchable = new boolean[scores.length];
-            for (int i = 0; i < scores.length; i++) {
-                scores[i] = m.scores()[i];
-                int t = m.types()[i];
-                matchable[i] = t == NORMAL || t == USER_DEFINED;
-            }
-            model = new Models.Unigram(m.pieces(), scores, m.unkId(), m.byteFallback(), matchable);
-        }
+        Models.Model model = model(m);
         List<AddedToken> added = new ArrayList<>();
         for (int i = 0; i < m.pieces().size(); i++) {
             int t = m.types()[i];
-            if (t == CONTROL || t == UNKNOWN) {
+            if (matchSpecials && (t == CONTROL || t == UNKNOWN)) {
                 added.add(new AddedToken(i, m.pieces().get(i), false, false, false, false, true));
             }
         }
@@ -329,6 +326,68 @@ final class SentencePiece {
         }
         return new Tokenizer(normalizer, null, model, post, new Decoders.Sequence(decoders),
                 new AddedVocabulary(added, normalizer), null, null);
+    }
+
+    /** The segmentation model of {@code m}: BPE by piece score, or Unigram over its normal and user-defined pieces. */
+    static Models.Model model(ModelProto m) {
+        if (m.modelType() == BPE) {
+            return new Bpe(m);
+        }
+        double[] scores = new double[m.scores().length];
+        boolean[] matchable = new boolean[scores.length];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = m.scores()[i];
+            int t = m.types()[i];
+            matchable[i] = t == NORMAL || t == USER_DEFINED;
+        }
+        boolean[] userDefined = new boolean[scores.length];
+        for (int i = 0; i < scores.length; i++) userDefined[i] = m.types()[i] == USER_DEFINED;
+        return new Models.Unigram(m.pieces(), scores, m.unkId(), m.byteFallback(), matchable).sentencePieceScoring(userDefined);
+    }
+
+    /**
+     * SentencePiece's {@code DecodePieces} (what transformers' slow tokenizers call on the pieces
+     * between special tokens): a piece the model does not know is copied as it is; control pieces
+     * vanish; {@code <unk>} becomes " \u2047 "; byte pieces become their bytes; every other piece
+     * has {@code ▁} read as a space, the first one that lands on empty output losing its leading
+     * {@code ▁} (when the model adds a dummy prefix or removes extra whitespace).
+     */
+    static String decodePieces(ModelProto m, Map<String, Integer> index, List<String> pieces) {
+        StringBuilder text = new StringBuilder();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        boolean stripFirst = m.addDummyPrefix() || m.removeExtraWhitespaces();
+        for (String piece : pieces) {
+            Integer id = index.get(piece);
+            if (id != null && m.types()[id] == BYTE) {
+                bytes.write(Integer.parseInt(piece.substring(3, 5), 16));
+                continue;
+            }
+            if (bytes.size() > 0) {
+                text.append(Utf8Lossy.decode(bytes.toByteArray()));
+                bytes.reset();
+            }
+            if (id == null) {
+                text.append(piece);
+                continue;
+            }
+            int type = m.types()[id];
+            if (type == CONTROL) {
+                continue;
+            }
+            if (type == UNKNOWN) {
+                text.append(" \u2047 ");
+                continue;
+            }
+            String p = piece;
+            if (text.length() == 0 && stripFirst && p.startsWith("\u2581")) {
+                p = p.substring(1);
+            }
+            text.append(p.replace('\u2581', ' '));
+        }
+        if (bytes.size() > 0) {
+            text.append(Utf8Lossy.decode(bytes.toByteArray()));
+        }
+        return text.toString();
     }
 
     private static String special(ModelProto m, int id, boolean wanted, String what, String source) {

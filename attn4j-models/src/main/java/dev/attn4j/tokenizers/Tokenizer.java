@@ -60,7 +60,9 @@ public final class Tokenizer {
     /**
      * Loads the tokenizer of a model directory, as Hugging Face's {@code AutoTokenizer} would find
      * it: {@code tokenizer.json} if present; else GPT-2's {@code vocab.json} + {@code merges.txt}
-     * ({@link #fromGpt2Files}); else a SentencePiece {@code tokenizer.model}
+     * ({@link #fromGpt2Files}, or as {@code BartTokenizerFast} / {@code RobertaTokenizerFast} with
+     * {@code <s> $A </s>} when {@code tokenizer_config.json}'s {@code tokenizer_class} names one); else Marian's {@code source.spm} ({@link #fromMarianFiles}); else T5's
+     * {@code spiece.model} ({@link #fromT5SentencePiece}); else a SentencePiece {@code tokenizer.model}
      * ({@link #fromSentencePiece(Path, boolean, boolean)}), adding {@code <s>} / {@code </s>} as
      * {@code tokenizer_config.json}'s {@code add_bos_token} / {@code add_eos_token} say
      * (LlamaTokenizer's defaults when absent: bos yes, eos no).
@@ -78,7 +80,19 @@ public final class Tokenizer {
         Path vocab = dir.resolve("vocab.json");
         Path merges = dir.resolve("merges.txt");
         if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
+            Path config = dir.resolve("tokenizer_config.json");
+            String cls = Files.isRegularFile(config) ? TokenizerConfig.readJson(config).path("tokenizer_class").asText("") : "";
+            if (cls.startsWith("Bart") || cls.startsWith("Roberta")) {
+                return fromBartFiles(vocab, merges);
+            }
             return fromGpt2Files(vocab, merges);
+        }
+        if (Files.isRegularFile(dir.resolve("source.spm"))) {
+            return fromMarianFiles(dir);
+        }
+        Path spiece = dir.resolve("spiece.model");
+        if (Files.isRegularFile(spiece)) {
+            return fromT5SentencePiece(spiece);
         }
         Path spm = dir.resolve("tokenizer.model");
         if (Files.isRegularFile(spm)) {
@@ -93,12 +107,48 @@ public final class Tokenizer {
             return fromSentencePiece(spm, bos, eos);
         }
         throw new TokenizerException(dir + ": no tokenizer found: expected tokenizer.json, vocab.json with merges.txt,"
-                + " or tokenizer.model");
+                + " source.spm with target.spm and vocab.json (Marian), spiece.model (T5) or tokenizer.model");
+    }
+
+    /**
+     * Loads the Marian layout ({@code source.spm}, {@code target.spm}, {@code vocab.json},
+     * {@code tokenizer_config.json}) as transformers' {@code MarianTokenizer}: source pieces mapped to
+     * {@code vocab.json} ids, a leading {@code >>lang<<} code as one token, {@code </s>} appended;
+     * {@link #decode} reads the ids as target pieces.
+     */
+    public static Tokenizer fromMarianFiles(Path dir) throws IOException {
+        return MarianFiles.tokenizer(dir, false);
+    }
+
+    /**
+     * The Marian tokenizer of the target side, as {@code MarianTokenizer(text_target=...)}: target
+     * pieces ({@code target.spm}) mapped to the target vocabulary (labels for training).
+     */
+    public static Tokenizer fromMarianFilesTarget(Path dir) throws IOException {
+        return MarianFiles.tokenizer(dir, true);
+    }
+
+    /**
+     * Loads T5's {@code spiece.model} as transformers' slow {@code T5Tokenizer} (legacy mode):
+     * SentencePiece pieces, {@code </s>} appended, {@code <extra_id_N>} sentinels
+     * ({@code extra_ids} of {@code tokenizer_config.json}, default 100).
+     */
+    public static Tokenizer fromT5SentencePiece(Path spieceModel) throws IOException {
+        return T5Files.tokenizer(spieceModel);
     }
 
     /** Loads GPT-2's {@code vocab.json} and {@code merges.txt}, as {@code GPT2TokenizerFast} does. */
     public static Tokenizer fromGpt2Files(Path vocabJson, Path mergesTxt) throws IOException {
         return Gpt2Files.tokenizer(read(vocabJson), vocabJson.toString(), read(mergesTxt), mergesTxt.toString());
+    }
+
+    /**
+     * Loads {@code vocab.json} and {@code merges.txt} as {@code BartTokenizerFast} (and
+     * {@code RobertaTokenizerFast}) builds them: GPT-2's byte-level BPE with {@code <s> $A </s>} and
+     * the special tokens {@code <s>}, {@code <pad>}, {@code </s>}, {@code <unk>}, {@code <mask>}.
+     */
+    public static Tokenizer fromBartFiles(Path vocabJson, Path mergesTxt) throws IOException {
+        return Gpt2Files.tokenizer(read(vocabJson), vocabJson.toString(), read(mergesTxt), mergesTxt.toString(), true);
     }
 
     /** Loads a SentencePiece model file with LlamaTokenizer's defaults: {@code <s>} in front, no {@code </s>}. */

@@ -84,6 +84,35 @@ class GenerationConfigTest {
     }
 
     @Test
+    void readsTheEncoderDecoderFields() throws Exception {
+        // an OPUS-MT config.json (no generation_config.json): its generation fields count
+        Files.writeString(dir.resolve("config.json"), """
+                {"model_type": "marian", "bad_words_ids": [[53016]], "decoder_start_token_id": 53016, "eos_token_id": 43311,
+                 "forced_eos_token_id": 43311, "max_length": 512, "num_beams": 4, "pad_token_id": 53016}""");
+        GenerationConfig c = GenerationConfig.from(ModelDirectory.of(dir));
+        assertThat(c.badWordsIds()).isDeepEqualTo(new int[][] {{53016}});
+        assertThat(c.decoderStartTokenId()).isEqualTo(53016);
+        assertThat(c.forcedEosTokenId()).containsExactly(43311);
+        assertThat(c.forcedBosTokenId()).isNull();
+        assertThat(c.maxLength()).isEqualTo(512);
+        assertThat(Seq2SeqGenerator.decoderStartId(c)).isEqualTo(53016);
+        // with a generation_config.json lacking decoder_start_token_id, config.json's is used (as the eos / pad ids)
+        Files.writeString(dir.resolve("generation_config.json"), "{\"forced_bos_token_id\": 0, \"bad_words_ids\": [[1, 2], [3]]}");
+        c = GenerationConfig.from(ModelDirectory.of(dir));
+        assertThat(c.decoderStartTokenId()).isEqualTo(53016);
+        assertThat(c.forcedBosTokenId()).isZero();
+        assertThat(c.badWordsIds()).isDeepEqualTo(new int[][] {{1, 2}, {3}});
+        assertThat(c.forcedEosTokenId()).isNull();
+        Files.writeString(dir.resolve("generation_config.json"), "{\"bad_words_ids\": [3]}");
+        assertThatThrownBy(() -> GenerationConfig.from(ModelDirectory.of(dir))).hasMessageContaining("bad_words_ids")
+                .hasMessageContaining("list of lists");
+        assertThatThrownBy(() -> GenerationConfig.builder().badWordsIds(new int[][] {{}}).build()).hasMessageContaining("bad_words_ids");
+        assertThatThrownBy(() -> Seq2SeqGenerator.decoderStartId(GenerationConfig.defaults()))
+                .hasMessageContaining("decoder_start_token_id");
+        assertThat(Seq2SeqGenerator.decoderStartId(GenerationConfig.builder().bosTokenId(7).build())).isEqualTo(7);
+    }
+
+    @Test
     void noFileAtAllGivesDefaults() throws Exception {
         assertThat(GenerationConfig.from(ModelDirectory.of(dir)).toString()).isEqualTo(GenerationConfig.defaults().toString());
     }

@@ -26,6 +26,9 @@ class LogitsProcessorsTest {
             case "min_length" -> LogitsProcessors.minLength(p.get("min_length").intValue(), References.ints(p.get("eos_token_id")));
             case "min_new_tokens" -> LogitsProcessors.minNewTokens(p.get("prompt_length").intValue(),
                     p.get("min_new_tokens").intValue(), References.ints(p.get("eos_token_id")));
+            case "bad_words" -> LogitsProcessors.noBadWords(References.ints2(p.get("bad_words_ids")), References.ints(p.get("eos_token_id")));
+            case "forced_bos" -> LogitsProcessors.forcedBos(p.get("bos_token_id").intValue());
+            case "forced_eos" -> LogitsProcessors.forcedEos(p.get("max_length").intValue(), References.ints(p.get("eos_token_id")));
             default -> throw new IllegalArgumentException("unknown case " + name);
         };
     }
@@ -59,6 +62,10 @@ class LogitsProcessorsTest {
             if (cfg.has("min_new_tokens")) b.minNewTokens(cfg.get("min_new_tokens").intValue());
             if (cfg.has("min_length")) b.minLength(cfg.get("min_length").intValue());
             if (cfg.has("num_beams")) b.numBeams(cfg.get("num_beams").intValue());
+            if (cfg.has("max_length")) b.maxLength(cfg.get("max_length").intValue());
+            if (cfg.has("bad_words_ids")) b.badWordsIds(References.ints2(cfg.get("bad_words_ids")));
+            if (cfg.has("forced_bos_token_id")) b.forcedBosTokenId(cfg.get("forced_bos_token_id").intValue());
+            if (cfg.has("forced_eos_token_id")) b.forcedEosTokenId(References.ints(cfg.get("forced_eos_token_id")));
             JsonNode eos = cfg.get("eos_token_id");
             if (eos != null) b.eosTokenId(eos.isArray() ? References.ints(eos) : new int[] {eos.intValue()});
             GenerationConfig config = b.build();

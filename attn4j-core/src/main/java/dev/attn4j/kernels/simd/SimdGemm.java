@@ -100,6 +100,8 @@ final class SimdGemm {
         float[] shared = new float[0];
         /** 16-bit B widened: a small op(B) for the direct loops, or one row for the F16 streams. */
         float[] wide = new float[0];
+        /** Sixteen rows of a transposed 16-bit B widened for {@link #packSixteenColumnsT}: [16, up to KC]. */
+        final float[] rows16 = new float[16 * KC];
         final float[] tile = new float[MR * NR];
         /**
          * Gather offsets {0, lda, ..., 6 lda, 6 lda} for packing A, for the lda in {@link #gatherLd}:
@@ -549,18 +551,140 @@ final class SimdGemm {
         if (!transB) {
             for (int p = from; p < to; p++) packRowOfB16(h, bOff + (long) p * ldb, k, n, p, dst);
         } else {
-            for (int j = from; j < to; j++) {
-                int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
-                int lane = jj % NR, panel = jj / NR;
-                long src = bOff + (long) j * ldb;
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
-                    int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
-                    for (int p = 0; p < kc; p++) dst[d + p * NR] = h.get(src + pc + p);
-                }
-            }
+            packAllBTransposed(null, h, bOff, ldb, k, n, dst, from, to);
         }
     }
+
+    /**
+     * Columns [from, to) of a transposed op(B) (column j is storage row j: F32 {@code b}, or 16-bit
+     * {@code h} when b is null) into the fully packed layout: sixteen columns at a time through
+     * {@link #packSixteenColumnsT} where sixteen lane-aligned columns lie in [from, to), the rest
+     * element by element.
+     */
+    private static void packAllBTransposed(float[] b, B16 h, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
+        float[] rows16 = L == 16 ? BUFFERS.get().rows16 : null;
+        for (int j = from; j < to; ) {
+            int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
+            int lane = jj % NR, panel = jj / NR;
+            boolean sixteen = L == 16 && lane % 16 == 0 && j + 16 <= to && jj + 16 <= nc;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
+                long src = bOff + (long) j * ldb + pc;
+                if (sixteen) {
+                    packSixteenColumnsT(b, h, src, ldb, kc, dst, d, rows16);
+                } else if (b != null) {
+                    for (int p = 0; p < kc; p++) dst[d + p * NR] = b[(int) src + p];
+                } else {
+                    for (int p = 0; p < kc; p++) dst[d + p * NR] = h.get(src + p);
+                }
+            }
+            j += sixteen ? 16 : 1;
+        }
+    }
+
+    /**
+     * Sixteen columns of a transposed op(B) over kc depths into a panel: column c is the run of kc
+     * elements from {@code src + c * ldb} (F32 {@code b}, or 16-bit {@code h} widened into
+     * {@code rows16} first), written to dst[d + p * NR + c]. Sixteen depths at a time through an
+     * in-register transpose, the last kc % 16 element by element. (Element by element throughout,
+     * each store NR floats from the last, packing a 16-bit decoder weight for a prefill cost about
+     * as much as the products.)
+     */
+    private static void packSixteenColumnsT(float[] b, B16 h, long src, int ldb, int kc, float[] dst, int d, float[] rows16) {
+        float[] rows;
+        int s, lds;
+        if (b != null) {
+            rows = b;
+            s = (int) src;
+            lds = ldb;
+        } else {
+            for (int c = 0; c < 16; c++) widen(h, src + (long) c * ldb, rows16, c * kc, kc);
+            rows = rows16;
+            s = 0;
+            lds = kc;
+        }
+        int p = 0;
+        for (; p + 16 <= kc; p += 16) transposeSixteen(rows, s + p, lds, dst, d + p * NR, NR);
+        for (; p < kc; p++) {
+            for (int c = 0; c < 16; c++) dst[d + p * NR + c] = rows[s + c * lds + p];
+        }
+    }
+
+    /**
+     * A 16 x 16 block transposed: rows r = 0..15 of {@code src} (sixteen floats each from
+     * {@code s + r * lds}) become the columns of {@code dst} (row p, sixteen floats, at
+     * {@code d + p * ldd}): dst[p][r] = src[r][p]. Sixteen loads, four rounds of sixteen two-vector
+     * permutes (row i zipped with row i + 8, the results in order: four rounds of that perfect
+     * shuffle transpose 16 x 16), sixteen stores. Pure data movement: the values keep their bits.
+     */
+    static void transposeSixteen(float[] src, int s, int lds, float[] dst, int d, int ldd) {
+        IntVector r0 = FloatVector.fromArray(S16, src, s + 0 * lds).reinterpretAsInts();
+        IntVector r1 = FloatVector.fromArray(S16, src, s + 1 * lds).reinterpretAsInts();
+        IntVector r2 = FloatVector.fromArray(S16, src, s + 2 * lds).reinterpretAsInts();
+        IntVector r3 = FloatVector.fromArray(S16, src, s + 3 * lds).reinterpretAsInts();
+        IntVector r4 = FloatVector.fromArray(S16, src, s + 4 * lds).reinterpretAsInts();
+        IntVector r5 = FloatVector.fromArray(S16, src, s + 5 * lds).reinterpretAsInts();
+        IntVector r6 = FloatVector.fromArray(S16, src, s + 6 * lds).reinterpretAsInts();
+        IntVector r7 = FloatVector.fromArray(S16, src, s + 7 * lds).reinterpretAsInts();
+        IntVector r8 = FloatVector.fromArray(S16, src, s + 8 * lds).reinterpretAsInts();
+        IntVector r9 = FloatVector.fromArray(S16, src, s + 9 * lds).reinterpretAsInts();
+        IntVector r10 = FloatVector.fromArray(S16, src, s + 10 * lds).reinterpretAsInts();
+        IntVector r11 = FloatVector.fromArray(S16, src, s + 11 * lds).reinterpretAsInts();
+        IntVector r12 = FloatVector.fromArray(S16, src, s + 12 * lds).reinterpretAsInts();
+        IntVector r13 = FloatVector.fromArray(S16, src, s + 13 * lds).reinterpretAsInts();
+        IntVector r14 = FloatVector.fromArray(S16, src, s + 14 * lds).reinterpretAsInts();
+        IntVector r15 = FloatVector.fromArray(S16, src, s + 15 * lds).reinterpretAsInts();
+        IntVector a0 = ZIP1_LO.selectFrom(r0, r8), a1 = ZIP1_HI.selectFrom(r0, r8);
+        IntVector a2 = ZIP1_LO.selectFrom(r1, r9), a3 = ZIP1_HI.selectFrom(r1, r9);
+        IntVector a4 = ZIP1_LO.selectFrom(r2, r10), a5 = ZIP1_HI.selectFrom(r2, r10);
+        IntVector a6 = ZIP1_LO.selectFrom(r3, r11), a7 = ZIP1_HI.selectFrom(r3, r11);
+        IntVector a8 = ZIP1_LO.selectFrom(r4, r12), a9 = ZIP1_HI.selectFrom(r4, r12);
+        IntVector a10 = ZIP1_LO.selectFrom(r5, r13), a11 = ZIP1_HI.selectFrom(r5, r13);
+        IntVector a12 = ZIP1_LO.selectFrom(r6, r14), a13 = ZIP1_HI.selectFrom(r6, r14);
+        IntVector a14 = ZIP1_LO.selectFrom(r7, r15), a15 = ZIP1_HI.selectFrom(r7, r15);
+        IntVector b0 = ZIP1_LO.selectFrom(a0, a8), b1 = ZIP1_HI.selectFrom(a0, a8);
+        IntVector b2 = ZIP1_LO.selectFrom(a1, a9), b3 = ZIP1_HI.selectFrom(a1, a9);
+        IntVector b4 = ZIP1_LO.selectFrom(a2, a10), b5 = ZIP1_HI.selectFrom(a2, a10);
+        IntVector b6 = ZIP1_LO.selectFrom(a3, a11), b7 = ZIP1_HI.selectFrom(a3, a11);
+        IntVector b8 = ZIP1_LO.selectFrom(a4, a12), b9 = ZIP1_HI.selectFrom(a4, a12);
+        IntVector b10 = ZIP1_LO.selectFrom(a5, a13), b11 = ZIP1_HI.selectFrom(a5, a13);
+        IntVector b12 = ZIP1_LO.selectFrom(a6, a14), b13 = ZIP1_HI.selectFrom(a6, a14);
+        IntVector b14 = ZIP1_LO.selectFrom(a7, a15), b15 = ZIP1_HI.selectFrom(a7, a15);
+        IntVector c0 = ZIP1_LO.selectFrom(b0, b8), c1 = ZIP1_HI.selectFrom(b0, b8);
+        IntVector c2 = ZIP1_LO.selectFrom(b1, b9), c3 = ZIP1_HI.selectFrom(b1, b9);
+        IntVector c4 = ZIP1_LO.selectFrom(b2, b10), c5 = ZIP1_HI.selectFrom(b2, b10);
+        IntVector c6 = ZIP1_LO.selectFrom(b3, b11), c7 = ZIP1_HI.selectFrom(b3, b11);
+        IntVector c8 = ZIP1_LO.selectFrom(b4, b12), c9 = ZIP1_HI.selectFrom(b4, b12);
+        IntVector c10 = ZIP1_LO.selectFrom(b5, b13), c11 = ZIP1_HI.selectFrom(b5, b13);
+        IntVector c12 = ZIP1_LO.selectFrom(b6, b14), c13 = ZIP1_HI.selectFrom(b6, b14);
+        IntVector c14 = ZIP1_LO.selectFrom(b7, b15), c15 = ZIP1_HI.selectFrom(b7, b15);
+        IntVector d0 = ZIP1_LO.selectFrom(c0, c8), d1 = ZIP1_HI.selectFrom(c0, c8);
+        IntVector d2 = ZIP1_LO.selectFrom(c1, c9), d3 = ZIP1_HI.selectFrom(c1, c9);
+        IntVector d4 = ZIP1_LO.selectFrom(c2, c10), d5 = ZIP1_HI.selectFrom(c2, c10);
+        IntVector d6 = ZIP1_LO.selectFrom(c3, c11), d7 = ZIP1_HI.selectFrom(c3, c11);
+        IntVector d8 = ZIP1_LO.selectFrom(c4, c12), d9 = ZIP1_HI.selectFrom(c4, c12);
+        IntVector d10 = ZIP1_LO.selectFrom(c5, c13), d11 = ZIP1_HI.selectFrom(c5, c13);
+        IntVector d12 = ZIP1_LO.selectFrom(c6, c14), d13 = ZIP1_HI.selectFrom(c6, c14);
+        IntVector d14 = ZIP1_LO.selectFrom(c7, c15), d15 = ZIP1_HI.selectFrom(c7, c15);
+        d0.reinterpretAsFloats().intoArray(dst, d + 0 * ldd);
+        d1.reinterpretAsFloats().intoArray(dst, d + 1 * ldd);
+        d2.reinterpretAsFloats().intoArray(dst, d + 2 * ldd);
+        d3.reinterpretAsFloats().intoArray(dst, d + 3 * ldd);
+        d4.reinterpretAsFloats().intoArray(dst, d + 4 * ldd);
+        d5.reinterpretAsFloats().intoArray(dst, d + 5 * ldd);
+        d6.reinterpretAsFloats().intoArray(dst, d + 6 * ldd);
+        d7.reinterpretAsFloats().intoArray(dst, d + 7 * ldd);
+        d8.reinterpretAsFloats().intoArray(dst, d + 8 * ldd);
+        d9.reinterpretAsFloats().intoArray(dst, d + 9 * ldd);
+        d10.reinterpretAsFloats().intoArray(dst, d + 10 * ldd);
+        d11.reinterpretAsFloats().intoArray(dst, d + 11 * ldd);
+        d12.reinterpretAsFloats().intoArray(dst, d + 12 * ldd);
+        d13.reinterpretAsFloats().intoArray(dst, d + 13 * ldd);
+        d14.reinterpretAsFloats().intoArray(dst, d + 14 * ldd);
+        d15.reinterpretAsFloats().intoArray(dst, d + 15 * ldd);
+    }
+
 
     /** {@link #packRowOfB} from a 16-bit B. */
     private static void packRowOfB16(B16 h, long src, int k, int n, int p, float[] dst) {
@@ -591,9 +715,16 @@ final class SimdGemm {
                 }
             }
         } else {
+            float[] rows16 = L == 16 ? BUFFERS.get().rows16 : null;
             for (int j0 = 0; j0 < nc; j0 += NR) {
                 int cols = Math.min(NR, nc - j0), dst = j0 * kc;
-                for (int jj = 0; jj < cols; jj++) {
+                int jj = 0;
+                if (L == 16) {
+                    for (; jj + 16 <= cols; jj += 16) {
+                        packSixteenColumnsT(null, h, bOff + (long) (jc + j0 + jj) * ldb + pc, ldb, kc, bp, dst + jj, rows16);
+                    }
+                }
+                for (; jj < cols; jj++) {
                     long src = bOff + (long) (jc + j0 + jj) * ldb + pc;
                     for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = h.get(src + p);
                 }
@@ -915,9 +1046,25 @@ final class SimdGemm {
             else kernelBeta1(kc, ap, ai, bp, bIdx, c, cIdx, ldc, beta);
             return;
         }
-        if (nr <= L) kernelSet1(kc, ap, ai, bp, bIdx, tile, 0, NR);
-        else if (nr <= 2 * L) kernelSet2(kc, ap, ai, bp, bIdx, tile, 0, NR);
-        else kernelSet(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        if (mr < MR) {
+            // The last panel of an m that is not a multiple of MR: only its rows' products (16
+            // rows, one sentence of a small request, are panels of 7, 7 and 2: the full kernel
+            // there computed 21 rows).
+            switch (mr) {
+                case 1 -> kernelSetRows1(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 2 -> kernelSetRows2(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 3 -> kernelSetRows3(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 4 -> kernelSetRows4(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                case 5 -> kernelSetRows5(kc, ap, ai, bp, bIdx, tile, 0, NR);
+                default -> kernelSetRows6(kc, ap, ai, bp, bIdx, tile, 0, NR);
+            }
+        } else if (nr <= L) {
+            kernelSet1(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        } else if (nr <= 2 * L) {
+            kernelSet2(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        } else {
+            kernelSet(kc, ap, ai, bp, bIdx, tile, 0, NR);
+        }
         mergeTile(tile, mr, nr, c, cIdx, ldc, beta);
     }
 
@@ -961,16 +1108,7 @@ final class SimdGemm {
             // intrinsified there) for seconds.
             for (int p = from; p < to; p++) packRowOfB(b, bOff + p * ldb, k, n, p, dst);
         } else {
-            for (int j = from; j < to; j++) {
-                int jc = j / NC * NC, nc = Math.min(NC, n - jc), jj = j - jc;
-                int lane = jj % NR, panel = jj / NR;
-                int src = bOff + j * ldb;
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
-                    int d = packedBlockOffset(k, jc, pc, nc) + panel * NR * kc + lane;
-                    for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + pc + p];
-                }
-            }
+            packAllBTransposed(b, null, bOff, ldb, k, n, dst, from, to);
         }
     }
 
@@ -1022,7 +1160,11 @@ final class SimdGemm {
             // storage. (Gathering panel rows instead was 2x slower: 48 rows ldb apart thrash L1.)
             for (int j0 = 0; j0 < nc; j0 += NR) {
                 int cols = Math.min(NR, nc - j0), dst = j0 * kc;
-                for (int jj = 0; jj < cols; jj++) {
+                int jj = 0;
+                if (L == 16) {
+                    for (; jj + 16 <= cols; jj += 16) packSixteenColumnsT(b, null, bOff + (jc + j0 + jj) * ldb + pc, ldb, kc, bp, dst + jj, null);
+                }
+                for (; jj < cols; jj++) {
                     int src = bOff + (jc + j0 + jj) * ldb + pc;
                     for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = b[src + p];
                 }
@@ -2110,6 +2252,480 @@ final class SimdGemm {
         FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
         FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
         FloatVector.fromArray(S, c, ci + 6 * ldc).fma(bv, c60).intoArray(c, ci + 6 * ldc);
+    }
+
+    /** C[1, NR] = the first 1 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows1(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+    }
+
+    /** C[2, NR] = the first 2 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+    }
+
+    /** C[3, NR] = the first 3 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows3(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+    }
+
+    /** C[4, NR] = the first 4 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows4(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+    }
+
+    /** C[5, NR] = the first 5 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows5(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c42.intoArray(c, ci + 4 * ldc + 2 * L);
+    }
+
+    /** C[6, NR] = the first 6 rows of an A panel * B panel (C not read). */
+    static void kernelSetRows6(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c02 = c00, c10 = c00;
+        FloatVector c11 = c00, c12 = c00, c20 = c00;
+        FloatVector c21 = c00, c22 = c00, c30 = c00;
+        FloatVector c31 = c00, c32 = c00, c40 = c00;
+        FloatVector c41 = c00, c42 = c00, c50 = c00;
+        FloatVector c51 = c00, c52 = c00;
+        int bo = bi, ao = ai, bLast = bi + (kc - 1) * NR;   // bLast: the last step's panel row
+        for (; bo < bLast; bo += 2 * NR, ao += 2 * MP) {
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+                av = FloatVector.broadcast(S, ap[ao + 5]);
+                c50 = av.fma(b0, c50);
+                c51 = av.fma(b1, c51);
+                c52 = av.fma(b2, c52);
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(S, bp, bo + NR);
+                FloatVector b1 = FloatVector.fromArray(S, bp, bo + NR + L);
+                FloatVector b2 = FloatVector.fromArray(S, bp, bo + NR + 2 * L);
+                FloatVector av = FloatVector.broadcast(S, ap[ao + MP]);
+                c00 = av.fma(b0, c00);
+                c01 = av.fma(b1, c01);
+                c02 = av.fma(b2, c02);
+                av = FloatVector.broadcast(S, ap[ao + MP + 1]);
+                c10 = av.fma(b0, c10);
+                c11 = av.fma(b1, c11);
+                c12 = av.fma(b2, c12);
+                av = FloatVector.broadcast(S, ap[ao + MP + 2]);
+                c20 = av.fma(b0, c20);
+                c21 = av.fma(b1, c21);
+                c22 = av.fma(b2, c22);
+                av = FloatVector.broadcast(S, ap[ao + MP + 3]);
+                c30 = av.fma(b0, c30);
+                c31 = av.fma(b1, c31);
+                c32 = av.fma(b2, c32);
+                av = FloatVector.broadcast(S, ap[ao + MP + 4]);
+                c40 = av.fma(b0, c40);
+                c41 = av.fma(b1, c41);
+                c42 = av.fma(b2, c42);
+                av = FloatVector.broadcast(S, ap[ao + MP + 5]);
+                c50 = av.fma(b0, c50);
+                c51 = av.fma(b1, c51);
+                c52 = av.fma(b2, c52);
+            }
+        }
+        if (bo == bLast) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
+            FloatVector av = FloatVector.broadcast(S, ap[ao]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            c02 = av.fma(b2, c02);
+            av = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            c12 = av.fma(b2, c12);
+            av = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            c22 = av.fma(b2, c22);
+            av = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            c32 = av.fma(b2, c32);
+            av = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            c42 = av.fma(b2, c42);
+            av = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            c52 = av.fma(b2, c52);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c12.intoArray(c, ci + ldc + 2 * L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c22.intoArray(c, ci + 2 * ldc + 2 * L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c32.intoArray(c, ci + 3 * ldc + 2 * L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c42.intoArray(c, ci + 4 * ldc + 2 * L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c52.intoArray(c, ci + 5 * ldc + 2 * L);
     }
     // ---- end of generated code ----
 }

@@ -20,8 +20,9 @@ import java.nio.ByteOrder;
  * Vector API. Each block's bytes are loaded as a byte vector of as many lanes as the float
  * species has (16 bytes with AVX-512, 8 with AVX2), widened to floats in registers (B2F) and
  * multiplied into a per-block float sum, which is scaled by the block's d into the row's
- * accumulator; the weights are read once, in their packed size. Rows are split over
- * {@link Parallel}. Species narrower than 8 floats (or not dividing a block) use the reference.
+ * accumulator; the weights are read once, in their packed size. The k-quants do the same per
+ * sub-block (its 6-bit or int8 scale times d), Q4_K / Q5_K subtracting their mins through sums of
+ * x per 32 values computed once per product. Rows are split over {@link Parallel}. Species narrower than 8 floats (or not dividing a block) use the reference.
  */
 final class SimdQuant {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -45,12 +46,16 @@ final class SimdQuant {
         int blocks = w.blocksPerRow();
         MemorySegment seg = w.data();
         QuantType type = w.type();
-        float[] xsum = type == QuantType.Q4_1 ? blockSums(x, xOff, blocks) : null;
+        float[] xsum = type == QuantType.Q4_1 || type == QuantType.Q4_K || type == QuantType.Q5_K
+                ? blockSums(x, xOff, w.cols() / 32) : null;
         Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
             switch (type) {
                 case Q8_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ8_0(seg, r * rb, blocks, x, xOff); }
                 case Q4_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_0(seg, r * rb, blocks, x, xOff); }
                 case Q4_1 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_1(seg, r * rb, blocks, x, xOff, xsum); }
+                case Q4_K -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ45K(seg, r * rb, blocks, x, xOff, xsum, false); }
+                case Q5_K -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ45K(seg, r * rb, blocks, x, xOff, xsum, true); }
+                case Q6_K -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ6K(seg, r * rb, blocks, x, xOff); }
             }
         });
     }
@@ -131,5 +136,69 @@ final class SimdQuant {
             mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
         }
         return Lanes.sum(acc) + mx;
+    }
+
+    private static IntVector bytesAsInts(MemorySegment w, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(B, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    // Q4_K / Q5_K super-block: d, dmin (f16) | 12 bytes of 6-bit scales and mins | (Q5_K: qh[32]) | qs[128]
+    static float dotQ45K(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum, boolean five) {
+        FloatVector acc = FloatVector.zero(S);
+        float mins = 0f;
+        int size = five ? 176 : 144;
+        for (int b = 0; b < blocks; b++) {
+            long o = off + (long) b * size, qs = o + (five ? 48 : 16), qh = o + 16;
+            int xb = xOff + b * 256;
+            float d = Float.float16ToFloat(w.get(F16, o)), dmin = Float.float16ToFloat(w.get(F16, o + 2));
+            float m = 0f;
+            for (int p = 0; p < 4; p++) {
+                FloatVector s1 = FloatVector.zero(S), s2 = FloatVector.zero(S);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector q = bytesAsInts(w, qs + 32 * p + l);
+                    IntVector lo = q.and(0xF), hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF);
+                    if (five) {
+                        IntVector h = bytesAsInts(w, qh + l);
+                        lo = lo.or(h.lanewise(VectorOperators.ASHR, 2 * p).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.ASHR, 2 * p + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    s1 = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + 64 * p + l), s1);
+                    s2 = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 64 * p + 32 + l), s2);
+                }
+                int j = 2 * p;
+                acc = s1.fma(FloatVector.broadcast(S, d * QuantType.scaleMinK4(w, o + 4, j, false)), acc);
+                acc = s2.fma(FloatVector.broadcast(S, d * QuantType.scaleMinK4(w, o + 4, j + 1, false)), acc);
+                m += QuantType.scaleMinK4(w, o + 4, j, true) * xsum[b * 8 + j] + QuantType.scaleMinK4(w, o + 4, j + 1, true) * xsum[b * 8 + j + 1];
+            }
+            mins += dmin * m;
+        }
+        return Lanes.sum(acc) - mins;
+    }
+
+    // Q6_K super-block: ql[128] | qh[64] | 16 x int8 scales | d (f16)
+    static float dotQ6K(MemorySegment w, long off, int blocks, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int b = 0; b < blocks; b++) {
+            long o = off + (long) b * 210;
+            int xb0 = xOff + b * 256;
+            float d = Float.float16ToFloat(w.get(F16, o + 208));
+            for (int h = 0; h < 2; h++) {
+                long ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h;
+                int xb = xb0 + 128 * h;
+                for (int l = 0; l < 32; l += L) {
+                    IntVector lo = bytesAsInts(w, ql + l), hi = bytesAsInts(w, ql + l + 32), hb = bytesAsInts(w, qh + l);
+                    IntVector q1 = lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = hi.and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    int is = l / 16;
+                    acc = toFloat(q1).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
+                    acc = toFloat(q2).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
+                    acc = toFloat(q3).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
+                    acc = toFloat(q4).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
+                }
+            }
+        }
+        return Lanes.sum(acc);
     }
 }

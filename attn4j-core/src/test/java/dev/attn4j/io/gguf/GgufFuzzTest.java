@@ -34,13 +34,13 @@ class GgufFuzzTest {
         SplittableRandom rng = new SplittableRandom(seed);
         List<byte[]> seeds = new ArrayList<>();
         seeds.add(GgufFileTest.resource("gguf-py.gguf"));
-        float[] w = new float[3 * 64];
+        float[] w = new float[3 * 256];
         for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
         GgufWriter wr = new GgufWriter().putString("general.architecture", "llama")
                 .put("t.tokens", GgufValue.ofStrings(List.of("a", "b", "<s>")))
                 .put("t.nested", GgufValue.ofArray(GgufValueType.ARRAY, List.of(GgufValue.ofStrings(List.of("x")))));
-        wr.addF32("w", w, 3, 64);
-        for (QuantType t : QuantType.values()) wr.addQuantized("q." + t, Quants.quantize(t, w, 0, 3, 64));
+        wr.addF32("w", w, 3, 256);
+        for (QuantType t : QuantType.values()) wr.addQuantized("q." + t, Quants.quantize(t, w, 0, 3, 256));
         Path mine = dir.resolve("mine.gguf");
         wr.write(mine);
         seeds.add(Files.readAllBytes(mine));

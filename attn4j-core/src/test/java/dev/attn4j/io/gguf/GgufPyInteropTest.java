@@ -59,7 +59,7 @@ class GgufPyInteropTest {
         assumeTrue(Files.isExecutable(PYTHON) && Files.isRegularFile(SCRIPT), "needs /usr/bin/python3 and scripts/gguf-dump.py");
         assumeTrue(run(python("-c", "import gguf")) != null, "gguf-py not importable (set GGUF_PYTHONPATH)");
         SplittableRandom rng = new SplittableRandom(9);
-        float[] w = new float[6 * 64];
+        float[] w = new float[6 * 256];
         for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
         short[] bf = new short[w.length], hf = new short[w.length];
         for (int i = 0; i < w.length; i++) {
@@ -82,10 +82,10 @@ class GgufPyInteropTest {
                 .put("a.str", GgufValue.ofString("ünïcødé ✓"))
                 .put("a.strs", GgufValue.ofStrings(List.of("<s>", "", "▁the")))
                 .put("a.f32s", GgufValue.ofArray(GgufValueType.FLOAT32, List.of(GgufValue.ofF32(-1.25f), GgufValue.ofF32(3f))));
-        wr.addF32("w.f32", w, 6, 64);
-        wr.addTensor("w.bf16", GgmlType.BF16, new long[] {6, 64}, MemorySegment.ofArray(bf));
-        wr.addTensor("w.f16", GgmlType.F16, new long[] {2, 3, 64}, MemorySegment.ofArray(hf));
-        for (QuantType t : QuantType.values()) wr.addQuantized("w." + t, Quants.quantize(t, w, 0, 6, 64));
+        wr.addF32("w.f32", w, 6, 256);
+        wr.addTensor("w.bf16", GgmlType.BF16, new long[] {6, 256}, MemorySegment.ofArray(bf));
+        wr.addTensor("w.f16", GgmlType.F16, new long[] {2, 3, 256}, MemorySegment.ofArray(hf));
+        for (QuantType t : QuantType.values()) wr.addQuantized("w." + t, Quants.quantize(t, w, 0, 6, 256));
         Path file = dir.resolve("attn4j.gguf"), out = dir.resolve("dump");
         wr.write(file);
         String log = run(python(SCRIPT.toString(), file.toString(), out.toString()));

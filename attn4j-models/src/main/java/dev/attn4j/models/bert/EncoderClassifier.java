@@ -59,6 +59,35 @@ public abstract class EncoderClassifier extends Module implements AutoCloseable 
     /** Logits: [B, num_labels] for a sequence head, [B, T, num_labels] for a token head. */
     public abstract Tensor forward(EncoderInput in);
 
+    /**
+     * Label probabilities (softmax of the logits) of a sequence head for each encoded text, in
+     * input order: the encodings sorted by length, padded per batch of {@code batchSize}, run
+     * without recording gradients. One {@code float[num_labels]} per encoding.
+     */
+    public final List<float[]> probabilities(List<dev.attn4j.tokenizers.Encoding> enc, int batchSize) {
+        if (tokenLevel()) throw new IllegalArgumentException(architecture() + " labels every token, not the sequence");
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        float[][] probs = new float[enc.size()][];
+        Integer[] order = new Integer[enc.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> enc.get(i).length()));
+        int l = numLabels();
+        try (var g = dev.attn4j.autograd.GradMode.noGrad()) {
+            for (int from = 0; from < order.length; from += batchSize) {
+                int to = Math.min(order.length, from + batchSize);
+                List<int[]> ids = new java.util.ArrayList<>(), types = new java.util.ArrayList<>();
+                for (int i = from; i < to; i++) {
+                    ids.add(enc.get(order[i]).ids());
+                    types.add(enc.get(order[i]).typeIds());
+                }
+                EncoderInput in = EncoderInput.padded(ids, config.typeVocabSize() > 0 ? types : null, config.padTokenId());
+                float[] a = forward(in).softmax(1).data().contiguous().toFloatArray();       // [B, L]
+                for (int i = from; i < to; i++) probs[order[i]] = java.util.Arrays.copyOfRange(a, (i - from) * l, (i - from + 1) * l);
+            }
+        }
+        return java.util.Arrays.asList(probs);
+    }
+
     /** The config key of the classifier dropout ({@code classifier_dropout}, DistilBERT's {@code seq_classif_dropout}), or null. */
     protected String dropoutKey() {
         return "classifier_dropout";

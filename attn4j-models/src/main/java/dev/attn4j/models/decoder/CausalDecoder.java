@@ -29,7 +29,7 @@ public abstract class CausalDecoder extends Module implements CausalLM {
     }
 
     protected final DecoderConfig config;
-    private SafetensorsCheckpoint checkpoint;
+    private final List<AutoCloseable> resources = new ArrayList<>();
 
     protected CausalDecoder(DecoderConfig config) {
         this.config = config;
@@ -197,6 +197,11 @@ public abstract class CausalDecoder extends Module implements CausalLM {
         try (var g = GradMode.noGrad()) {
             logits = forward(dc, tokens, attentionMask, allPositions, false, false).logits();   // [B, T', V]
         }
+        return rows(logits);
+    }
+
+    /** Logits [B, T, V] as float rows [B][T][V], what {@link CausalLM#forward} returns. */
+    public static float[][][] rows(Tensor logits) {
         int b = logits.dim(0), t = logits.dim(1), v = logits.dim(2);
         float[] flat = logits.data().contiguous().toFloatArray();
         float[][][] out = new float[b][t][v];
@@ -206,12 +211,23 @@ public abstract class CausalDecoder extends Module implements CausalLM {
 
     /** Keeps the checkpoint open as long as the model (its mapped weights); closed by {@link #close}. */
     public void attachCheckpoint(SafetensorsCheckpoint ckpt) {
-        this.checkpoint = ckpt;
+        attachResource(ckpt);
+    }
+
+    /** Keeps {@code r} (a mapped weight file) open as long as the model; closed by {@link #close}. */
+    public void attachResource(AutoCloseable r) {
+        resources.add(r);
     }
 
     @Override
     public void close() {
-        if (checkpoint != null) checkpoint.close();
-        checkpoint = null;
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + r + ": " + e.getMessage(), e);
+            }
+        }
+        resources.clear();
     }
 }

@@ -37,6 +37,34 @@ public final class DecoderCache implements CausalLM.KvCache {
         }
     }
 
+    /**
+     * A cache of {@code layers} full-attention layers ({@code heads} key/value heads of
+     * {@code headDim}) for {@code batch} rows of up to {@code capacity} positions: what an
+     * encoder-decoder's decoder self-attention keeps ({@link #append}).
+     */
+    public static DecoderCache of(int layers, int batch, int heads, int capacity, int headDim) {
+        if (layers <= 0 || heads <= 0 || headDim <= 0) {
+            throw new IllegalArgumentException("KV cache: layers (" + layers + "), heads (" + heads + ") and head dim (" + headDim
+                    + ") must be positive");
+        }
+        return new DecoderCache(new int[layers], batch, heads, capacity, headDim);
+    }
+
+    /**
+     * Stores the keys and values {@code k}, {@code v} [B, H, T, D] of positions {@code length() ..
+     * length() + T - 1} of layer {@code layer} (a full-attention layer) and returns the keys and
+     * values of positions 0 .. length() + T - 1 ({[B, H, length() + T, D] views}). The length
+     * advances once every layer has been fed ({@link #advance}).
+     */
+    public NDArray[] append(int layer, NDArray k, NDArray v) {
+        int t = k.dim(2), end = length + t;
+        if (end > capacity) throw new IllegalArgumentException("KV cache: " + end + " positions exceed the capacity " + capacity);
+        if (slots(layer) < capacity) throw new IllegalArgumentException("KV cache: layer " + layer + " has a sliding window");
+        keys[layer].narrow(2, length, t).copyFrom(k);
+        values[layer].narrow(2, length, t).copyFrom(v);
+        return new NDArray[] {keys[layer].narrow(2, 0, end), values[layer].narrow(2, 0, end)};
+    }
+
     private DecoderCache(NDArray[] keys, NDArray[] values, int[][] tokens, int batch, int capacity, int length) {
         this.tokens = tokens;
         this.keys = keys;
@@ -61,7 +89,8 @@ public final class DecoderCache implements CausalLM.KvCache {
         return capacity;
     }
 
-    void advance(int steps) {
+    /** Counts {@code steps} more positions as held (after every layer got their keys and values). */
+    public void advance(int steps) {
         length += steps;
     }
 

@@ -16,11 +16,12 @@ public final class Layers {
     }
 
     /**
-     * A {@link Linear} from {@code name.weight} [out, in] and, when {@code bias}, {@code name.bias};
-     * stored transposed in memory as {@link Params#linear} does (what the GEMM streams best).
+     * A {@link Linear} from {@code name.weight} [out, in] and, when {@code bias}, {@code name.bias}:
+     * 16-bit weights kept [out, in] as stored ({@link Params#linearAsStored}: what a decode step
+     * streams best), F32 ones transposed in memory as {@link Params#linear} does.
      */
     public static Linear linear(Params p, String name, int in, int out, boolean bias) {
-        return p.linear(name, in, out, bias);
+        return p.linearAsStored(name, in, out, bias);
     }
 
     /** The norm {@code name} of {@code config}'s kind over [dim]. */

@@ -28,14 +28,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * attentions of an unpadded and a left-padded batch, cached decoding against the uncached forward,
  * and greedy {@code generate} token ids.
  */
-class DecoderReferenceTest {
+public class DecoderReferenceTest {
     static final double TOL = 1e-4;
 
     static Path dir(String name) throws Exception {
         return Path.of(DecoderReferenceTest.class.getResource("/decoder/" + name + "/config.json").toURI()).getParent();
     }
 
-    static NDArray longsAsArray(SafetensorsCheckpoint ref, String key) throws Exception {
+    public static NDArray longsAsArray(SafetensorsCheckpoint ref, String key) throws Exception {
         long[] v = ref.getLongs(key);
         int[] shape = Arrays.stream(ref.info(key).shape()).toArray();
         double[] d = new double[v.length];
@@ -43,14 +43,14 @@ class DecoderReferenceTest {
         return NDArray.of(d, shape);
     }
 
-    static int[][] rows(NDArray a) {
+    public static int[][] rows(NDArray a) {
         int[][] out = new int[a.dim(0)][a.dim(1)];
         for (int i = 0; i < out.length; i++) for (int j = 0; j < out[i].length; j++) out[i][j] = (int) a.getDouble(i, j);
         return out;
     }
 
     /** Compares [B, T, ...] at the positions where {@code mask} is 1 (all when null). */
-    static void assertClose(String what, NDArray actual, NDArray expected, int[][] mask) {
+    public static void assertClose(String what, NDArray actual, NDArray expected, int[][] mask) {
         assertThat(actual.shape()).as(what + " shape").isEqualTo(expected.shape());
         int[] shape = actual.shape().toArray();
         int inner = 1;
@@ -70,7 +70,7 @@ class DecoderReferenceTest {
     }
 
     /** Attentions [B, H, T, S]: compares the query rows of real tokens. */
-    static void assertAttentionClose(String what, NDArray actual, NDArray expected, int[][] mask) {
+    public static void assertAttentionClose(String what, NDArray actual, NDArray expected, int[][] mask) {
         assertThat(actual.shape()).as(what + " shape").isEqualTo(expected.shape());
         int b = actual.dim(0), h = actual.dim(1), t = actual.dim(2), s = actual.dim(3);
         double worst = 0;
