@@ -9,7 +9,6 @@ import dev.attn4j.generate.GenerationResult;
 import dev.attn4j.generate.Seq2SeqGenerator;
 import dev.attn4j.models.seq2seq.EncoderDecoderModel;
 import dev.attn4j.models.seq2seq.Seq2SeqModel;
-import dev.attn4j.tasks.CharVocab;
 import dev.attn4j.tokenizers.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,18 +101,20 @@ public final class AttentionCommand implements Callable<Integer> {
     private record Rendered(String name, float[][][][] weights, List<String> columns, List<String> rows, String source, String output) {
     }
 
-    private Rendered fromCheckpoint() {
+    private Rendered fromCheckpoint() throws java.io.IOException {
         if (text == null) throw new IllegalArgumentException("give the TEXT to decode");
         int beam = generation.numBeams != null ? generation.numBeams : 4;
         if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
         Seq2SeqModel<?> m = CheckpointOptions.load(checkpoint);
-        CharVocab vocab = CharVocab.dates();
+        CheckpointOptions.Codec vocab = CheckpointOptions.codec(checkpoint);
         int[] src = vocab.encode(text);
         int[] output = BeamSearch.best(m, src, beam, 1.0, m.config().maxTargetLen()).tokens();
         List<String> rows = new ArrayList<>();
         for (int id : output) rows.add(vocab.token(id));
         rows.add("EOS");
-        return new Rendered(m.config().arch().cliName, m.crossAttention(src, output), null, rows, text, vocab.decode(output));
+        List<String> columns = new ArrayList<>();
+        for (int id : src) columns.add(vocab.token(id));
+        return new Rendered(m.config().arch().cliName, m.crossAttention(src, output), columns, rows, text, vocab.decode(output));
     }
 
     private Rendered fromModel() throws Exception {

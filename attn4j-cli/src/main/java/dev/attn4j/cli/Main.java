@@ -7,9 +7,9 @@ import picocli.CommandLine.Command;
 @Command(name = "attn4j", mixinStandardHelpOptions = true, version = "attn4j 0.1.0",
         description = "Attention mechanisms and Transformers for the JVM.",
         subcommands = {EmbedCommand.class, FinetuneCommand.class, ClassifyCommand.class, MergeCommand.class, QuantizeCommand.class,
-                TokenizeCommand.class, ConvertCommand.class, TrainCommand.class, TranslateCommand.class, SummarizeCommand.class,
-                AttentionCommand.class, GenerateCommand.class, ScoreCommand.class, ChatCommand.class, ServeCommand.class,
-                BenchCommand.class, SparkCommand.class, CommandLine.HelpCommand.class})
+                TokenizeCommand.class, TokenizerCommand.class, ConvertCommand.class, TrainCommand.class, TranslateCommand.class,
+                SummarizeCommand.class, AttentionCommand.class, GenerateCommand.class, ScoreCommand.class, ChatCommand.class,
+                ServeCommand.class, BleuCommand.class, BenchCommand.class, SparkCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

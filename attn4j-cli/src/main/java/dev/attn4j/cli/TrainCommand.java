@@ -8,6 +8,7 @@ import dev.attn4j.train.DatesData;
 import dev.attn4j.train.TrainConfig;
 import dev.attn4j.train.TrainResult;
 import dev.attn4j.train.Trainer;
+import dev.attn4j.train.TranslationTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,15 +18,17 @@ import picocli.CommandLine.Option;
 /**
  * {@code attn4j train --task dates --arch transformer|gru-bahdanau|gru-luong --out DIR}: trains,
  * printing progress lines on stderr and, last on stdout, one JSON object with the final
- * held-out exact match and tokens/s.
+ * held-out exact match and tokens/s. {@code --task translation} trains a Transformer on a
+ * parallel corpus ({@link TranslationTrainer}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a sequence-to-sequence model on a synthetic task; the last stdout line is a JSON summary.")
+        description = "Train a sequence-to-sequence model: the synthetic dates task, or translation of a parallel corpus; "
+                + "the last stdout line is a JSON summary.")
 public final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--task", defaultValue = "dates", description = "Task (only 'dates': English dates to ISO 8601).")
+    @Option(names = "--task", defaultValue = "dates", description = "dates (English dates to ISO 8601) or translation.")
     String task;
 
     @Option(names = "--arch", defaultValue = "transformer", description = "transformer, gru-bahdanau or gru-luong.")
@@ -79,15 +82,20 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "Encoder and decoder layers (transformer).")
     Integer layers;
 
-    @Option(names = "--ff", description = "Feed-forward width (transformer).")
+    @Option(names = {"--ff", "--ffn"}, description = "Feed-forward width (transformer).")
     Integer ff;
 
     @Option(names = "--hidden", description = "GRU hidden size.")
     Integer hidden;
 
+    @picocli.CommandLine.ArgGroup(exclusive = false, heading = "Translation (--task translation):%n")
+    TranslationOptions translation = new TranslationOptions();
+
     @Override
     public Integer call() throws Exception {
-        if (!DatesData.TASK.equals(task)) throw new IllegalArgumentException("unknown task '" + task + "'; only 'dates' exists");
+        if (TranslationTrainer.TASK.equals(task)) return translation.run(this);
+        if (!DatesData.TASK.equals(task)) throw new IllegalArgumentException("unknown task '" + task + "'; expected dates or translation");
+        translation.refuse();
         if (!(minutes > 0)) throw new IllegalArgumentException("--minutes must be > 0, got " + minutes);
         java.io.PrintWriter err = spec.commandLine().getErr();
         java.util.function.Consumer<String> log = line -> {

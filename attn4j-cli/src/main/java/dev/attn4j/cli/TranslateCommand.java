@@ -11,7 +11,6 @@ import dev.attn4j.generate.Greedy;
 import dev.attn4j.generate.Seq2SeqGenerator;
 import dev.attn4j.models.seq2seq.EncoderDecoderModel;
 import dev.attn4j.models.seq2seq.Seq2SeqModel;
-import dev.attn4j.tasks.CharVocab;
 import dev.attn4j.tokenizers.Tokenizer;
 import dev.attn4j.tokenizers.TokenizerException;
 import java.io.IOException;
@@ -96,7 +95,7 @@ public final class TranslateCommand implements Callable<Integer> {
         list.addAll(texts);
         if (list.isEmpty()) throw new IllegalArgumentException("nothing to translate: give TEXT arguments or --file");
         Seq2SeqModel<?> m = CheckpointOptions.load(checkpoint);
-        CharVocab vocab = CharVocab.dates();
+        CheckpointOptions.Codec vocab = CheckpointOptions.codec(checkpoint);
         int max = maxLength != null ? maxLength : m.config().maxTargetLen();
         ObjectMapper mapper = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();

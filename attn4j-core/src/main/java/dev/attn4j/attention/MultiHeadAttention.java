@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
  * it is only a hint that attn_mask is causal; the result is the same when it is); a query whose
  * keys are all masked gets output from zero attention (out_proj's bias) instead of NaN.
  */
-public final class MultiHeadAttention extends Module implements ReadsLinearWeights {
+public final class MultiHeadAttention extends Module implements ReadsLinearWeights, dev.attn4j.nn.Reseedable {
 
     /**
      * Constructor options of nn.MultiheadAttention; {@code kdim}/{@code vdim} 0 mean embed_dim.
@@ -153,7 +153,7 @@ public final class MultiHeadAttention extends Module implements ReadsLinearWeigh
     /** [1, 1, E]; null without add_bias_kv. */
     public final Tensor biasK, biasV;
     public final Linear outProj;
-    private final SplittableRandom dropoutRng;
+    private SplittableRandom dropoutRng;
 
     public MultiHeadAttention(int embedDim, int numHeads, SplittableRandom rng) {
         this(Options.of(embedDim, numHeads), rng);
@@ -182,6 +182,12 @@ public final class MultiHeadAttention extends Module implements ReadsLinearWeigh
         outProj = child("out_proj", new Linear(e, e, options.bias(), rng));
         if (outProj.bias != null) outProj.bias.data().fill(0);
         dropoutRng = rng.split();
+    }
+
+    /** Replaces the generator of the attention-weight dropout (see {@link dev.attn4j.nn.Reseedable}). */
+    @Override
+    public void reseed(long seed) {
+        dropoutRng = new SplittableRandom(seed);
     }
 
     /** This module's parameters as a {@link Weights} record. */

@@ -74,6 +74,29 @@ class LossesTest {
                 NDArray.uniform(rng, Shape.of(2, 3, 3), -2, 2));
     }
 
+    /** F32 logits take the fused one-pass kernel; its loss and gradient equal the F64 composite form's. */
+    @Test
+    void fusedF32CrossEntropyMatchesTheF64CompositeFormAndItsGradient() {
+        for (double eps : new double[] {0.0, 0.1}) {
+            int n = 3 + rng.nextInt(40), c = 2 + rng.nextInt(300);
+            NDArray logits = NDArray.uniform(rng, Shape.of(n, c), -6, 6);
+            NDArray target = randomTargets(n, c, -100, 0.2);
+            Tensor x32 = Tensor.param(logits.copy()), x64 = Tensor.param(logits.to(dev.attn4j.tensor.DType.F64));
+            Tensor l32 = Losses.crossEntropy(x32, target, -100, eps, Reduction.MEAN);
+            Tensor l64 = Losses.crossEntropy(x64, target, -100, eps, Reduction.MEAN);
+            if (Double.isNaN(l64.item())) continue;                                   // every target ignored
+            assertThat(l32.item()).as("seed %d", seed).isCloseTo(l64.item(), within(1e-5));
+            l32.backward();
+            l64.backward();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < c; j++) {
+                    assertThat(x32.grad().getDouble(i, j)).as("seed %d grad[%d, %d]", seed, i, j)
+                            .isCloseTo(x64.grad().getDouble(i, j), within(1e-6));
+                }
+            }
+        }
+    }
+
     @Test
     void crossEntropyOverAClassDimensionMatchesTheFlattenedForm() {
         NDArray logits = NDArray.uniform(rng, Shape.of(2, 5, 3), -2, 2); // [N, C, T]

@@ -114,6 +114,50 @@ public final class BeamSearch {
         return out;
     }
 
+    /**
+     * The best hypothesis of each of {@code sources}, searched as one batch ({@code beamSize} rows
+     * per source, one model step for all of them), with {@code early_stopping=False}: per source
+     * the same result as {@link #best}, up to the rounding of batched arithmetic.
+     */
+    public static <S> List<Hypothesis> bestOfEach(StepModel<S> model, List<int[]> sources, int beamSize, double lengthPenalty,
+                                                  int maxLength) {
+        if (beamSize < 1) throw new IllegalArgumentException("beam search: beam size must be >= 1, got " + beamSize);
+        if (maxLength < 1) throw new IllegalArgumentException("beam search: maxLength must be >= 1, got " + maxLength);
+        if (!Double.isFinite(lengthPenalty)) throw new IllegalArgumentException("beam search: length penalty must be finite");
+        int batch = sources.size();
+        if (batch == 0) return List.of();
+        int[] expand = new int[batch * beamSize];
+        for (int r = 0; r < expand.length; r++) expand[r] = r / beamSize;
+        BeamModel adapter = new BeamModel() {
+            private S state = model.select(model.start(sources), expand);
+
+            @Override
+            public float[][] logProbs(int[][] sequences, int curLen) {
+                int[] last = new int[sequences.length];
+                for (int i = 0; i < last.length; i++) last[i] = sequences[i][curLen - 1];
+                return model.step(state, last);
+            }
+
+            @Override
+            public void reorder(int[] rows) {
+                state = model.select(state, rows);
+            }
+        };
+        int[][] initial = new int[batch][];
+        for (int b = 0; b < batch; b++) initial[b] = new int[] {model.bosId()};
+        Settings s = new Settings(beamSize, lengthPenalty, GenerationConfig.EarlyStopping.FALSE, 1 + maxLength, new int[] {model.eosId()},
+                List.of(), null, null);
+        List<List<Beam>> found = search(adapter, initial, 1, s);
+        List<Hypothesis> out = new ArrayList<>(batch);
+        for (List<Beam> beams : found) {
+            Beam b = beams.get(0);
+            boolean finished = b.reason() == StopReason.EOS;
+            out.add(new Hypothesis(Arrays.copyOfRange(b.sequence(), 1, b.sequence().length - (finished ? 1 : 0)), b.logProb(), b.score(),
+                    finished));
+        }
+        return out;
+    }
+
     /** transformers' length normalisation: {@code logProb / length^alpha}. */
     public static double normalise(double logProb, int length, double alpha) {
         return logProb / Math.pow(length, alpha);

@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  * A training checkpoint directory:
  * <ul>
  * <li>{@code config.json}: {@code {"format": "attn4j-seq2seq", "version": 1, "task": "dates",
- *     "model": {Seq2SeqConfig}, "train": {TrainConfig}}}</li>
+ *     "model": {Seq2SeqConfig}, "train": {TrainConfig}}} (task "translation": "train" is a
+ *     {@link TranslationConfig}, and the directory also holds the {@code tokenizer.json})</li>
  * <li>{@code model.safetensors}: the model's state dict (F32, PyTorch-style dotted names)</li>
  * <li>{@code optimizer.safetensors}: the optimizer state ({@link Optimizer#stateDict()})</li>
  * <li>{@code trainer.json}: {@link TrainerState}</li>
@@ -40,13 +41,32 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
-    /** The configuration part of a checkpoint. */
+    /** The file of a translation checkpoint's tokenizer. */
+    public static final String TOKENIZER = "tokenizer.json";
+
+    /**
+     * The configuration part of a checkpoint; {@code train} is the dates task's settings (null for
+     * other tasks: read them with {@link #readTrain}).
+     */
     public record Config(String task, Seq2SeqConfig model, TrainConfig train) {
     }
 
     /** Writes all four files into {@code dir} (created if needed). */
     public static void save(Path dir, String task, Seq2SeqModel<?> model, TrainConfig train, Optimizer optimizer,
                             TrainerState state) throws IOException {
+        save(dir, task, model, (Object) train, optimizer, state);
+    }
+
+    /** Writes config.json (with {@code train} as its "train"), the weights, the optimizer state and {@code state} as trainer.json. */
+    public static void save(Path dir, String task, Seq2SeqModel<?> model, Object train, Optimizer optimizer, Object state)
+            throws IOException {
+        saveModel(dir, task, model, train);
+        StateDicts.save(optimizer.stateDict(), dir.resolve(OPTIMIZER), Map.of("format", FORMAT));
+        dev.attn4j.io.AtomicFiles.write(dir.resolve(TRAINER), JSON.writeValueAsBytes(state));
+    }
+
+    /** Writes config.json and model.safetensors only: a directory that {@link #loadModel} reads (not resumable). */
+    public static void saveModel(Path dir, String task, Seq2SeqModel<?> model, Object train) throws IOException {
         Files.createDirectories(dir);
         ObjectNode cfg = JSON.createObjectNode();
         cfg.put("format", FORMAT);
@@ -56,8 +76,28 @@ public final class Checkpoint {
         cfg.set("train", JSON.valueToTree(train));
         dev.attn4j.io.AtomicFiles.write(dir.resolve(CONFIG), JSON.writeValueAsBytes(cfg));
         StateDicts.save(model.stateDict(), dir.resolve(MODEL), Map.of("format", FORMAT));
-        StateDicts.save(optimizer.stateDict(), dir.resolve(OPTIMIZER), Map.of("format", FORMAT));
-        dev.attn4j.io.AtomicFiles.write(dir.resolve(TRAINER), JSON.writeValueAsBytes(state));
+    }
+
+    /** The "train" object of config.json as {@code type} (e.g. {@link TranslationConfig}). */
+    public static <T> T readTrain(Path dir, Class<T> type) {
+        Path f = requireFile(dir, CONFIG);
+        try {
+            JsonNode train = JSON.readTree(f.toFile()).get("train");
+            if (train == null || train.isNull()) throw new IllegalArgumentException(f + ": missing key \"train\"");
+            return JSON.treeToValue(train, type);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(f + ": cannot read the training settings: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code trainer.json} as {@code type} (e.g. {@link TranslationState}). */
+    public static <T> T readState(Path dir, Class<T> type) {
+        Path f = requireFile(dir, TRAINER);
+        try {
+            return JSON.readValue(f.toFile(), type);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(f + ": cannot read trainer state: " + e.getMessage(), e);
+        }
     }
 
     /** Reads and checks {@code config.json}. */
@@ -72,8 +112,9 @@ public final class Checkpoint {
             for (String key : new String[] {"task", "model", "train"}) {
                 if (!root.hasNonNull(key)) throw new IllegalArgumentException(f + ": missing key \"" + key + "\"");
             }
-            return new Config(root.get("task").asText(), JSON.treeToValue(root.get("model"), Seq2SeqConfig.class),
-                    JSON.treeToValue(root.get("train"), TrainConfig.class));
+            String task = root.get("task").asText();
+            return new Config(task, JSON.treeToValue(root.get("model"), Seq2SeqConfig.class),
+                    DatesData.TASK.equals(task) ? JSON.treeToValue(root.get("train"), TrainConfig.class) : null);
         } catch (IOException e) {
             throw new IllegalArgumentException(f + ": cannot read checkpoint config: " + e.getMessage(), e);
         }
@@ -116,7 +157,7 @@ public final class Checkpoint {
         }
     }
 
-    private static Path requireFile(Path dir, String name) {
+    static Path requireFile(Path dir, String name) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException("checkpoint directory " + dir + " does not exist");
         Path f = dir.resolve(name);
         if (!Files.isRegularFile(f)) {

@@ -75,15 +75,20 @@ public final class TransformerSeq2Seq extends Seq2SeqModel<TransformerSeq2Seq.St
 
     @Override
     public Tensor forward(Batch batch) {
+        return project(decoderHidden(batch));                                               // [B, T, V]
+    }
+
+    /** The teacher-forced decoder output [B, T, d] (before the output projection). */
+    public Tensor decoderHidden(Batch batch) {
         Tensor memory = encode(batch.source(), batch.sourcePadding());                     // [B, S, d]
         Tensor y = pos.forward(tgtEmbed.forward(batch.targetIn()).mul(scale));             // [B, T, d]
         TransformerMasks masks = TransformerMasks.none().tgtIsCausal(true)
                 .memoryKeyPaddingMask(AttentionMask.blocked(batch.sourcePadding()));
-        Tensor h = transformer.decode(y, memory, masks);                                   // [B, T, d]
-        return project(h);                                                                  // [B, T, V]
+        return transformer.decode(y, memory, masks);                                       // [B, T, d]
     }
 
-    private Tensor project(Tensor h) {
+    /** Next-token logits [..., V] of decoder outputs [..., d]: the output projection (tied or not). */
+    public Tensor project(Tensor h) {
         return outProj != null ? outProj.forward(h) : F.linear(h, tgtEmbed.weight, outBias); // [..., V]
     }
 
