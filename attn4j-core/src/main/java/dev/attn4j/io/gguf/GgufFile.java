@@ -247,6 +247,11 @@ public final class GgufFile implements AutoCloseable {
         long cols = ne.length == 0 ? 1 : ne[0];
         long rows = cols == 0 ? 0 : t.numel() / cols;
         if (cols > Integer.MAX_VALUE || rows > Integer.MAX_VALUE) throw new GgufException(path, "tensor '" + name + "' too large");
+        if (cols % q.blockSize() != 0) {
+            // the header check covers tensors with dims; a zero-dim one is a single value, no whole block
+            throw new GgufException(path, "tensor '" + name + "': " + t.type() + " rows need a multiple of " + q.blockSize()
+                    + " values, got " + cols + " (shape " + java.util.Arrays.toString(ne) + ")");
+        }
         return new QuantizedMatrix(q, (int) rows, (int) cols, bytes(name));
     }
 

@@ -30,7 +30,7 @@ class GgufFuzzTest {
 
     @Test
     void corruptedFilesFailCleanly() throws Exception {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("attn4j.fuzz.seed", System.nanoTime());   // -Dattn4j.fuzz.seed=N replays a reported run
         SplittableRandom rng = new SplittableRandom(seed);
         List<byte[]> seeds = new ArrayList<>();
         seeds.add(GgufFileTest.resource("gguf-py.gguf"));
