@@ -17,8 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Opt-in (minutes on two cores): {@code mvn verify -pl attn4j-spark -Dit.test=ManyRowsIT
- * -Dattn4j.spark.manyRows=100000}. That many short synthetic texts run through {@code spark embed}
+ * Part of the suite (a few minutes on two cores; {@code -Dattn4j.spark.manyRows=0} skips it, another
+ * count changes it): 100,000 short synthetic texts run through {@code spark embed}
  * in local[2] in a JVM capped at {@value #HEAP} of heap (driver and executor together): the job
  * ends, every row is written, and the largest heap after a collection (from the GC log) is
  * printed.
@@ -28,9 +28,8 @@ class ManyRowsIT {
 
     @Test
     void manyShortTextsRunToTheEndInABoundedHeap(@TempDir Path tmp) throws Exception {
-        String n = System.getProperty("attn4j.spark.manyRows", "");
-        assumeTrue(!n.isBlank(), "opt-in: -Dattn4j.spark.manyRows=100000");
-        int rows = Integer.parseInt(n.trim());
+        int rows = Integer.parseInt(System.getProperty("attn4j.spark.manyRows", "100000").trim());
+        assumeTrue(rows > 0, "skipped: -Dattn4j.spark.manyRows=0");
         JobJvm jvm = new JobJvm();
         Path input = tmp.resolve("many.jsonl");
         writeShortTexts(input, rows, 7);
