@@ -28,7 +28,8 @@ class ManyRowsIT {
 
     @Test
     void manyShortTextsRunToTheEndInABoundedHeap(@TempDir Path tmp) throws Exception {
-        int rows = Integer.parseInt(System.getProperty("attn4j.spark.manyRows", "100000").trim());
+        String n = System.getProperty("attn4j.spark.manyRows", "").trim();
+        int rows = n.isEmpty() ? 100_000 : Integer.parseInt(n);
         assumeTrue(rows > 0, "skipped: -Dattn4j.spark.manyRows=0");
         JobJvm jvm = new JobJvm();
         Path input = tmp.resolve("many.jsonl");
