@@ -2,7 +2,17 @@
 # Order: JAVA_HOME, then the java on PATH, then every JDK under /usr/lib/jvm (newest first).
 
 attn4j_java_major() {
-    # Prints the feature version of the java binary $1 (e.g. 25), or nothing.
+    # Prints the feature version of the java binary $1 (e.g. 25), or nothing. The JDK's `release`
+    # file says it without starting a JVM (about 60 ms per candidate); asked of the JVM otherwise.
+    local release major
+    release="$(dirname "$(dirname "$1")")/release"
+    if [ -f "$release" ]; then
+        major=$(sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$release" | head -n 1)
+        if [ -n "$major" ]; then
+            echo "$major"
+            return
+        fi
+    fi
     "$1" -XshowSettings:properties -version 2>&1 \
         | sed -n 's/^ *java\.specification\.version = \([0-9][0-9]*\).*/\1/p' | head -n 1
 }

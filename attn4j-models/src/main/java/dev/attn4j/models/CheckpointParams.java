@@ -49,6 +49,8 @@ public final class CheckpointParams extends Params {
         final List<String> missing = new ArrayList<>();
         final List<String> mismatched = new ArrayList<>();
         Keep16 keep16 = Keep16.NO;
+        /** Whether a zero-copy view of the mapped file was handed out (then the mapping must stay). */
+        boolean views;
 
         State(SafetensorsCheckpoint ckpt, String root) {
             this.ckpt = ckpt;
@@ -89,6 +91,7 @@ public final class CheckpointParams extends Params {
             boolean half = info.dtype() == dev.attn4j.io.safetensors.SafetensorsDType.BF16
                     || info.dtype() == dev.attn4j.io.safetensors.SafetensorsDType.F16;
             if (!half || !Arrays.equals(info.shape(), shape)) return null;   // F32 path (and its checks)
+            if (state.keep16 == Keep16.MAPPED) state.views = true;
             NDArray w = state.keep16 == Keep16.MAPPED ? state.ckpt.get16(key) : state.ckpt.get16Copy(key);
             state.used.add(key);
             return w;
@@ -138,11 +141,21 @@ public final class CheckpointParams extends Params {
                 state.mismatched.add(key + ": dtype " + info.dtype() + " is not a floating-point type (F32, F16, BF16 expected)");
                 return NDArray.zeros(shape);
             }
+            if (mapped) state.views = true;
             return mapped ? state.ckpt.get(key) : state.ckpt.getCopy(key);
         } catch (SafetensorsException e) {
             state.mismatched.add(key + ": " + e.getMessage());
             return NDArray.zeros(shape);
         }
+    }
+
+    /**
+     * Whether any tensor handed out so far may be a view of the memory-mapped checkpoint (asked for
+     * with {@code mapped}, or a 16-bit weight kept {@link Keep16#MAPPED}); when not, the model owns
+     * heap copies only and the checkpoint can be closed once the model is built.
+     */
+    public boolean holdsViews() {
+        return state.views;
     }
 
     /** Checkpoint names read so far. */

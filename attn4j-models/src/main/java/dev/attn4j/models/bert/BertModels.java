@@ -94,7 +94,18 @@ public final class BertModels {
                 throw new ModelDirectoryException(where, e.getMessage(), e);
             }
         }
-        model.attach(ckpt, new EncoderModel.LoadReport(where.toString(), prefix, List.copyOf(ignored), List.copyOf(dtypes)));
+        var report = new EncoderModel.LoadReport(where.toString(), prefix, List.copyOf(ignored), List.copyOf(dtypes));
+        if (params.holdsViews()) {
+            model.attach(ckpt, report);
+        } else {
+            // Heap copies only: unmap the file now (its pages would count in the process's RSS).
+            try {
+                ckpt.close();
+            } catch (RuntimeException e) {
+                throw new ModelDirectoryException(where, "closing the checkpoint: " + e.getMessage(), e);
+            }
+            model.attach(null, report);
+        }
         return model;
     }
 

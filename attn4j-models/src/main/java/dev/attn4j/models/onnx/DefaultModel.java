@@ -54,7 +54,7 @@ public final class DefaultModel {
     static final List<String> FILES = OnnxConverter.FILES;
 
     private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
-    private static volatile String resourceDirName;
+    static volatile String resourceDirName;
 
     private DefaultModel() {
     }
@@ -88,9 +88,31 @@ public final class DefaultModel {
                 return dir;
             }
         }
+        // The directory is named by the ONNX file's SHA-256, which takes reading (inflating) and
+        // hashing 90 MB: about half a second of every start. A reference file named by what the
+        // jar's central directory says of the entry (CRC-32 and size, read without inflating)
+        // remembers the name once it is known.
+        Path root = modelsRoot.toAbsolutePath().normalize();
+        String stamp = resourceStamp(ONNX_RESOURCE);
+        Path ref = stamp == null ? null : root.resolve("." + NAME + "-" + stamp + ".ref");
+        if (ref != null && Files.isRegularFile(ref)) {
+            String named = Files.readString(ref).strip();
+            if (named.matches(java.util.regex.Pattern.quote(NAME) + "-[0-9a-f]{16}") && isComplete(root.resolve(named))) {
+                resourceDirName = named;
+                return root.resolve(named);
+            }
+        }
         byte[] onnx = onnxBytes();
         resourceDirName = directoryName(onnx);
-        return resolve(modelsRoot, onnx, tokenizerJsonBytes(), name -> { });
+        Path dir = resolve(modelsRoot, onnx, tokenizerJsonBytes(), name -> { });
+        if (ref != null) {
+            try {
+                dev.attn4j.io.AtomicFiles.write(ref, resourceDirName.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                // only a shortcut for the next start: a read-only cache still works
+            }
+        }
+        return dir;
     }
 
     /**
@@ -210,6 +232,25 @@ public final class DefaultModel {
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
+        }
+    }
+
+    /**
+     * {@code <crc32 hex>-<size>} of a classpath resource inside a jar, from the jar's central
+     * directory (nothing is inflated), or null when the resource is not a jar entry.
+     */
+    static String resourceStamp(String name) {
+        try {
+            java.net.URL url = DefaultModel.class.getResource(name);
+            if (url == null || !(url.openConnection() instanceof java.net.JarURLConnection jar)) return null;
+            jar.setUseCaches(false);
+            try (java.util.jar.JarFile file = jar.getJarFile()) {
+                java.util.zip.ZipEntry e = file.getEntry(jar.getEntryName());
+                if (e == null || e.getCrc() < 0 || e.getSize() < 0) return null;
+                return String.format(java.util.Locale.ROOT, "%08x-%d", e.getCrc(), e.getSize());
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

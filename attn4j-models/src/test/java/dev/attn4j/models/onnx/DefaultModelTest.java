@@ -59,6 +59,33 @@ class DefaultModelTest {
     }
 
     @Test
+    void laterStartsFindTheDirectoryThroughTheReferenceFileWithoutHashing(@TempDir Path root) throws IOException {
+        DefaultModel.resourceDirName = null;
+        Path dir = DefaultModel.resolve(root);
+        assertThat(dir.getFileName().toString()).isEqualTo(dirName);
+        String stamp = DefaultModel.resourceStamp(DefaultModel.ONNX_RESOURCE);
+        assertThat(stamp).as("the ONNX file is a jar entry").matches("[0-9a-f]{8}-" + onnx.length);
+        Path ref = root.resolve(".all-MiniLM-L6-v2-" + stamp + ".ref");
+        assertThat(ref).hasContent(dirName);
+        // A reference to a directory that is not there is not trusted: hashed again, and rewritten.
+        Files.writeString(ref, "all-MiniLM-L6-v2-0123456789abcdef");
+        DefaultModel.resourceDirName = null;
+        assertThat(DefaultModel.resolve(root)).isEqualTo(dir);
+        assertThat(ref).hasContent(dirName);
+        // A reference naming a complete directory is what the next start uses, unhashed (shown with
+        // a decoy that only has the file names).
+        Path decoy = root.resolve("all-MiniLM-L6-v2-fedcba9876543210");
+        for (String f : DefaultModel.FILES) {
+            Files.createDirectories(decoy.resolve(f).getParent());
+            Files.createFile(decoy.resolve(f));
+        }
+        Files.writeString(ref, decoy.getFileName().toString());
+        DefaultModel.resourceDirName = null;
+        assertThat(DefaultModel.resolve(root)).isEqualTo(decoy);
+        DefaultModel.resourceDirName = null;
+    }
+
+    @Test
     void directoryNameAndCacheRoot() {
         assertThat(dirName).matches("all-MiniLM-L6-v2-[0-9a-f]{16}");
         assertThat(DefaultModel.modelsRoot(Map.of("XDG_CACHE_HOME", "/x/cache")))
