@@ -45,7 +45,15 @@ public final class OrtEmbedFile {
                 case "--onnx" -> onnx = Path.of(args[++i]);
                 case "--tokenizer" -> tokenizerJson = Path.of(args[++i]);
                 case "--file" -> file = Path.of(args[++i]);
-                case "--batch-size" -> batchSize = Integer.parseInt(args[++i]);
+                case "--batch-size" -> {
+                    String v = args[++i];
+                    try {
+                        batchSize = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        batchSize = 0;
+                    }
+                    if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be a positive integer, got '" + v + "'");
+                }
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + "; usage: OrtEmbedFile --onnx FILE --tokenizer tokenizer.json --file TEXTS [--batch-size N]");
             }

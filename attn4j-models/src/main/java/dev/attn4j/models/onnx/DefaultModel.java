@@ -95,8 +95,8 @@ public final class DefaultModel {
         Path root = modelsRoot.toAbsolutePath().normalize();
         String stamp = resourceStamp(ONNX_RESOURCE);
         Path ref = stamp == null ? null : root.resolve("." + NAME + "-" + stamp + ".ref");
-        if (ref != null && Files.isRegularFile(ref)) {
-            String named = Files.readString(ref).strip();
+        String named = ref == null ? null : readReference(ref);
+        if (named != null) {
             if (named.matches(java.util.regex.Pattern.quote(NAME) + "-[0-9a-f]{16}") && isComplete(root.resolve(named))) {
                 resourceDirName = named;
                 return root.resolve(named);
@@ -232,6 +232,15 @@ public final class DefaultModel {
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
+        }
+    }
+
+    /** The directory name a reference file holds, or null when it is missing or unreadable (then the name is recomputed). */
+    private static String readReference(Path ref) {
+        try {
+            return Files.isRegularFile(ref) ? Files.readString(ref).strip() : null;
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -72,6 +72,11 @@ class DefaultModelTest {
         DefaultModel.resourceDirName = null;
         assertThat(DefaultModel.resolve(root)).isEqualTo(dir);
         assertThat(ref).hasContent(dirName);
+        // An unreadable reference (not UTF-8) is ignored the same way.
+        Files.write(ref, new byte[] {(byte) 0xff, (byte) 0xfe, 0x41});
+        DefaultModel.resourceDirName = null;
+        assertThat(DefaultModel.resolve(root)).isEqualTo(dir);
+        assertThat(ref).hasContent(dirName);
         // A reference naming a complete directory is what the next start uses, unhashed (shown with
         // a decoy that only has the file names).
         Path decoy = root.resolve("all-MiniLM-L6-v2-fedcba9876543210");
