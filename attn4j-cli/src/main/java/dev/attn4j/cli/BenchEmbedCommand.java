@@ -87,7 +87,10 @@ public final class BenchEmbedCommand implements Callable<Integer> {
 
     /** The shaded bench jar: -Dattn4j.bench.jar, $ATTN4J_BENCH_JAR, or attn4j-bench/target/benchmarks.jar beside the CLI's build. */
     static Path benchJar() throws IOException {
-        return ChildJvm.buildOutput("attn4j.bench.jar", "ATTN4J_BENCH_JAR", "attn4j-bench/target/benchmarks.jar", "attn4j bench embed",
-                "attn4j-bench");
+        return benchJar("attn4j bench embed");
+    }
+
+    static Path benchJar(String usedBy) throws IOException {
+        return ChildJvm.buildOutput("attn4j.bench.jar", "ATTN4J_BENCH_JAR", "attn4j-bench/target/benchmarks.jar", usedBy, "attn4j-bench");
     }
 }

@@ -10,6 +10,7 @@ import dev.attn4j.models.DecoderModels;
 import dev.attn4j.models.Params;
 import dev.attn4j.models.decoder.CausalDecoder;
 import dev.attn4j.models.decoder.DecoderConfig;
+import dev.attn4j.models.gguf.GgufDecoders;
 import dev.attn4j.generate.CausalLM;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -19,9 +20,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import dev.attn4j.tensor.DType;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Storage;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -85,6 +89,12 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     String dtype;
     @Option(names = "--copy-mib", defaultValue = "512", description = "Size of each array of the copy benchmark in MiB (default: ${DEFAULT-VALUE}).")
     int copyMib;
+    @Option(names = "--llama-cpp", negatable = true, defaultValue = "true", fallbackValue = "true", description = "With a GGUF --model: "
+            + "also time llama.cpp (the native library of the Maven artifact de.kherud:llama, run from attn4j-bench in a child JVM) on the "
+            + "same file, threads and prompt, rounds interleaved with attn4j's, and print the ratios (default: on; --no-llama-cpp skips it).")
+    boolean llamaCpp;
+    @Option(names = "--rounds", paramLabel = "R", description = "Timed rounds, medians reported (default: 3 with llama.cpp, else 1).")
+    Integer rounds;
 
     @Override
     public Integer call() throws IOException {
@@ -95,6 +105,10 @@ public final class BenchGenerateCommand implements Callable<Integer> {
         if (copyMib < 1) throw new IllegalArgumentException("--copy-mib must be >= 1, got " + copyMib);
         int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
+        boolean peer = llamaCpp && source.model != null && GgufDecoders.isGguf(Path.of(source.model));
+        if (peer && batch != 1) throw new IllegalArgumentException("--batch " + batch + ": the llama.cpp comparison runs batch 1 (or --no-llama-cpp)");
+        int r = rounds != null ? rounds : peer ? 3 : 1;
+        if (r < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + r);
         Parallel.setThreads(t);
         String name;
         long built = System.nanoTime();
@@ -122,9 +136,20 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             run(model, slice(prompt, Math.min(promptTokens, 8)), 3, null);
             // the machine's bandwidth just before and just after the timed run (a shared machine drifts)
             MemoryBandwidth.Result before = MemoryBandwidth.measure(copyMib, t, 5);
-            double[] times = new double[2];
-            run(model, prompt, newTokens, times);
+            double[][] ours = new double[r][2], theirs = peer ? new double[r][] : null;
+            String llamaInfo = null;
+            for (int i = 0; i < r; i++) {                                   // interleaved: attn4j, llama.cpp, attn4j, ...
+                run(model, prompt, newTokens, ours[i]);
+                if (peer) {
+                    JsonNode l = llamaCppRound(Path.of(source.model), t, newTokens, prompt[0]);
+                    theirs[i] = new double[] {l.path("prefill_seconds").asDouble(), l.path("decode_seconds").asDouble()};
+                    llamaInfo = l.path("system_info").asText();
+                    System.err.printf(Locale.ROOT, "round %d: attn4j prefill %.3f s, decode %.3f s; llama.cpp prefill %.3f s, decode %.3f s%n",
+                            i + 1, ours[i][0], ours[i][1], theirs[i][0], theirs[i][1]);
+                }
+            }
             MemoryBandwidth.Result after = MemoryBandwidth.measure(copyMib, t, 5);
+            double[] times = {median(ours, 0), median(ours, 1)};
             double prefillTps = (double) batch * promptTokens / times[0];
             double stepsPerSecond = newTokens / times[1];
             double decodeTps = batch * stepsPerSecond;
@@ -155,9 +180,68 @@ public final class BenchGenerateCommand implements Callable<Integer> {
             json.put("bandwidth_ratio", round(impliedGbps / copyGbps, 3));
             json.put("read_bandwidth_gb_per_s", round(readGbps, 3));
             json.put("read_bandwidth_ratio", round(impliedGbps / readGbps, 3));
+            json.put("rounds", r);
+            if (peer) {
+                double lp = batch * promptTokens / median(theirs, 0), ld = newTokens / median(theirs, 1);
+                Map<String, Object> l = new LinkedHashMap<>();
+                l.put("prefill_tokens_per_second", round(lp, 2));
+                l.put("decode_tokens_per_second", round(ld, 3));
+                l.put("implied_bandwidth_gb_per_s", round(wb.bytes * ld / 1e9, 3));
+                l.put("system_info", llamaInfo);
+                json.put("llama_cpp", l);
+                json.put("prefill_ratio", round(prefillTps / lp, 3));
+                json.put("decode_ratio", round(decodeTps / ld, 3));
+                System.err.printf(Locale.ROOT, "llama.cpp (medians of %d rounds): prefill %.1f tokens/s, decode %.2f tokens/s; attn4j / llama.cpp: "
+                        + "prefill %.2fx, decode %.2fx%n", r, lp, ld, prefillTps / lp, decodeTps / ld);
+            }
             System.out.println(JsonMapper.builder().build().writeValueAsString(json));
         }
         return 0;
+    }
+
+    /** Median over rounds of column {@code col}. */
+    static double median(double[][] rows, int col) {
+        double[] v = new double[rows.length];
+        for (int i = 0; i < v.length; i++) v[i] = rows[i][col];
+        java.util.Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /**
+     * One llama.cpp round on {@code gguf} ({@code dev.attn4j.bench.LlamaCppGenerate} from
+     * attn4j-bench's jar in a child JVM): its JSON line, with prefill and decode seconds.
+     */
+    static JsonNode llamaCppRound(Path gguf, int threads, int newTokens, int[] prompt) throws IOException {
+        List<String> cmd = ChildJvm.javaCommand("attn4j.bench.jar");
+        cmd.add("-cp");
+        cmd.add(BenchEmbedCommand.benchJar("attn4j bench generate --model F.gguf").toString());
+        cmd.add("dev.attn4j.bench.LlamaCppGenerate");
+        cmd.add(gguf.toAbsolutePath().toString());
+        cmd.add(Integer.toString(threads));
+        cmd.add(Integer.toString(newTokens));
+        cmd.add(java.util.Arrays.stream(prompt).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(",")));
+        Path log = Files.createTempFile("attn4j-llamacpp", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            int rc;
+            try {
+                rc = p.waitFor();
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while llama.cpp ran", e);
+            }
+            if (rc != 0 || out.isEmpty()) {
+                List<String> lines = Files.readAllLines(log);
+                throw new IOException("llama.cpp failed on " + gguf + " (exit " + rc + "): "
+                        + (lines.isEmpty() ? "no output" : lines.get(lines.size() - 1)));
+            }
+            String last = out.substring(out.lastIndexOf('\n') + 1);
+            return JsonMapper.builder().build().readTree(last);
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 
     /** The config of a --random-config value: a known name or a config.json file. */
@@ -241,8 +325,14 @@ public final class BenchGenerateCommand implements Callable<Integer> {
         for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
             String k = e.getKey();
             boolean lookup = k.endsWith("wpe.weight") || (!tied && (k.endsWith("embed_tokens.weight") || k.endsWith("wte.weight")));
-            dtypes.add(e.getValue().data().dtype().name());
-            if (!lookup) bytes += (long) e.getValue().data().numel() * e.getValue().data().dtype().byteSize();
+            NDArray d = e.getValue().data();
+            if (d.storage() instanceof Storage.Quantized q) {
+                dtypes.add(q.matrix().type().name());
+                if (!lookup) bytes += q.matrix().rows() * q.matrix().rowBytes();
+            } else {
+                dtypes.add(d.dtype().name());
+                if (!lookup) bytes += (long) d.numel() * d.dtype().byteSize();
+            }
         }
         return new WeightBytes(bytes, String.join("+", dtypes));
     }

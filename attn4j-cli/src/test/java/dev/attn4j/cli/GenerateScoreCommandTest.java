@@ -391,6 +391,36 @@ class GenerateScoreCommandTest {
     }
 
     @Test
+    void quantizeARandomModelAndBenchTheGguf(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path gguf = tmp.resolve("tiny-q8_0.gguf");
+        Run q = run("quantize", "--random-config", "tiny", "--type", "q8_0", "--out", gguf.toString());
+        assertThat(q.code()).as(q.err()).isZero();
+        try (var f = dev.attn4j.io.gguf.GgufFile.open(gguf)) {
+            assertThat(f.tensors().get("blk.0.attn_q.weight").type().name()).isEqualTo("Q8_0");
+            // a placeholder vocabulary of the model's size, so that llama.cpp loads the file
+            assertThat(f.get("tokenizer.ggml.tokens").asList()).hasSize(512);
+            assertThat(f.get("tokenizer.ggml.tokens").asList().get(3).asString()).isEqualTo("<0x00>");
+        }
+        Run r = run("bench", "generate", "--model", gguf.toString(), "--no-llama-cpp", "--rounds", "2", "--prompt-tokens", "8",
+                "--new-tokens", "4", "--copy-mib", "8", "--threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        String[] lines = r.out().strip().split("\n");
+        JsonNode j = JsonMapper.builder().build().readTree(lines[lines.length - 1]);
+        assertThat(j.get("weight_dtype").asText()).contains("Q8_0");
+        assertThat(j.get("rounds").asInt()).isEqualTo(2);
+        assertThat(j.has("llama_cpp")).isFalse();
+        // Q8_0: 34 bytes per 32 weights of every linear layer, read once per step
+        assertThat(j.get("weight_bytes_per_step").asLong()).isLessThan(4L * j.get("parameters").asLong() / 3);
+        Run batch = run("bench", "generate", "--model", gguf.toString(), "--batch", "2", "--prompt-tokens", "4", "--new-tokens", "2");
+        assertThat(batch.code()).isEqualTo(2);
+        assertThat(oneLine(batch)).contains("llama.cpp comparison runs batch 1");
+        Run noTok = run("quantize", "--random-config", "tiny", "--tokenizer", tmp.resolve("nowhere").toString(), "--type", "q8_0", "--out",
+                tmp.resolve("x.gguf").toString());
+        assertThat(noTok.code()).isEqualTo(2);
+        assertThat(oneLine(noTok)).contains("nowhere").contains("not a directory");
+    }
+
+    @Test
     void textsGoThroughTheModelsTokenizer(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Path tokenizer = root().resolve("../shared/tokenizers/mistral/tokenizer.json").normalize();
         assumeTrue(Files.isRegularFile(tokenizer), "shared tokenizer not present: " + tokenizer);

@@ -81,6 +81,16 @@ public abstract class Params {
     }
 
     /**
+     * Whether the rows of linear {@code name} (weight and bias) come per head in llama.cpp's rotary
+     * order, pairs (j, j + D/2) of the Hugging Face order side by side, as a GGUF file of the llama
+     * family stores q and k: the model then reorders that projection's output (see
+     * {@code DecoderAttention}) instead of the weights, which stay zero-copy views. False by default.
+     */
+    public boolean rowsInRopePairs(String name) {
+        return false;
+    }
+
+    /**
      * A {@link Linear} from {@code name.weight} [out, in] and {@code name.bias} [out]. The weight
      * keeps its [out, in] shape (and state-dict name) but is stored in memory as [in, out], a
      * transposed view: {@code x W^T} then reads W^T row by row, the layout every GEMM streams

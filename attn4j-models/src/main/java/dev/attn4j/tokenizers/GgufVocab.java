@@ -183,6 +183,49 @@ public final class GgufVocab {
         return seq;
     }
 
+    /** Tokens a {@link #writePlaceholder} vocabulary needs at least: three specials and the 256 byte pieces. */
+    public static final int PLACEHOLDER_MIN_TOKENS = 259;
+
+    /**
+     * Writes a placeholder SentencePiece-style vocabulary of {@code n} tokens into {@code w}:
+     * {@code <unk>}, {@code <s>}, {@code </s>}, the 256 byte pieces {@code <0x00>} ...
+     * {@code <0xFF>}, then single letters (scores -i, no BOS added). For random-weight models,
+     * which have no tokenizer but which llama.cpp loads only with a vocabulary of the model's size.
+     */
+    public static void writePlaceholder(GgufWriter w, int n) {
+        if (n < PLACEHOLDER_MIN_TOKENS) {
+            throw new IllegalArgumentException("a placeholder vocabulary needs at least " + PLACEHOLDER_MIN_TOKENS + " tokens, the model has " + n);
+        }
+        List<GgufValue> tokens = new ArrayList<>(n), scores = new ArrayList<>(n), types = new ArrayList<>(n);
+        int cp = 0x41;
+        for (int i = 0; i < n; i++) {
+            String piece;
+            int type;
+            if (i < 3) {
+                piece = List.of("<unk>", "<s>", "</s>").get(i);
+                type = i == 0 ? 2 : 3;                                           // unknown, control
+            } else if (i < PLACEHOLDER_MIN_TOKENS) {
+                piece = String.format("<0x%02X>", i - 3);
+                type = 6;                                                        // byte
+            } else {
+                while (!Character.isLetter(cp)) cp++;
+                piece = new String(Character.toChars(cp++));
+                type = 1;                                                        // normal
+            }
+            tokens.add(GgufValue.ofString(piece));
+            scores.add(GgufValue.ofF32(-i));
+            types.add(GgufValue.ofI32(type));
+        }
+        w.putString("tokenizer.ggml.model", "llama");
+        w.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufValueType.STRING, tokens));
+        w.put("tokenizer.ggml.scores", GgufValue.ofArray(GgufValueType.FLOAT32, scores));
+        w.put("tokenizer.ggml.token_type", GgufValue.ofArray(GgufValueType.INT32, types));
+        w.putU32("tokenizer.ggml.bos_token_id", 1);
+        w.putU32("tokenizer.ggml.eos_token_id", 2);
+        w.putU32("tokenizer.ggml.unknown_token_id", 0);
+        w.put("tokenizer.ggml.add_bos_token", GgufValue.ofBool(false));
+    }
+
     /**
      * Writes the tokenizer of Hugging Face model directory {@code dir} (tokenizer.json with a
      * byte-level BPE, else tokenizer.model) as llama.cpp's metadata into {@code w}, with the

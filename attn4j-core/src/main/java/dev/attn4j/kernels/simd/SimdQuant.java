@@ -48,16 +48,133 @@ final class SimdQuant {
         QuantType type = w.type();
         float[] xsum = type == QuantType.Q4_1 || type == QuantType.Q4_K || type == QuantType.Q5_K
                 ? blockSums(x, xOff, w.cols() / 32) : null;
-        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
-            switch (type) {
-                case Q8_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ8_0(seg, r * rb, blocks, x, xOff); }
-                case Q4_0 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_0(seg, r * rb, blocks, x, xOff); }
-                case Q4_1 -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ4_1(seg, r * rb, blocks, x, xOff, xsum); }
-                case Q4_K -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ45K(seg, r * rb, blocks, x, xOff, xsum, false); }
-                case Q5_K -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ45K(seg, r * rb, blocks, x, xOff, xsum, true); }
-                case Q6_K -> { for (int r = from; r < to; r++) y[yOff + r] = dotQ6K(seg, r * rb, blocks, x, xOff); }
+        if (type == QuantType.Q4_K || type == QuantType.Q5_K || type == QuantType.Q6_K) {
+            // the k-quants read their rows from a byte[] slab: plain array loads, no segment access
+            // in the unpacking (which C2 compiled to the Vector API's Java fallbacks, ~10x slower)
+            int slab = (int) Math.max(1, SLAB_BYTES / rb);
+            Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
+                byte[] buf = scratch((int) (slab * rb));
+                for (int r0 = from; r0 < to; r0 += slab) {
+                    int n = Math.min(slab, to - r0);
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, r0 * rb, buf, 0, (int) (n * rb));
+                    for (int i = 0; i < n; i++) {
+                        int off = (int) (i * rb);
+                        y[yOff + r0 + i] = type == QuantType.Q6_K ? dotQ6K(buf, off, blocks, x, xOff)
+                                : dotQ45K(buf, off, blocks, x, xOff, xsum, type == QuantType.Q5_K);
+                    }
+                }
+            });
+            return;
+        }
+        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> dotRows(type, seg, from * rb, rb, to - from, blocks, x, xOff,
+                xsum, y, yOff + from));
+    }
+
+    private static final long SLAB_BYTES = 16 * 1024;
+    private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1][]);
+
+    /** This thread's buffer of at least {@code bytes}. */
+    private static byte[] scratch(int bytes) {
+        byte[][] holder = SCRATCH.get();
+        if (holder[0] == null || holder[0].length < bytes) holder[0] = new byte[bytes];
+        return holder[0];
+    }
+
+    private static IntVector bytesAsInts(byte[] w, int off) {
+        return (IntVector) ByteVector.fromArray(B, w, off).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    private static float f16(byte[] w, int off) {
+        return Float.float16ToFloat((short) ((w[off] & 0xFF) | (w[off + 1] << 8)));
+    }
+
+    /** get_scale_min_k4 over the 12 scale bytes at {@code off}: sub-block j's 6-bit scale (or min). */
+    private static int scaleMinK4(byte[] s, int off, int j, boolean wantMin) {
+        if (j < 4) return s[off + j + (wantMin ? 4 : 0)] & 63;
+        int b = s[off + j + 4] & 0xFF;
+        return wantMin ? (b >>> 4) | (((s[off + j] & 0xFF) >>> 6) << 4) : (b & 0xF) | (((s[off + j - 4] & 0xFF) >>> 6) << 4);
+    }
+
+    // Q4_K / Q5_K super-block: d, dmin (f16) | 12 bytes of 6-bit scales and mins | (Q5_K: qh[32]) | qs[128]
+    static float dotQ45K(byte[] w, int off, int blocks, float[] x, int xOff, float[] xsum, boolean five) {
+        FloatVector acc1 = FloatVector.zero(S), acc2 = acc1;
+        float mins = 0f;
+        int size = five ? 176 : 144;
+        for (int b = 0; b < blocks; b++) {
+            int o = off + b * size, qs = o + (five ? 48 : 16), qh = o + 16;
+            int xb = xOff + b * 256;
+            float d = f16(w, o), dmin = f16(w, o + 2);
+            float m = 0f;
+            for (int p = 0; p < 4; p++) {
+                FloatVector s1 = FloatVector.zero(S), s2 = s1;
+                for (int l = 0; l < 32; l += L) {
+                    IntVector q = bytesAsInts(w, qs + 32 * p + l);
+                    IntVector lo = q.and(0xF), hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF);
+                    if (five) {
+                        IntVector h = bytesAsInts(w, qh + l);
+                        lo = lo.or(h.lanewise(VectorOperators.ASHR, 2 * p).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.ASHR, 2 * p + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    s1 = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + 64 * p + l), s1);
+                    s2 = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 64 * p + 32 + l), s2);
+                }
+                int j = 2 * p;
+                acc1 = s1.fma(FloatVector.broadcast(S, d * scaleMinK4(w, o + 4, j, false)), acc1);
+                acc2 = s2.fma(FloatVector.broadcast(S, d * scaleMinK4(w, o + 4, j + 1, false)), acc2);
+                m += scaleMinK4(w, o + 4, j, true) * xsum[b * 8 + j] + scaleMinK4(w, o + 4, j + 1, true) * xsum[b * 8 + j + 1];
             }
-        });
+            mins += dmin * m;
+        }
+        return Lanes.sum(acc1.add(acc2)) - mins;
+    }
+
+    // Q6_K super-block: ql[128] | qh[64] | 16 x int8 scales | d (f16)
+    static float dotQ6K(byte[] w, int off, int blocks, float[] x, int xOff) {
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) sum += superQ6K(w, off + b * 210, x, xOff + b * 256);
+        return sum;
+    }
+
+    /**
+     * One Q6_K super-block's dot product. A method of its own on purpose: the whole row loop in
+     * one method exceeded C2's inlining budget, and the Vector API calls left out ran their Java
+     * fallbacks (about 7x slower); this one is compiled whole and called once per 256 weights.
+     */
+    private static float superQ6K(byte[] w, int o, float[] x, int xb0) {
+        FloatVector acc1 = FloatVector.zero(S), acc2 = acc1;
+        float d = f16(w, o + 208);
+        for (int h = 0; h < 2; h++) {
+            int ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h;
+            int xb = xb0 + 128 * h;
+            for (int l = 0; l < 32; l += L) {
+                IntVector lo = bytesAsInts(w, ql + l), hi = bytesAsInts(w, ql + l + 32), hb = bytesAsInts(w, qh + l);
+                IntVector q1 = lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = hi.and(0xF).or(hb.and(12).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(48)).sub(32);
+                IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(48)).sub(32);
+                int is = sc + l / 16;
+                acc1 = toFloat(q1).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[is]), acc1);
+                acc2 = toFloat(q2).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, d * w[is + 2]), acc2);
+                acc1 = toFloat(q3).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, d * w[is + 4]), acc1);
+                acc2 = toFloat(q4).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, d * w[is + 6]), acc2);
+            }
+        }
+        return Lanes.sum(acc1.add(acc2));
+    }
+
+    /** y[yOff + i] = row i . x for the n rows whose blocks start at off + i * rb in w (Q8_0, Q4_0, Q4_1). */
+    private static void dotRows(QuantType type, MemorySegment w, long off, long rb, int n, int blocks, float[] x, int xOff, float[] xsum,
+                                float[] y, int yOff) {
+        switch (type) {
+            case Q8_0 -> {
+                int i = 0;
+                for (; i + 4 <= n; i += 4) dot4Q8_0(w, off + i * rb, rb, blocks, x, xOff, y, yOff + i);
+                for (; i < n; i++) y[yOff + i] = dotQ8_0(w, off + i * rb, blocks, x, xOff);
+            }
+            case Q4_0 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_0(w, off + i * rb, blocks, x, xOff); }
+            case Q4_1 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_1(w, off + i * rb, blocks, x, xOff, xsum); }
+            default -> throw new IllegalArgumentException(type.name());
+        }
     }
 
     private static FloatVector widen(ByteVector q) {
@@ -76,7 +193,7 @@ final class SimdQuant {
     }
 
     private static FloatVector toFloat(IntVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.I2F, S, 0);
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
     // Q8_0 block: d (f16) | 32 x int8.
@@ -93,6 +210,37 @@ final class SimdQuant {
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
         }
         return Lanes.sum(acc);
+    }
+
+    /**
+     * Four rows of Q8_0 at once (rows at off, off + rb, off + 2 rb, off + 3 rb): each x vector is
+     * loaded once for the four, and the four accumulators are independent chains (one row's
+     * chain of one FMA per block bounded the single-row kernel). Each row's sums run in the same
+     * order as {@link #dotQ8_0}, so the results are the same bits.
+     */
+    static void dot4Q8_0(MemorySegment w, long off, long rb, int blocks, float[] x, int xOff, float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long o1 = rb, o2 = 2 * rb, o3 = 3 * rb;
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 34L;
+            int xb = xOff + b * 32;
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int p = 0; p < 32; p += L) {
+                FloatVector xv = FloatVector.fromArray(S, x, xb + p);
+                s0 = widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(xv, s0);
+                s1 = widen(ByteVector.fromMemorySegment(B, w, o + o1 + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(xv, s1);
+                s2 = widen(ByteVector.fromMemorySegment(B, w, o + o2 + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(xv, s2);
+                s3 = widen(ByteVector.fromMemorySegment(B, w, o + o3 + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(xv, s3);
+            }
+            a0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), a0);
+            a1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o + o1))), a1);
+            a2 = s2.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o + o2))), a2);
+            a3 = s3.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o + o3))), a3);
+        }
+        y[yOff] = Lanes.sum(a0);
+        y[yOff + 1] = Lanes.sum(a1);
+        y[yOff + 2] = Lanes.sum(a2);
+        y[yOff + 3] = Lanes.sum(a3);
     }
 
     // Q4_0 block: d (f16) | 16 bytes, low nibbles values 0..15, high nibbles 16..31, each minus 8.
@@ -136,69 +284,5 @@ final class SimdQuant {
             mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
         }
         return Lanes.sum(acc) + mx;
-    }
-
-    private static IntVector bytesAsInts(MemorySegment w, long off) {
-        return (IntVector) ByteVector.fromMemorySegment(B, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    // Q4_K / Q5_K super-block: d, dmin (f16) | 12 bytes of 6-bit scales and mins | (Q5_K: qh[32]) | qs[128]
-    static float dotQ45K(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum, boolean five) {
-        FloatVector acc = FloatVector.zero(S);
-        float mins = 0f;
-        int size = five ? 176 : 144;
-        for (int b = 0; b < blocks; b++) {
-            long o = off + (long) b * size, qs = o + (five ? 48 : 16), qh = o + 16;
-            int xb = xOff + b * 256;
-            float d = Float.float16ToFloat(w.get(F16, o)), dmin = Float.float16ToFloat(w.get(F16, o + 2));
-            float m = 0f;
-            for (int p = 0; p < 4; p++) {
-                FloatVector s1 = FloatVector.zero(S), s2 = FloatVector.zero(S);
-                for (int l = 0; l < 32; l += L) {
-                    IntVector q = bytesAsInts(w, qs + 32 * p + l);
-                    IntVector lo = q.and(0xF), hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF);
-                    if (five) {
-                        IntVector h = bytesAsInts(w, qh + l);
-                        lo = lo.or(h.lanewise(VectorOperators.ASHR, 2 * p).and(1).lanewise(VectorOperators.LSHL, 4));
-                        hi = hi.or(h.lanewise(VectorOperators.ASHR, 2 * p + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    }
-                    s1 = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + 64 * p + l), s1);
-                    s2 = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 64 * p + 32 + l), s2);
-                }
-                int j = 2 * p;
-                acc = s1.fma(FloatVector.broadcast(S, d * QuantType.scaleMinK4(w, o + 4, j, false)), acc);
-                acc = s2.fma(FloatVector.broadcast(S, d * QuantType.scaleMinK4(w, o + 4, j + 1, false)), acc);
-                m += QuantType.scaleMinK4(w, o + 4, j, true) * xsum[b * 8 + j] + QuantType.scaleMinK4(w, o + 4, j + 1, true) * xsum[b * 8 + j + 1];
-            }
-            mins += dmin * m;
-        }
-        return Lanes.sum(acc) - mins;
-    }
-
-    // Q6_K super-block: ql[128] | qh[64] | 16 x int8 scales | d (f16)
-    static float dotQ6K(MemorySegment w, long off, int blocks, float[] x, int xOff) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int b = 0; b < blocks; b++) {
-            long o = off + (long) b * 210;
-            int xb0 = xOff + b * 256;
-            float d = Float.float16ToFloat(w.get(F16, o + 208));
-            for (int h = 0; h < 2; h++) {
-                long ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h;
-                int xb = xb0 + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    IntVector lo = bytesAsInts(w, ql + l), hi = bytesAsInts(w, ql + l + 32), hb = bytesAsInts(w, qh + l);
-                    IntVector q1 = lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q2 = hi.and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    int is = l / 16;
-                    acc = toFloat(q1).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
-                    acc = toFloat(q2).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
-                    acc = toFloat(q3).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
-                    acc = toFloat(q4).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
-                }
-            }
-        }
-        return Lanes.sum(acc);
     }
 }

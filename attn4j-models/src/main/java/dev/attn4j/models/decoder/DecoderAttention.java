@@ -26,6 +26,13 @@ public final class DecoderAttention extends Module {
     /** Phi-3's fused projection [(H + 2 Hkv) D, C], or null. */
     public final Linear qkvProj;
     public final Linear oProj;
+    /**
+     * Whether q_proj's / k_proj's rows are stored per head in llama.cpp's rotary-pair order (a
+     * GGUF file of the llama family, {@link Params#rowsInRopePairs}): their outputs are reordered
+     * to the Hugging Face order before the rotation.
+     */
+    public final boolean qInRopePairs;
+    public final boolean kInRopePairs;
     /** Qwen3's per-head norms, or null. */
     public final RMSNorm qNorm;
     public final RMSNorm kNorm;
@@ -40,11 +47,14 @@ public final class DecoderAttention extends Module {
         if (c.fusedQkv()) {
             qkvProj = child("qkv_proj", Layers.linear(p, "qkv_proj", hidden, qOut + 2 * kvOut, c.qkvBias()));
             qProj = kProj = vProj = null;
+            qInRopePairs = kInRopePairs = false;
         } else {
             qkvProj = null;
             qProj = child("q_proj", Layers.linear(p, "q_proj", hidden, qOut, c.qkvBias()));
             kProj = child("k_proj", Layers.linear(p, "k_proj", hidden, kvOut, c.qkvBias()));
             vProj = child("v_proj", Layers.linear(p, "v_proj", hidden, kvOut, c.qkvBias()));
+            qInRopePairs = p.rowsInRopePairs("q_proj");
+            kInRopePairs = p.rowsInRopePairs("k_proj");
         }
         oProj = child("o_proj", Layers.linear(p, "o_proj", qOut, hidden, c.oBias()));
         if (c.qkNorm()) {
@@ -69,6 +79,8 @@ public final class DecoderAttention extends Module {
             q = qProj.forward(x);                                                   // [B, T, H D]
             k = kProj.forward(x);                                                   // [B, T, Hkv D]
             v = vProj.forward(x);                                                   // [B, T, Hkv D]
+            if (qInRopePairs) q = fromRopePairs(q, numHeads);
+            if (kInRopePairs) k = fromRopePairs(k, numKeyValueHeads);
         }
         if (clipQkv != null) {
             Tensor lo = Tensor.scalar(-clipQkv), hi = Tensor.scalar(clipQkv);
@@ -88,5 +100,14 @@ public final class DecoderAttention extends Module {
         v = v.permute(0, 2, 1, 3).contiguous();                                     // [B, Hkv, T, D]
         AttentionResult r = step.attend(layerIdx, q, k, v, needWeights);            // [B, T, H D]
         return new AttentionResult(oProj.forward(r.output()), r.weights());         // [B, T, C]
+    }
+
+    /**
+     * x [B, T, H D] with each head's features in llama.cpp's rotary order (feature 2j + s holds the
+     * Hugging Face feature s D/2 + j) -> the Hugging Face order, [B, T, H D].
+     */
+    private Tensor fromRopePairs(Tensor x, int heads) {
+        int b = x.dim(0), t = x.dim(1);
+        return x.reshape(b, t, heads, headDim / 2, 2).transpose(3, 4).contiguous().reshape(b, t, heads * headDim);
     }
 }

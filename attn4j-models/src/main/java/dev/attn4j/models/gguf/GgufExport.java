@@ -6,6 +6,7 @@ import dev.attn4j.io.gguf.GgufValue;
 import dev.attn4j.io.gguf.GgufWriter;
 import dev.attn4j.kernels.Quants;
 import dev.attn4j.models.decoder.CausalDecoder;
+import dev.attn4j.models.decoder.DecoderAttention;
 import dev.attn4j.models.decoder.DecoderConfig;
 import dev.attn4j.models.decoder.RopeConfig;
 import dev.attn4j.nn.Embedding;
@@ -54,6 +55,15 @@ public final class GgufExport {
 
     /** Writes {@code model} (tokenizer from {@code tokenizerDir}, may be null) to {@code out}. */
     public static void write(CausalDecoder model, QuantType type, Path tokenizerDir, Path out) throws IOException {
+        write(model, type, tokenizerDir, false, out);
+    }
+
+    /**
+     * As {@link #write(CausalDecoder, QuantType, Path, Path)}; without a tokenizer directory and
+     * with {@code placeholderVocab}, the file gets {@link GgufVocab#writePlaceholder}'s vocabulary
+     * of the model's size instead (a random-weight model that llama.cpp is to load).
+     */
+    public static void write(CausalDecoder model, QuantType type, Path tokenizerDir, boolean placeholderVocab, Path out) throws IOException {
         DecoderConfig c = model.config();
         String arch = architecture(c), a = arch + ".";
         for (double scale : c.attentionScale()) {
@@ -114,7 +124,9 @@ public final class GgufExport {
                 default -> throw new IllegalArgumentException("rope type '" + r.type() + "' cannot be written to GGUF by attn4j");
             }
         }
-        if (tokenizerDir == null || !GgufVocab.write(tokenizerDir, w, c.bosTokenId(), c.eosTokenIds())) {
+        if (tokenizerDir == null && placeholderVocab) {
+            GgufVocab.writePlaceholder(w, c.vocabSize());
+        } else if (tokenizerDir == null || !GgufVocab.write(tokenizerDir, w, c.bosTokenId(), c.eosTokenIds())) {
             if (c.bosTokenId() != null) w.putU32("tokenizer.ggml.bos_token_id", c.bosTokenId());
             if (c.eosTokenIds().length > 0) w.putU32("tokenizer.ggml.eos_token_id", c.eosTokenIds()[0]);
         }
@@ -125,6 +137,13 @@ public final class GgufExport {
             if (e.getValue() instanceof Embedding em) embeddings.add(em.weight);
         }
         String mt = c.modelType();
+        Set<Tensor> inRopePairs = java.util.Collections.newSetFromMap(new IdentityHashMap<>());   // read from a GGUF: already in its order
+        for (Module mod : model.namedModules().values()) {
+            if (mod instanceof DecoderAttention att) {
+                if (att.qInRopePairs) addWeightAndBias(inRopePairs, att.qProj);
+                if (att.kInRopePairs) addWeightAndBias(inRopePairs, att.kProj);
+            }
+        }
         for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
             String hf = e.getKey();
             if (hf.equals("lm_head.weight") && c.tieWordEmbeddings()) continue;             // the embedding table, written below
@@ -136,7 +155,7 @@ public final class GgufExport {
             boolean embedding = embeddings.contains(e.getValue());
             if (linear || embedding) {
                 NDArray wt = conv ? v.to(DType.F32).transpose(0, 1).contiguous() : v;                 // [out, in]
-                if (GgufNames.isPermuted(mt, hf)) wt = unpermute(wt, GgufNames.isKey(hf) ? c.numKeyValueHeads() : c.numAttentionHeads());
+                if (GgufNames.isPermuted(mt, hf) && !inRopePairs.contains(e.getValue())) wt = unpermute(wt, GgufNames.isKey(hf) ? c.numKeyValueHeads() : c.numAttentionHeads());
                 QuantType qt = embedding ? null : name.equals("output.weight") && type != null && type != QuantType.Q8_0 ? QuantType.Q6_K : type;
                 addMatrix(w, name, wt, qt);
                 if (name.equals("token_embd.weight") && c.tieWordEmbeddings() && type != null) {
@@ -144,7 +163,7 @@ public final class GgufExport {
                 }
             } else {
                 float[] f = v.to(DType.F32).contiguous().toFloatArray();
-                if (GgufNames.isPermuted(mt, hf)) {
+                if (GgufNames.isPermuted(mt, hf) && !inRopePairs.contains(e.getValue())) {
                     f = unpermute(NDArray.of(f, v.shape().toArray()), GgufNames.isKey(hf) ? c.numKeyValueHeads() : c.numAttentionHeads())
                             .toFloatArray();
                 }
@@ -153,6 +172,11 @@ public final class GgufExport {
             }
         }
         w.write(out);
+    }
+
+    private static void addWeightAndBias(Set<Tensor> set, Linear l) {
+        set.add(l.weight);
+        if (l.bias != null) set.add(l.bias);
     }
 
     /** HF rows to GGUF rows: GGUF row permutedRow(r) holds HF row r. */
@@ -180,8 +204,14 @@ public final class GgufExport {
             return;
         }
         if (qt != null && cols % qt.blockSize() == 0) {
-            float[] f = wt.to(DType.F32).contiguous().toFloatArray();
-            QuantizedMatrix m = Quants.quantize(qt, f, 0, rows, cols);
+            // in slabs of rows, so that a large matrix (a 128K-token output layer) never exists whole in F32
+            QuantizedMatrix m = QuantizedMatrix.heap(qt, rows, cols);
+            int slab = Math.max(1, (1 << 22) / cols);
+            for (int r0 = 0; r0 < rows; r0 += slab) {
+                int n = Math.min(slab, rows - r0);
+                float[] f = wt.narrow(0, r0, n).to(DType.F32).contiguous().toFloatArray();
+                MemorySegment.copy(Quants.quantize(qt, f, 0, n, cols).data(), 0, m.data(), r0 * m.rowBytes(), n * m.rowBytes());
+            }
             w.addQuantized(name, m);
             return;
         }

@@ -12,7 +12,6 @@ import dev.attn4j.tensor.QuantType;
 import dev.attn4j.tensor.QuantizedMatrix;
 import dev.attn4j.tensor.Shape;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -24,9 +23,12 @@ import java.util.TreeSet;
  * A decoder's parameters read from a GGUF file by their Hugging Face keys ({@link GgufNames} maps
  * them to llama.cpp's names). Quantized linear weights and embedding tables stay quantized
  * (zero-copy views of the mapping), F16 / BF16 ones stay 16-bit, everything else (norms, biases,
- * GPT-2's Conv1D weights) is read as F32. Undoes what llama.cpp's converter did: the q / k row
- * permutation of the llama family, Gemma's norm weights stored as 1 + w, GPT-2's Conv1D
- * transposition. Missing, misshapen and unread tensors are collected for {@link #problems}.
+ * GPT-2's Conv1D weights) is read as F32. Undoes what llama.cpp's converter did: Gemma's norm
+ * weights stored as 1 + w, GPT-2's Conv1D transposition; the q / k rows of the llama family stay
+ * in llama.cpp's rotary-pair order ({@link #rowsInRopePairs}), which the attention undoes on its
+ * outputs, so that those weights too stay views of the mapping (a heap copy beside mapped weights
+ * also made every quantized product slower: the kernels' segment loads are compiled for one
+ * segment class). Missing, misshapen and unread tensors are collected for {@link #problems}.
  */
 final class GgufParams extends Params {
     private static final class State {
@@ -76,8 +78,9 @@ final class GgufParams extends Params {
         return Arrays.equals(t.shape(), Arrays.stream(shape).asLongStream().toArray()) ? t : null;
     }
 
-    private int heads(String hfKey) {
-        return GgufNames.isKey(hfKey) ? state.config.numKeyValueHeads() : state.config.numAttentionHeads();
+    @Override
+    public boolean rowsInRopePairs(String name) {
+        return GgufNames.isPermuted(state.config.modelType(), key(name) + ".weight");
     }
 
     @Override
@@ -88,16 +91,6 @@ final class GgufParams extends Params {
         if (q == null) return null;
         try {
             QuantizedMatrix m = state.file.quantized(t.name());
-            String hf = key(name);
-            if (GgufNames.isPermuted(state.config.modelType(), hf)) {
-                QuantizedMatrix copy = QuantizedMatrix.heap(q, m.rows(), m.cols());
-                long rb = m.rowBytes();
-                int heads = heads(hf);
-                for (int r = 0; r < m.rows(); r++) {
-                    MemorySegment.copy(m.data(), GgufNames.permutedRow(r, m.rows(), heads) * rb, copy.data(), r * rb, rb);
-                }
-                m = copy;
-            }
             state.used.add(t.name());
             return NDArray.of(m);
         } catch (GgufException | IllegalArgumentException e) {
@@ -112,22 +105,12 @@ final class GgufParams extends Params {
         if (t == null || (t.type() != GgmlType.F16 && t.type() != GgmlType.BF16)) return null;
         try {
             NDArray w = state.file.array(t.name());
-            String hf = key(name);
-            if (GgufNames.isPermuted(state.config.modelType(), hf)) w = permuteRows(w, heads(hf));
             state.used.add(t.name());
             return w;
         } catch (GgufException e) {
             state.mismatched.add(t.name() + ": " + e.getMessage());
             return null;
         }
-    }
-
-    /** A heap copy of w [rows, ...] (any dtype but QUANTIZED) with HF row r taken from GGUF row permutedRow(r). */
-    private static NDArray permuteRows(NDArray w, int heads) {
-        NDArray out = NDArray.zeros(w.dtype(), w.shape());
-        int rows = w.dim(0);
-        for (int r = 0; r < rows; r++) out.narrow(0, r, 1).copyFrom(w.narrow(0, GgufNames.permutedRow(r, rows, heads), 1));
-        return out;
     }
 
     @Override
@@ -159,7 +142,6 @@ final class GgufParams extends Params {
                 return NDArray.zeros(shape);
             }
             if (conv) v = v.transpose(0, 1).contiguous();                                  // [out, in] -> [in, out]
-            if (GgufNames.isPermuted(state.config.modelType(), hf)) v = permuteRows(v, heads(hf));
             if (state.config.modelType().equals("gemma") && hf.endsWith("norm.weight")) {
                 float[] a = v.toFloatArray();                                              // GGUF stores 1 + w
                 for (int i = 0; i < a.length; i++) a[i] -= 1f;

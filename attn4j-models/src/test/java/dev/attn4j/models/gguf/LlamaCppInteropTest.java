@@ -3,7 +3,6 @@ package dev.attn4j.models.gguf;
 import dev.attn4j.autograd.GradMode;
 import dev.attn4j.io.gguf.GgufFile;
 import dev.attn4j.io.gguf.GgufValue;
-import dev.attn4j.io.gguf.GgufValueType;
 import dev.attn4j.io.gguf.GgufWriter;
 import dev.attn4j.models.decoder.CausalDecoder;
 import dev.attn4j.models.llama.Llama2c;
@@ -14,7 +13,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -39,40 +37,6 @@ class LlamaCppInteropTest {
         return null;
     }
 
-    /** <unk>, <s>, </s>, the 256 byte pieces, then distinct letters, as a SentencePiece vocabulary (llama.cpp's needs the bytes). */
-    static void putVocab(GgufWriter w, int n) {
-        List<GgufValue> tokens = new ArrayList<>(), scores = new ArrayList<>(), types = new ArrayList<>();
-        List<String> fixed = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
-        List<Integer> fixedTypes = new ArrayList<>(List.of(2, 3, 3));
-        for (int b = 0; b < 256; b++) {
-            fixed.add(String.format("<0x%02X>", b));
-            fixedTypes.add(6);
-        }
-        int cp = 0x41;
-        for (int i = 0; i < n; i++) {
-            String piece;
-            int type = 1;
-            if (i < fixed.size()) {
-                piece = fixed.get(i);
-                type = fixedTypes.get(i);
-            } else {
-                while (!Character.isLetter(cp)) cp++;
-                piece = new String(Character.toChars(cp++));
-            }
-            tokens.add(GgufValue.ofString(piece));
-            scores.add(GgufValue.ofF32(-i));
-            types.add(GgufValue.ofI32(type));
-        }
-        w.putString("tokenizer.ggml.model", "llama");
-        w.put("tokenizer.ggml.tokens", GgufValue.ofArray(GgufValueType.STRING, tokens));
-        w.put("tokenizer.ggml.scores", GgufValue.ofArray(GgufValueType.FLOAT32, scores));
-        w.put("tokenizer.ggml.token_type", GgufValue.ofArray(GgufValueType.INT32, types));
-        w.putU32("tokenizer.ggml.bos_token_id", 1);
-        w.putU32("tokenizer.ggml.eos_token_id", 2);
-        w.putU32("tokenizer.ggml.unknown_token_id", 0);
-        w.put("tokenizer.ggml.add_bos_token", GgufValue.ofBool(false));
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"q8_0", "f16"})
     void llamaCppLoadsAttn4jsGgufAndAgrees(String type, @TempDir Path tmp) throws Exception {
@@ -88,7 +52,7 @@ class LlamaCppInteropTest {
         try (GgufFile f = GgufFile.open(raw)) {                                   // the same file plus a vocabulary
             GgufWriter w = new GgufWriter();
             for (Map.Entry<String, GgufValue> e : f.metadata().entrySet()) if (!e.getKey().startsWith("tokenizer.")) w.put(e.getKey(), e.getValue());
-            putVocab(w, (int) f.tensors().get("token_embd.weight").shape()[0]);
+            dev.attn4j.tokenizers.GgufVocab.writePlaceholder(w, (int) f.tensors().get("token_embd.weight").shape()[0]);
             for (var t : f.tensors().values()) w.addTensor(t.name(), t.type(), t.shape(), f.bytes(t.name()));
             w.write(file);
         }
