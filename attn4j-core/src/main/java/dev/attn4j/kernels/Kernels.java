@@ -91,6 +91,13 @@ public interface Kernels {
         Quants.matVec(w, x, xOff, y, yOff);
     }
 
+    /** Rows [from, to) of {@code w} dequantized into y from yOff (row after row, {@code w.cols()} floats each). */
+    default void dequantizeRowsQ(dev.attn4j.tensor.QuantizedMatrix w, int from, int to, float[] y, int yOff) {
+        long rb = w.rowBytes();
+        int k = w.cols();
+        for (int r = from; r < to; r++) Quants.dequantizeRow(w.type(), w.data(), r * rb, y, yOff + (r - from) * k, k);
+    }
+
     /**
      * A linear layer's product with block-quantized weights: {@code C[m, n] = A[m, k] W^T} for W
      * [n, k] ({@link dev.attn4j.tensor.QuantizedMatrix}), A row-major at aOff (row stride lda), C
@@ -108,12 +115,9 @@ public interface Kernels {
         }
         int panel = Quants.panelRows(k, n);
         float[] wp = new float[panel * k];
-        long rb = w.rowBytes();
         for (int j0 = 0; j0 < n; j0 += panel) {
             int rows = Math.min(panel, n - j0), from0 = j0;
-            Parallel.forRange(rows, Quants.rowGrain(k), (from, to) -> {
-                for (int r = from; r < to; r++) Quants.dequantizeRow(w.type(), w.data(), (from0 + r) * rb, wp, r * k, k);
-            });
+            Parallel.forRange(rows, Quants.rowGrain(k), (from, to) -> dequantizeRowsQ(w, from0 + from, from0 + to, wp, from * k));
             gemm(false, true, m, rows, k, 1f, a, aOff, lda, wp, 0, k, 0f, c, cOff + j0, ldc);
         }
     }

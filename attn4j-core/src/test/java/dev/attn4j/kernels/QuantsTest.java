@@ -249,6 +249,33 @@ class QuantsTest {
 
     @ParameterizedTest
     @EnumSource(QuantType.class)
+    void simdDequantizedRowsEqualTheReference(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(5 + type.ordinal());
+        int rows = 37, cols = type.isK() ? 768 : 160;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+        QuantizedMatrix heap = Quants.quantize(type, w, 0, rows, cols);
+        float[] want = Quants.dequantize(heap);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment s = arena.allocate(heap.data().byteSize() + 1).asSlice(1);              // unaligned, native
+            s.copyFrom(heap.data());
+            for (QuantizedMatrix q : new QuantizedMatrix[] {heap, new QuantizedMatrix(type, rows, cols, s)}) {
+                for (int[] range : new int[][] {{0, rows}, {3, 4}, {5, 30}}) {
+                    int yOff = 3;
+                    float[] y = new float[yOff + (range[1] - range[0]) * cols + 1];
+                    y[y.length - 1] = 7f;
+                    new SimdKernels().dequantizeRowsQ(q, range[0], range[1], y, yOff);
+                    assertThat(java.util.Arrays.copyOfRange(y, yOff, y.length - 1)).as("%s rows %d..%d", type, range[0], range[1])
+                            .containsExactly(java.util.Arrays.copyOfRange(want, range[0] * cols, range[1] * cols));
+                    assertThat(y[y.length - 1]).isEqualTo(7f);
+                    assertThat(y[0]).isZero();
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
     void gemmQMatchesTheFloatGemmOnDequantizedWeights(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11 + type.ordinal());
         int n = 70, k = type.isK() ? 512 : 96;

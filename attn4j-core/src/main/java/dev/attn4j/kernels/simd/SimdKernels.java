@@ -77,6 +77,11 @@ public final class SimdKernels implements Kernels {
         SimdQuant.matVec(w, x, xOff, y, yOff);
     }
 
+    @Override
+    public void dequantizeRowsQ(dev.attn4j.tensor.QuantizedMatrix w, int from, int to, float[] y, int yOff) {
+        if (!SimdQuant.dequantizeRows(w, from, to, y, yOff)) Kernels.super.dequantizeRowsQ(w, from, to, y, yOff);
+    }
+
     private static SimdGemm.B16 b16(java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType) {
         return new SimdGemm.B16(b, bType == dev.attn4j.tensor.DType.BF16);
     }

@@ -70,6 +70,82 @@ final class SimdQuant {
                 xsum, y, yOff + from));
     }
 
+    /**
+     * Rows [from, to) of w dequantized into y from yOff (prefill's panels): Q8_0 straight from the
+     * segment, Q4_K and Q6_K from byte[] slabs as {@link #matVec} reads them; false for the other
+     * formats (the caller then runs the reference).
+     */
+    static boolean dequantizeRows(QuantizedMatrix w, int from, int to, float[] y, int yOff) {
+        QuantType type = w.type();
+        if (!SUPPORTED || !(type == QuantType.Q8_0 || type == QuantType.Q4_K || type == QuantType.Q6_K)) return false;
+        long rb = w.rowBytes();
+        int k = w.cols(), blocks = w.blocksPerRow();
+        MemorySegment seg = w.data();
+        if (type == QuantType.Q8_0) {
+            for (int r = from; r < to; r++) {
+                long off = r * rb;
+                int yo = yOff + (r - from) * k;
+                for (int b = 0; b < blocks; b++) {
+                    long o = off + b * 34L;
+                    FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(seg.get(F16, o)));
+                    for (int p = 0; p < 32; p += L) {
+                        widen(ByteVector.fromMemorySegment(B, seg, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).mul(d).intoArray(y, yo + b * 32 + p);
+                    }
+                }
+            }
+            return true;
+        }
+        int slab = (int) Math.max(1, SLAB_BYTES / rb);
+        byte[] buf = scratch((int) (slab * rb));
+        for (int r0 = from; r0 < to; r0 += slab) {
+            int n = Math.min(slab, to - r0);
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, r0 * rb, buf, 0, (int) (n * rb));
+            for (int i = 0; i < n; i++) {
+                int yo = yOff + (r0 + i - from) * k;
+                for (int b = 0; b < blocks; b++) {
+                    if (type == QuantType.Q6_K) dequantQ6K(buf, (int) (i * rb) + b * 210, y, yo + b * 256);
+                    else dequantQ4K(buf, (int) (i * rb) + b * 144, y, yo + b * 256);
+                }
+            }
+        }
+        return true;
+    }
+
+    /** One Q4_K super-block at o into y[yo : yo + 256]: d * scale * q - dmin * min per sub-block of 32. */
+    private static void dequantQ4K(byte[] w, int o, float[] y, int yo) {
+        float d = f16(w, o), dmin = f16(w, o + 2);
+        int qs = o + 16;
+        for (int p = 0; p < 4; p++) {
+            int j = 2 * p;
+            FloatVector d1 = FloatVector.broadcast(S, d * scaleMinK4(w, o + 4, j, false));
+            FloatVector m1 = FloatVector.broadcast(S, dmin * scaleMinK4(w, o + 4, j, true));
+            FloatVector d2 = FloatVector.broadcast(S, d * scaleMinK4(w, o + 4, j + 1, false));
+            FloatVector m2 = FloatVector.broadcast(S, dmin * scaleMinK4(w, o + 4, j + 1, true));
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = bytesAsInts(w, qs + 32 * p + l);
+                toFloat(q.and(0xF)).mul(d1).sub(m1).intoArray(y, yo + 64 * p + l);
+                toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF)).mul(d2).sub(m2).intoArray(y, yo + 64 * p + 32 + l);
+            }
+        }
+    }
+
+    /** One Q6_K super-block at o into y[yo : yo + 256]: d * scale * (q - 32) per 16 values. */
+    private static void dequantQ6K(byte[] w, int o, float[] y, int yo) {
+        float d = f16(w, o + 208);
+        for (int h = 0; h < 2; h++) {
+            int ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h, yb = yo + 128 * h;
+            for (int l = 0; l < 32; l += L) {
+                IntVector lo = bytesAsInts(w, ql + l), hi = bytesAsInts(w, ql + l + 32), hb = bytesAsInts(w, qh + l);
+                int is = sc + l / 16;
+                toFloat(lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * w[is]).intoArray(y, yb + l);
+                toFloat(hi.and(0xF).or(hb.and(12).lanewise(VectorOperators.LSHL, 2)).sub(32)).mul(d * w[is + 2]).intoArray(y, yb + l + 32);
+                toFloat(lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(48)).sub(32)).mul(d * w[is + 4]).intoArray(y, yb + l + 64);
+                toFloat(hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(48)).sub(32))
+                        .mul(d * w[is + 6]).intoArray(y, yb + l + 96);
+            }
+        }
+    }
+
     private static final long SLAB_BYTES = 16 * 1024;
     private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1][]);
 
