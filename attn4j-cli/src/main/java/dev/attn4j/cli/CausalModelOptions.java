@@ -73,6 +73,23 @@ final class CausalModelOptions {
         return loaded;
     }
 
+    /**
+     * The model's chat template: a GGUF file's {@code tokenizer.chat_template}, or the model
+     * directory's ({@link dev.attn4j.tokenizers.ChatTemplate#fromDirectory}); an error naming the
+     * model when it has none.
+     */
+    dev.attn4j.tokenizers.ChatTemplate chatTemplate() throws IOException {
+        if (gguf != null) {
+            try (dev.attn4j.io.gguf.GgufFile f = dev.attn4j.io.gguf.GgufFile.open(gguf)) {
+                dev.attn4j.tokenizers.ChatTemplate t = dev.attn4j.tokenizers.GgufVocab.chatTemplateOf(f);
+                if (t == null) throw new IllegalArgumentException(model + " has no chat template (no tokenizer.chat_template in the file)");
+                return t;
+            }
+        }
+        if (dir == null) throw new IllegalArgumentException(model + " has no chat template (a llama2.c file has no tokenizer)");
+        return dev.attn4j.tokenizers.ChatTemplate.fromDirectory(dir.path());
+    }
+
     /** The model's tokenizer (tokenizer.json, GPT-2's vocab.json + merges.txt, or tokenizer.model), or null when it has none. */
     Tokenizer tokenizer() throws IOException {
         if (!tokenizerLooked) {

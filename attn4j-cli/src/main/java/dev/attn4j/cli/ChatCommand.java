@@ -39,7 +39,7 @@ import java.util.concurrent.Callable;
                 + "decoding defaults; the generate options override them."})
 public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "M", required = true,
-            description = "Model directory or Hugging Face id of a decoder-only chat model with a chat template.")
+            description = "Model directory, Hugging Face id or GGUF file of a decoder-only chat model with a chat template.")
     String model;
 
     @Option(names = "--system", paramLabel = "S", description = "A system message before the conversation.")
@@ -56,10 +56,9 @@ public final class ChatCommand implements Callable<Integer> {
         CausalModelOptions options = new CausalModelOptions();
         options.model = model;
         try (CausalDecoder m = options.load(); var grad = GradMode.noGrad()) {
-            if (options.directory() == null) throw new IllegalArgumentException(model + " has no chat template (a llama2.c file has no tokenizer)");
             Tokenizer tok = options.tokenizer();
             if (tok == null) throw new IllegalArgumentException(model + " has no tokenizer, which chat needs");
-            ChatTemplate template = ChatTemplate.fromDirectory(options.directory().path());
+            ChatTemplate template = options.chatTemplate();
             GenerationConfig config = generation.apply(options.generationDefaults());
             if (config.numBeams() > 1) throw new IllegalArgumentException("chat streams its replies: --num-beams is not available");
             if (config.padTokenId() == null && config.eosTokenId().length == 0) config = config.toBuilder().padTokenId(0).build();

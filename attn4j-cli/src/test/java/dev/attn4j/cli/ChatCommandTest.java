@@ -118,6 +118,29 @@ class ChatCommandTest {
             JsonNode p = r.prompts().get(0);
             assertThat(p.get("prompt").asText()).as(name).isEqualTo(refs.get(name).asText());
             assertThat(ints(p.get("prompt_ids"))).as(name + " ids").containsExactly(ints(refs.get(name + ".ids")));
+            // the same model as a GGUF file: template, special tokens and tokenizer all from its metadata
+            Path gguf = tmp.resolve(name + ".gguf");
+            GenerateScoreCommandTest.Run q = GenerateScoreCommandTest.run("quantize", "--model", dir.toString(), "--type", "f16", "--out",
+                    gguf.toString());
+            assertThat(q.code()).as(q.err()).isZero();
+            Run rg = chat(refs.get("user").asText() + "\n", "--model", gguf.toString(), "--system", refs.get("system").asText(),
+                    "--print-prompt", "--max-new-tokens", "2", "--greedy");
+            assertThat(rg.code()).as(rg.err()).isZero();
+            JsonNode pg = rg.prompts().get(0);
+            assertThat(pg.get("prompt").asText()).as(name + " from GGUF").isEqualTo(refs.get(name).asText());
+            assertThat(ints(pg.get("prompt_ids"))).as(name + " ids from GGUF").containsExactly(ints(refs.get(name + ".ids")));
         }
+    }
+
+    @Test
+    void aGgufWithoutChatTemplateIsOneClearError(@TempDir Path tmp) throws Exception {
+        Path gguf = tmp.resolve("tiny.gguf");
+        GenerateScoreCommandTest.Run q = GenerateScoreCommandTest.run("quantize", "--random-config", "tiny", "--type", "q8_0", "--out",
+                gguf.toString());
+        assertThat(q.code()).as(q.err()).isZero();
+        Run r = chat("Hello\n", "--model", gguf.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(GenerateScoreCommandTest.oneLine(new GenerateScoreCommandTest.Run(r.code(), r.out(), r.err())))
+                .contains("tiny.gguf has no chat template");
     }
 }

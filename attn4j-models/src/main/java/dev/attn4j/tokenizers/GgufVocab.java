@@ -50,6 +50,23 @@ public final class GgufVocab {
         return v == null ? null : v.asString();
     }
 
+    /**
+     * The file's {@code tokenizer.chat_template} with the special tokens llama.cpp's chat code
+     * gives it ({@code bos_token}, {@code eos_token}: the pieces of {@code tokenizer.ggml.bos_token_id}
+     * / {@code eos_token_id}), or null when the file has no template.
+     */
+    public static ChatTemplate chatTemplateOf(GgufFile f) {
+        String template = chatTemplate(f);
+        if (template == null) return null;
+        List<String> tokens = present(f) ? strings(f, "tokenizer.ggml.tokens") : List.of();
+        Map<String, Object> specials = new java.util.LinkedHashMap<>();
+        for (String name : List.of("bos", "eos")) {
+            GgufValue id = f.get("tokenizer.ggml." + name + "_token_id");
+            if (id != null && id.asLong() >= 0 && id.asLong() < tokens.size()) specials.put(name + "_token", tokens.get((int) id.asLong()));
+        }
+        return ChatTemplate.of(template, specials);
+    }
+
     /** The tokenizer of a GGUF file; a missing or inconsistent key is one TokenizerException naming the file and key. */
     public static Tokenizer tokenizer(GgufFile f) {
         String src = f.path().toString();
