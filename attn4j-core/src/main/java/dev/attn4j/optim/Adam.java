@@ -54,16 +54,19 @@ public class Adam extends Optimizer {
         float stepSize = (float) (lr / bc1);
         float b1 = (float) beta1, b2 = (float) beta2;
         float decay = (float) (1 - lr * weightDecay);
-        for (int i = 0; i < n; i++) {
-            float g = grad[gOff + i];
-            if (weightDecay != 0) {
-                if (decoupled) w[wOff + i] *= decay;
-                else g += (float) weightDecay * w[wOff + i];
+        float wd = (float) weightDecay;
+        boolean decayW = weightDecay != 0 && decoupled, decayG = weightDecay != 0 && !decoupled;
+        // element-wise, so chunks on the kernel threads give the same bits as one loop
+        dev.attn4j.kernels.Parallel.forRange(n, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float g = grad[gOff + i];
+                if (decayW) w[wOff + i] *= decay;
+                else if (decayG) g += wd * w[wOff + i];
+                m[i] = b1 * m[i] + (1 - b1) * g;
+                v[i] = b2 * v[i] + (1 - b2) * g * g;
+                float denom = (float) (Math.sqrt(v[i]) / bc2Sqrt + eps);
+                w[wOff + i] -= stepSize * m[i] / denom;
             }
-            m[i] = b1 * m[i] + (1 - b1) * g;
-            v[i] = b2 * v[i] + (1 - b2) * g * g;
-            float denom = (float) (Math.sqrt(v[i]) / bc2Sqrt + eps);
-            w[wOff + i] -= stepSize * m[i] / denom;
-        }
+        });
     }
 }

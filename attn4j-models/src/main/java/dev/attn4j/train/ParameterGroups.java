@@ -117,9 +117,16 @@ public final class ParameterGroups {
             }
             float[] a = g.floatArray();
             int off = g.offset(), n = g.numel();
-            double s = 0;
-            for (int i = 0; i < n; i++) s += (double) a[off + i] * a[off + i];
-            sq += s;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                              // four chains of double adds, not one
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                s0 += (double) a[off + i] * a[off + i];
+                s1 += (double) a[off + i + 1] * a[off + i + 1];
+                s2 += (double) a[off + i + 2] * a[off + i + 2];
+                s3 += (double) a[off + i + 3] * a[off + i + 3];
+            }
+            for (; i < n; i++) s0 += (double) a[off + i] * a[off + i];
+            sq += (s0 + s1) + (s2 + s3);
         }
         double norm = Math.sqrt(sq);
         double coef = maxNorm / (norm + 1e-6);
