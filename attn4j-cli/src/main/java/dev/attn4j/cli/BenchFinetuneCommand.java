@@ -267,6 +267,14 @@ public final class BenchFinetuneCommand implements Callable<Integer> {
         row("train (fwd + bwd + clip + AdamW)", at, tt);
         row("inference (eval, no grad)", ai, ti);
         e.printf(Locale.ROOT, "attn4j training step, mean ms over the timed steps: %s%n", ph.describe());
+        java.util.Map<String, long[]> rules = dev.attn4j.autograd.Tensor.backwardProfile();   // -Dattn4j.autograd.profile=true
+        if (!rules.isEmpty()) {
+            long total = rules.values().stream().mapToLong(v -> v[0]).sum();
+            e.printf(Locale.ROOT, "backward rules since the start (-Dattn4j.autograd.profile), share of %.0f ms:%n", total / 1e6);
+            rules.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(15)
+                    .forEach(en -> e.printf(Locale.ROOT, "  %-24s %5.1f%%  %8.1f ms  %6d calls%n", en.getKey(), 100.0 * en.getValue()[0] / total,
+                            en.getValue()[0] / 1e6, en.getValue()[1]));
+        }
     }
 
     private void row(String name, Rate a, Rate t) {

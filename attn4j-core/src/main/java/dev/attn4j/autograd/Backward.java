@@ -15,6 +15,29 @@ final class Backward {
     private Backward() {
     }
 
+    /** {@code -Dattn4j.autograd.profile=true}: wall time of every backward rule, by op name ({@link #profile}). */
+    private static final boolean PROFILE = Boolean.getBoolean("attn4j.autograd.profile");
+    private static final java.util.concurrent.ConcurrentHashMap<String, long[]> TIMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * With {@code -Dattn4j.autograd.profile=true}: per op name, {nanoseconds, calls} spent in its
+     * backward rules since the last call (and "+grad" for summing gradients that meet, "+leaf" for
+     * accumulating into leaves); empty otherwise. Resets the counts.
+     */
+    public static java.util.Map<String, long[]> profile() {
+        java.util.Map<String, long[]> out = new java.util.TreeMap<>(TIMES);
+        TIMES.clear();
+        return out;
+    }
+
+    private static void record(String op, long t0) {
+        long[] c = TIMES.computeIfAbsent(op, k -> new long[2]);
+        synchronized (c) {
+            c[0] += System.nanoTime() - t0;
+            c[1]++;
+        }
+    }
+
     static void run(Tensor root, NDArray seed) {
         if (!root.requiresGrad()) {
             throw new IllegalStateException("backward: tensor " + root.shape() + " does not require grad "
@@ -59,7 +82,9 @@ final class Backward {
         while (!stack.isEmpty()) {
             Node n = stack.pop();
             NDArray g = grads.remove(n);
+            long t0 = PROFILE ? System.nanoTime() : 0;
             NDArray[] gin = n.rule.apply(g);
+            if (PROFILE) record(n.op, t0);
             Tensor[] inputs = n.inputs;
             if (gin == null || gin.length != inputs.length) {
                 throw new IllegalStateException("backward rule of op '" + n.op + "' returned "
@@ -76,12 +101,15 @@ final class Backward {
                             + t.dtype() + " " + t.shape());
                 }
                 Node in = t.gradFn;
+                long t1 = PROFILE ? System.nanoTime() : 0;
                 if (in == null) {
                     t.accumulateGrad(gi);
+                    if (PROFILE) record("+leaf", t1);
                     continue;
                 }
                 NDArray prev = grads.get(in);
                 grads.put(in, prev == null ? gi : ArrayOps.add(prev, gi));
+                if (PROFILE && prev != null) record("+grad", t1);
                 if (--pending.get(in)[0] == 0) stack.push(in);
             }
         }

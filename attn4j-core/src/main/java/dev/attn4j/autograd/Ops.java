@@ -195,7 +195,19 @@ final class Ops {
         NDArray y = ArrayOps.matmul(ad, bd); // [*batch, m, n]
         return record("matmul", y, new Tensor[] {a, b}, g -> new NDArray[] {
                 a.requiresGrad() ? sumTo(ArrayOps.matmul(g, bd.transpose(-1, -2)), a) : null,  // [*batch, m, k]
-                b.requiresGrad() ? sumTo(ArrayOps.matmul(ad.transpose(-1, -2), g), b) : null}); // [*batch, k, n]
+                b.requiresGrad() ? matmulGradB(ad, bd, g) : null});                          // [*batch, k, n]
+    }
+
+    /**
+     * The gradient of b in a @ b. For one matrix b [k, n] under a batched a [..., m, k] it is one
+     * GEMM over all rows, a^T [k, M] g [M, n] (a linear layer's weight gradient, M = B T), instead
+     * of a batch of small-k products summed afterwards.
+     */
+    private static NDArray matmulGradB(NDArray ad, NDArray bd, NDArray g) {
+        if (bd.rank() == 2 && ad.rank() > 2 && ad.dtype() == DType.F32 && g.dtype() == DType.F32) {
+            return ArrayOps.matmul(ad.reshape(-1, ad.dim(-1)).transpose(0, 1), g.reshape(-1, g.dim(-1)));   // [k, n]
+        }
+        return ArrayOps.sumTo(ArrayOps.matmul(ad.transpose(-1, -2), g), bd.shape());
     }
 
     // ---------------------------------------------------------------- views and shape

@@ -167,6 +167,14 @@ public final class Tensor {
         Backward.run(this, NDArray.full(dtype(), shape(), 1));
     }
 
+    /**
+     * With {@code -Dattn4j.autograd.profile=true}: wall time of the backward rules per op name,
+     * {nanoseconds, calls}, since the last call (which resets them); empty otherwise.
+     */
+    public static java.util.Map<String, long[]> backwardProfile() {
+        return Backward.profile();
+    }
+
     /** Backward with the gradient of some scalar with respect to this tensor. */
     public void backward(NDArray gradOutput) {
         Backward.run(this, gradOutput);

@@ -663,6 +663,13 @@ public final class ArrayOps {
             throw new IllegalArgumentException("matmul: shapes " + a.shape() + " and " + b.shape()
                     + " cannot be multiplied (" + k + " columns vs " + k2 + " rows)");
         }
+        if (b.rank() == 2 && a.rank() > 2 && dt == DType.F32) {
+            // a [..., m, k] times one matrix b: one GEMM over all rows of a (a linear layer on [B, T, C]),
+            // not a batch of m-row GEMMs that each pack b again
+            int[] dims = a.shape().toArray();
+            dims[dims.length - 1] = n;
+            return matmul(a.reshape(-1, k), b).reshape(dims);
+        }
         Shape aBatch = Shape.of(Arrays.copyOf(a.shape().toArray(), a.rank() - 2));
         Shape bBatch = Shape.of(Arrays.copyOf(b.shape().toArray(), b.rank() - 2));
         Shape batch;
