@@ -2,6 +2,7 @@ package dev.attn4j.autograd;
 
 import dev.attn4j.kernels.ArrayOps;
 import dev.attn4j.kernels.BinaryOp;
+import dev.attn4j.kernels.Kernels;
 import dev.attn4j.kernels.MathF;
 import dev.attn4j.kernels.UnaryOp;
 import dev.attn4j.tensor.DType;
@@ -46,6 +47,19 @@ final class Ops {
     /** g * op'(x), given x and y = op(x). */
     private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+    /** The erf GELU's backward ({@link Kernels#geluErfGrad}) on the kernel threads; the element-wise reference for other layouts. */
+    private static NDArray geluErfGrad(NDArray g, NDArray x, NDArray y) {
+        if (g.isDenseHeapF32() && x.isDenseHeapF32() && y.isDenseHeapF32() && g.shape().equals(x.shape()) && y.shape().equals(x.shape())) {
+            NDArray out = NDArray.zeros(DType.F32, x.shape());
+            float[] ga = g.floatArray(), xa = x.floatArray(), ya = y.floatArray(), oa = out.floatArray();
+            int go = g.offset(), xo = x.offset(), yo = y.offset();
+            dev.attn4j.kernels.Parallel.forRange(x.numel(), 1 << 15,
+                    (from, to) -> Kernels.get().geluErfGrad(ga, go + from, xa, xo + from, ya, yo + from, oa, from, to - from));
+            return out;
+        }
+        return ArrayOps.zip3(g, x, y, (gg, v, yy) -> gg * ((v != 0 ? yy / v : 0.5) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI));
+    }
+
     static NDArray unaryGrad(UnaryOp op, NDArray x, NDArray y, NDArray g) {
         return switch (op) {
             case NEG -> ArrayOps.neg(g);
@@ -56,8 +70,7 @@ final class Ops {
             case RELU -> ArrayOps.zip(g, x, (gg, v) -> v > 0 ? gg : 0);
             // Phi(x) = gelu(x) / x from the forward's output (relative error of y kept), 1/2 at 0:
             // no second erf evaluation (the series in MathF.erf took a third of a BERT training step).
-            case GELU_ERF -> ArrayOps.zip3(g, x, y, (gg, v, yy) -> gg * ((v != 0 ? yy / v : 0.5)
-                    + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI));
+            case GELU_ERF -> geluErfGrad(g, x, y);
             case GELU_TANH -> ArrayOps.zip(g, x, (gg, v) -> {
                 double c = MathF.SQRT_2_OVER_PI;
                 double t = Math.tanh(c * (v + 0.044715 * v * v * v));

@@ -177,6 +177,19 @@ public interface Kernels {
     /** y[i] = op(x[i]); x and y may be the same run. */
     void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * The erf GELU's backward: out[i] = g[i] (y[i] / x[i] + x[i] e^(-x[i]^2 / 2) / sqrt(2 pi)) for
+     * y = gelu(x), with 1/2 for y / x where x is 0 (Phi(x) taken from the forward's output, no
+     * second erf). The default computes in double.
+     */
+    default void geluErfGrad(float[] g, int gOff, float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        double invSqrt2Pi = 1 / Math.sqrt(2 * Math.PI);
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i];
+            out[outOff + i] = (float) (g[gOff + i] * ((v != 0 ? y[yOff + i] / v : 0.5) + v * Math.exp(-0.5 * v * v) * invSqrt2Pi));
+        }
+    }
+
     /** out[i] = a[i] op b[i]; out may alias a or b. */
     void binary(BinaryOp op, float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
 

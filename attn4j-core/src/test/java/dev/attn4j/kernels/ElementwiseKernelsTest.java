@@ -274,6 +274,32 @@ class ElementwiseKernelsTest {
     }
 
     @Test
+    void geluErfGradMatchesFloat64() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
+        for (Kernels k : IMPLS) {
+            for (int n : SIZES) {
+                int off = 3;
+                float[] g = new float[off + n], x = new float[off + n], y = new float[off + n], out = new float[off + n + 1];
+                for (int i = off; i < off + n; i++) {
+                    x[i] = i % 11 == 0 ? 0f : (float) (rnd.nextDouble(-12, 10));
+                    g[i] = (float) rnd.nextGaussian();
+                    y[i] = (float) (0.5 * x[i] * MathF.erfc(-x[i] / Math.sqrt(2)));                   // the forward's output
+                }
+                out[off + n] = 7f;
+                k.geluErfGrad(g, off, x, off, y, off, out, off, n);
+                for (int i = off; i < off + n; i++) {
+                    double v = x[i];
+                    double phi = v == 0 ? 0.5 : 0.5 * MathF.erfc(-v / Math.sqrt(2));
+                    double want = g[i] * (phi + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI));
+                    close(out[i], want, 2e-6 * Math.abs(g[i]) + 1e-7, k.name() + " gelu' at x=" + v + " n=" + n);
+                }
+                assertThat(out[off + n]).isEqualTo(7f);
+                if (n > 0) assertThat(out[0]).isZero();
+            }
+        }
+    }
+
+    @Test
     void binaryMaxMinNaNAndSignedZero() {
         float[] a = new float[32], b = new float[32];
         for (int i = 0; i < 32; i++) {

@@ -244,6 +244,21 @@ public final class SimdKernels implements Kernels {
         for (; i < n; i++) y[yOff + i] = ScalarKernels.apply(op, x[xOff + i]);
     }
 
+    @Override
+    public void geluErfGrad(float[] g, int gOff, float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        int ub = S.loopBound(n);
+        FloatVector half = FloatVector.broadcast(S, 0.5f), minusHalf = FloatVector.broadcast(S, -0.5f);
+        FloatVector invSqrt2Pi = FloatVector.broadcast(S, (float) (1 / Math.sqrt(2 * Math.PI)));
+        for (int i = 0; i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            var zero = v.compare(VectorOperators.EQ, 0f);
+            FloatVector phi = FloatVector.fromArray(S, y, yOff + i).div(v).blend(half, zero);        // Phi(x) = gelu(x) / x
+            FloatVector pdf = VectorMath.expNonPositive(v.mul(v).mul(minusHalf)).mul(invSqrt2Pi);   // phi(x), e^(-x^2/2) <= 1
+            FloatVector.fromArray(S, g, gOff + i).mul(v.fma(pdf, phi)).intoArray(out, outOff + i);
+        }
+        if (ub < n) Kernels.super.geluErfGrad(g, gOff + ub, x, xOff + ub, y, yOff + ub, out, outOff + ub, n - ub);
+    }
+
     private static int geluErfLoop(float[] x, int xOff, float[] y, int yOff, int ub) {
         int i = 0;
         for (; i < ub; i += L) geluErf(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
