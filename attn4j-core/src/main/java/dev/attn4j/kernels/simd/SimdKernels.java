@@ -77,6 +77,15 @@ public final class SimdKernels implements Kernels {
         SimdQuant.matVec(w, x, xOff, y, yOff);
     }
 
+    @Override
+    public void dequantizeRows(dev.attn4j.tensor.QuantizedMatrix w, int from, int rows, float[] y, int yOff) {
+        if (from < 0 || rows < 0 || from + rows > w.rows() || yOff < 0 || yOff + (long) rows * w.cols() > y.length) {
+            throw new IllegalArgumentException("dequantizeRows: rows [" + from + ", " + (from + rows) + ") of " + w.rows()
+                    + " into " + y.length + " floats from " + yOff);
+        }
+        SimdQuant.dequantizeRows(w, from, rows, y, yOff);
+    }
+
     private static SimdGemm.B16 b16(java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType) {
         return new SimdGemm.B16(b, bType == dev.attn4j.tensor.DType.BF16);
     }

@@ -60,6 +60,58 @@ final class SimdQuant {
         });
     }
 
+    /**
+     * Rows {@code from ..} of W dequantized to F32 (row-major, row stride cols) as
+     * {@link Quants#dequantizeRow} does, Q8_0 and Q4_0 widened in vector registers (each value the
+     * same float product d * q); other types, and species that do not fit, use the reference.
+     */
+    static void dequantizeRows(QuantizedMatrix w, int from, int rows, float[] y, int yOff) {
+        QuantType type = w.type();
+        int k = w.cols();
+        long rb = w.rowBytes();
+        int blocks = w.blocksPerRow();
+        MemorySegment seg = w.data();
+        boolean simd = SUPPORTED && (type == QuantType.Q8_0 || type == QuantType.Q4_0);
+        Parallel.forRange(rows, Quants.rowGrain(k), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                long off = (from + r) * rb;
+                int yo = yOff + r * k;
+                if (!simd) {
+                    Quants.dequantizeRow(type, seg, off, y, yo, k);
+                } else if (type == QuantType.Q8_0) {
+                    dequantQ8_0(seg, off, blocks, y, yo);
+                } else {
+                    dequantQ4_0(seg, off, blocks, y, yo);
+                }
+            }
+        });
+    }
+
+    private static void dequantQ8_0(MemorySegment w, long off, int blocks, float[] y, int yOff) {
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 34L;
+            int yb = yOff + b * 32;
+            float d = Float.float16ToFloat(w.get(F16, o));
+            for (int p = 0; p < 32; p += L) {
+                widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).mul(d).intoArray(y, yb + p);
+            }
+        }
+    }
+
+    private static void dequantQ4_0(MemorySegment w, long off, int blocks, float[] y, int yOff) {
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 18L;
+            int yb = yOff + b * 32;
+            float d = Float.float16ToFloat(w.get(F16, o));
+            for (int p = 0; p < 16; p += L) {
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                toFloat(q.and(0xF).sub(8)).mul(d).intoArray(y, yb + p);
+                toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8)).mul(d).intoArray(y, yb + 16 + p);
+            }
+        }
+    }
+
     private static FloatVector widen(ByteVector q) {
         return (FloatVector) q.convertShape(VectorOperators.B2F, S, 0);
     }
