@@ -276,6 +276,69 @@ class QuantsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void dequantizeRowsIsTheReferenceBitForBit(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(5 + type.ordinal());
+        int n = 37, k = type.isK() ? 512 : 160;
+        float[] w = new float[n * k];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+        QuantizedMatrix q = Quants.quantize(type, w, 0, n, k);
+        float[] all = Quants.dequantize(q);
+        for (Kernels kern : new Kernels[] {new SimdKernels(), Kernels.scalar()}) {
+            int from = 3, rows = 30, yOff = 7;
+            float[] y = new float[yOff + rows * k + 2];
+            java.util.Arrays.fill(y, 9f);
+            kern.dequantizeRows(q, from, rows, y, yOff);
+            for (int i = 0; i < rows * k; i++) {
+                assertThat(Float.floatToRawIntBits(y[yOff + i])).as("%s %s [%d]", type, kern.name(), i)
+                        .isEqualTo(Float.floatToRawIntBits(all[from * k + i]));
+            }
+            assertThat(y[yOff - 1]).isEqualTo(9f);
+            assertThat(y[yOff + rows * k]).isEqualTo(9f);
+            assertThatThrownBy(() -> kern.dequantizeRows(q, 30, 8, new float[8 * k], 0)).hasMessageContaining("rows [30, 38) of 37");
+        }
+    }
+
+    /** C = act(A W^T + bias + residual) against the F32 GEMM with the same epilogue on the dequantized W. */
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void gemmQBiasResidualMatchesTheFloatGemmOnDequantizedWeights(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(23 + type.ordinal());
+        // k = 16384: panels of 64 rows, so the 70 rows of W take two (bias, residual and C offsets per panel)
+        for (int k : type == QuantType.Q8_0 ? new int[] {96, 16384} : new int[] {type.isK() ? 512 : 96}) {
+            int n = 70;
+            float[] w = new float[n * k];
+            for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+            QuantizedMatrix q = Quants.quantize(type, w, 0, n, k);
+            float[] deq = Quants.dequantize(q);
+            float[] bias = new float[n + 4];
+            for (int i = 0; i < bias.length; i++) bias[i] = (float) rng.nextGaussian();
+            for (Kernels kern : new Kernels[] {new SimdKernels(), Kernels.scalar()}) {
+                for (int m : new int[] {1, 3, Quants.GEMM_MIN_ROWS, 9}) {
+                    for (UnaryOp act : new UnaryOp[] {null, UnaryOp.GELU_ERF}) {
+                        int lda = k + 3, ldc = n + 5, ldr = n + 2, aOff = 2, cOff = 1, resOff = 3, biasOff = 4;
+                        float[] a = new float[aOff + m * lda], res = new float[resOff + m * ldr];
+                        for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian() / (float) Math.sqrt(k / 96.0);
+                        for (int i = 0; i < res.length; i++) res[i] = (float) rng.nextGaussian();
+                        float[] c = new float[cOff + m * ldc], ref = new float[cOff + m * ldc];
+                        java.util.Arrays.fill(c, 9f);
+                        kern.gemmQBiasResidual(m, a, aOff, lda, q, bias, biasOff, res, resOff, ldr, c, cOff, ldc, act);
+                        Kernels.scalar().gemmBiasResidual(false, true, m, n, k, a, aOff, lda, deq, 0, k, bias, biasOff, res, resOff, ldr,
+                                ref, cOff, ldc, act);
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                assertThat(c[cOff + i * ldc + j]).as("%s %s k=%d m=%d act=%s [%d, %d]", type, kern.name(), k, m, act, i, j)
+                                        .isCloseTo(ref[cOff + i * ldc + j], org.assertj.core.data.Offset.offset(2e-3f));
+                            }
+                            if (i + 1 < m) assertThat(c[cOff + i * ldc + n]).as("gap between rows untouched").isEqualTo(9f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void badShapesAreClearErrors() {
         assertThatThrownBy(() -> Quants.quantize(QuantType.Q8_0, new float[40], 0, 1, 40))

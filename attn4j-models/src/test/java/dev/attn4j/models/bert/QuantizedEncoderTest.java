@@ -31,8 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class QuantizedEncoderTest {
     /** C = 64 (4 heads of 16), I = 96: rows of whole 32-value blocks. */
     static BertConfig config(String type, int hidden, int inter) {
-        boolean roberta = type.equals("roberta");
-        return new BertConfig(type, 50, hidden, 2, 4, inter, "gelu", 0.1, 0.1, roberta ? 40 : 36, roberta ? 1 : 2, 1e-12,
+        boolean roberta = type.equals("roberta"), distil = type.equals("distilbert");
+        return new BertConfig(type, 50, hidden, 2, 4, inter, "gelu", 0.1, 0.1, roberta ? 40 : 36, distil ? 0 : roberta ? 1 : 2, 1e-12,
                 roberta ? 1 : 0, 0.02);
     }
 
@@ -164,6 +164,30 @@ class QuantizedEncoderTest {
         BertSelfAttention sa = q.encoder.layer.get(0).attention.self;
         assertThat(BertInference.jointQuantized(List.of(sa.query, sa.key, sa.value))).isNotNull();
         assertThat(BertModels.quantize(q, QuantType.Q8_0)).as("quantized weights are left as they are").isZero();
+    }
+
+    @Test
+    void distilBertQuantizedMatchesItsDequantizedTwin() {
+        BertConfig c = config("distilbert", 64, 96);
+        DistilBertModel q = new DistilBertModel(c, dev.attn4j.models.Params.random(new SplittableRandom(3), 0.15), new SplittableRandom(1));
+        DistilBertModel f = new DistilBertModel(c, dev.attn4j.models.Params.random(new SplittableRandom(3), 0.15), new SplittableRandom(1));
+        q.eval();
+        f.eval();
+        assertThat(BertModels.quantize(q, QuantType.Q8_0)).isEqualTo(2 * 6);              // q_lin, k_lin, v_lin, out_lin, lin1, lin2
+        assertThat(dequantizeInto(q, f)).isEqualTo(12);
+        EncoderInput in = TinyEncoders.batch(new SplittableRandom(4), c, new int[] {7, 3}, false);
+        try (var g = GradMode.noGrad()) {
+            assertClose(values(f.forward(in, false, false).lastHiddenState()), values(q.forward(in, false, false).lastHiddenState()),
+                    2e-5, "distilbert q8_0");
+        }
+    }
+
+    @Test
+    void classifierOptionsRejectQuantizingATrainableModel() {
+        assertThatThrownBy(() -> new EncoderClassifiers.Options(null, null, true, 1, null, QuantType.Q8_0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("frozen");
+        assertThat(EncoderClassifiers.Options.inference().withQuantize(QuantType.Q4_0).quantize()).isEqualTo(QuantType.Q4_0);
+        assertThat(EncoderClassifiers.Options.inference().quantize()).isNull();
     }
 
     @Test
