@@ -339,6 +339,49 @@ class QuantsTest {
         }
     }
 
+    /**
+     * The SIMD quantized product with W's panels dequantized as the GEMM packs them is the SIMD
+     * F32 GEMM on the dequantized W, bit for bit: n = 70 and 45 leave partial panels (columns
+     * packed one by one), k = 512 puts the k-quants' 256-value blocks across the 384-deep packed
+     * blocks, k = 1000 leaves a short last depth block, and 40 x 70 with n > m or 200 x 70 with
+     * m > n take the per-thread and the shared packing.
+     */
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void packedQuantizedGemmIsTheFloatGemmOnDequantizedWeightsBitForBit(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(31 + type.ordinal());
+        Kernels simd = new SimdKernels();
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] nk : type.isK() ? new int[][] {{70, 512}, {45, 1024}} : new int[][] {{70, 96}, {45, 1000 / 32 * 32}, {70, 512}}) {
+                int n = nk[0], k = nk[1];
+                float[] w = new float[n * k];
+                for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+                QuantizedMatrix q = Quants.quantize(type, w, 0, n, k);
+                float[] deq = Quants.dequantize(q);
+                float[] bias = new float[n];
+                for (int i = 0; i < n; i++) bias[i] = (float) rng.nextGaussian();
+                for (int m : new int[] {5, 40, 200}) {
+                    int lda = k + 1, ldc = n + 3;
+                    float[] a = new float[m * lda], res = new float[m * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+                    for (int i = 0; i < res.length; i++) res[i] = (float) rng.nextGaussian();
+                    float[] c = new float[m * ldc], ref = new float[m * ldc], c2 = new float[m * ldc], ref2 = new float[m * ldc];
+                    simd.gemmQBiasResidual(m, a, 0, lda, q, bias, 0, res, 0, n, c, 0, ldc, UnaryOp.GELU_TANH);
+                    simd.gemmBiasResidual(false, true, m, n, k, a, 0, lda, deq, 0, k, bias, 0, res, 0, n, ref, 0, ldc, UnaryOp.GELU_TANH);
+                    simd.gemmQ(m, a, 0, lda, q, c2, 0, ldc);
+                    simd.gemm(false, true, m, n, k, 1f, a, 0, lda, deq, 0, k, 0f, ref2, 0, ldc);
+                    for (int i = 0; i < c.length; i++) {
+                        assertThat(Float.floatToRawIntBits(c[i])).as("%s threads %d m=%d n=%d k=%d [%d]", type, threads, m, n, k, i)
+                                .isEqualTo(Float.floatToRawIntBits(ref[i]));
+                        assertThat(Float.floatToRawIntBits(c2[i])).as("gemmQ %s threads %d m=%d n=%d k=%d [%d]", type, threads, m, n, k, i)
+                                .isEqualTo(Float.floatToRawIntBits(ref2[i]));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void badShapesAreClearErrors() {
         assertThatThrownBy(() -> Quants.quantize(QuantType.Q8_0, new float[40], 0, 1, 40))

@@ -87,6 +87,21 @@ final class SimdQuant {
         });
     }
 
+    /**
+     * {@code blocks} consecutive blocks of {@code type} from byte {@code off} dequantized into
+     * y[yOff ...] (the same values as {@link QuantType#dequantizeBlock}): Q8_0 / Q4_0 in vector
+     * registers, the rest through the reference.
+     */
+    static void dequantizeBlocks(QuantType type, MemorySegment seg, long off, int blocks, float[] y, int yOff) {
+        if (SUPPORTED && type == QuantType.Q8_0) {
+            dequantQ8_0(seg, off, blocks, y, yOff);
+        } else if (SUPPORTED && type == QuantType.Q4_0) {
+            dequantQ4_0(seg, off, blocks, y, yOff);
+        } else {
+            for (int b = 0; b < blocks; b++) type.dequantizeBlock(seg, off + (long) b * type.blockBytes(), y, yOff + b * type.blockSize());
+        }
+    }
+
     private static void dequantQ8_0(MemorySegment w, long off, int blocks, float[] y, int yOff) {
         for (int b = 0; b < blocks; b++) {
             long o = off + b * 34L;
