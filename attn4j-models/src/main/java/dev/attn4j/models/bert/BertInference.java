@@ -67,7 +67,8 @@ final class BertInference {
             BertSelfAttention sa = layer.attention.self;
             for (Linear lin : List.of(sa.query, sa.key, sa.value, layer.attention.output.dense, layer.intermediate.dense,
                     layer.output.dense)) {
-                if (!(isF32(lin.weight) || lin.weight.dtype().is16Bit() || lin.weight.dtype() == DType.QUANTIZED) || (lin.bias != null && !isF32(lin.bias))) return false;
+                DType wt = lin.weight.dtype();
+                if (!(wt == DType.F32 || wt.is16Bit() || wt == DType.QUANTIZED) || (lin.bias != null && !isF32(lin.bias))) return false;
                 if (lin.weight.dtype() == DType.QUANTIZED && quantized(lin) == null) return false;   // not a whole [out, in] matrix
                 if (lin.lora() != null && !lin.lora().merged()) return false;    // the update is not in the weight: module path
             }
@@ -156,7 +157,7 @@ final class BertInference {
                 Vec bias = sa.query.bias == null ? null : Vec.of(sa.query.bias.data());           // [3C], side by side
                 Kernels.get().gemmQBiasResidual(n, ws.x, 0, c, qkvQ, bias == null ? null : bias.a, bias == null ? 0 : bias.off,
                         null, 0, 0, ws.qkv, 0, 3 * c, null);
-            } else if (Params.sideBySide(qkvLinears)) {                                                 // [N, 3C] in one GEMM
+            } else if (Params.sideBySide(qkvLinears)) {                                          // [N, 3C] in one GEMM
                 NDArray w = sa.query.weight.data(), bias = sa.query.bias.data();                 // W_q^T | W_k^T | W_v^T: [C, 3C]
                 linearInto(ws.x, n, c, 3 * c, new Vec(bias.floatArray(), bias.offset()), w.floatArray(), w.offset(), 3 * c,
                         false, ws.qkv, 0, 3 * c, null, null);
