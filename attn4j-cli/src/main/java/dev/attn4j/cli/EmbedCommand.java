@@ -28,15 +28,21 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Texts per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--quantize", paramLabel = "T",
+            description = "Quantize the encoder's linear weights on load: q8_0, q4_0, q4_1, q4_k, q5_k or q6_k (embeddings, norms "
+                    + "and biases stay float).")
+    String quantize;
+
     @Parameters(paramLabel = "TEXT", arity = "0..*", description = "Texts to embed (after those of --file).")
     List<String> texts;
 
     @Override
     public Integer call() throws IOException {
         if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
+        dev.attn4j.tensor.QuantType q = quantize == null ? null : dev.attn4j.tensor.QuantType.byName(quantize);
         List<String> input = options.texts(texts);
         PrintStream out = System.out;
-        try (SentenceTransformer st = SentenceTransformer.load(options.directory());
+        try (SentenceTransformer st = SentenceTransformer.load(options.directory(), q);
              JsonGenerator g = new JsonFactory().createGenerator((OutputStream) out)) {
             g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
             g.setRootValueSeparator(null);                                 // one object per line, no space between

@@ -91,13 +91,6 @@ public interface Kernels {
         Quants.matVec(w, x, xOff, y, yOff);
     }
 
-    /** Rows [from, to) of {@code w} dequantized into y from yOff (row after row, {@code w.cols()} floats each). */
-    default void dequantizeRowsQ(dev.attn4j.tensor.QuantizedMatrix w, int from, int to, float[] y, int yOff) {
-        long rb = w.rowBytes();
-        int k = w.cols();
-        for (int r = from; r < to; r++) Quants.dequantizeRow(w.type(), w.data(), r * rb, y, yOff + (r - from) * k, k);
-    }
-
     /**
      * A linear layer's product with block-quantized weights: {@code C[m, n] = A[m, k] W^T} for W
      * [n, k] ({@link dev.attn4j.tensor.QuantizedMatrix}), A row-major at aOff (row stride lda), C
@@ -114,12 +107,72 @@ public interface Kernels {
             return;
         }
         int panel = Quants.panelRows(k, n);
-        float[] wp = new float[panel * k];
+        float[] wp = Quants.panelBuffer(panel * k);
         for (int j0 = 0; j0 < n; j0 += panel) {
-            int rows = Math.min(panel, n - j0), from0 = j0;
-            Parallel.forRange(rows, Quants.rowGrain(k), (from, to) -> dequantizeRowsQ(w, from0 + from, from0 + to, wp, from * k));
+            int rows = Math.min(panel, n - j0);
+            dequantizeRows(w, j0, rows, wp, 0);                                   // W[j0 : j0 + rows, :] as F32 [rows, k]
             gemm(false, true, m, rows, k, 1f, a, aOff, lda, wp, 0, k, 0f, c, cOff + j0, ldc);
         }
+    }
+
+    /**
+     * {@link #gemmQ} for a linear layer: {@code C = act(A W^T + bias + residual)} as
+     * {@link #gemmBiasResidual} (bias [n] at biasOff, residual [m, n] at resOff with row stride ldr,
+     * act; any may be null). Fewer than {@link Quants#GEMM_MIN_ROWS} rows run {@link #matVecQ} per
+     * row and add the rest after; more rows dequantize a panel of W's rows at a time
+     * ({@link #dequantizeRows}) and run {@link #gemmBiasResidual} on it (W^T as a transposed B),
+     * so the result is that of the F32 path on the dequantized weights up to the sum order of the
+     * matrix-vector rows.
+     */
+    default void gemmQBiasResidual(int m, float[] a, int aOff, int lda, dev.attn4j.tensor.QuantizedMatrix w,
+                                   float[] bias, int biasOff, float[] res, int resOff, int ldr,
+                                   float[] c, int cOff, int ldc, UnaryOp act) {
+        Quants.checkGemmQ(m, a, aOff, lda, w, c, cOff, ldc);
+        int n = w.rows(), k = w.cols();
+        if (bias != null && (biasOff < 0 || (long) biasOff + n > bias.length)) {
+            throw new IllegalArgumentException("gemmQBiasResidual: bias needs " + n + " values from offset " + biasOff + ", has " + bias.length);
+        }
+        if (res != null && m > 0 && (ldr < n || resOff < 0 || resOff + (long) (m - 1) * ldr + n > res.length)) {
+            throw new IllegalArgumentException("gemmQBiasResidual: residual [" + m + ", " + n + "] (ldr " + ldr + ") from offset "
+                    + resOff + " exceeds its array of " + res.length);
+        }
+        if (m == 0 || n == 0) return;
+        if (m < Quants.GEMM_MIN_ROWS) {
+            for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
+                matVecQ(w, a, aOff + i * lda, c, ci);
+                if (bias != null) binary(BinaryOp.ADD, c, ci, bias, biasOff, c, ci, n);
+                if (res != null) binary(BinaryOp.ADD, c, ci, res, resOff + i * ldr, c, ci, n);
+                if (act != null) unary(act, c, ci, c, ci, n);
+            }
+            return;
+        }
+        int panel = Quants.panelRows(k, n);
+        float[] wp = Quants.panelBuffer(panel * k);
+        for (int j0 = 0; j0 < n; j0 += panel) {
+            int rows = Math.min(panel, n - j0);
+            dequantizeRows(w, j0, rows, wp, 0);                                   // W[j0 : j0 + rows, :] as F32 [rows, k]
+            gemmBiasResidual(false, true, m, rows, k, a, aOff, lda, wp, 0, k, bias, biasOff + j0, res, resOff + j0, ldr,
+                    c, cOff + j0, ldc, act);
+        }
+    }
+
+    /**
+     * Rows {@code from .. from + rows - 1} of block-quantized W dequantized to F32, row-major into
+     * y[yOff ...] (row stride w.cols()), rows split over {@link Parallel}. The default runs
+     * {@link Quants#dequantizeRow}; the SIMD one widens Q8_0 / Q4_0 blocks in vector registers
+     * (the same values: one float product per weight).
+     */
+    default void dequantizeRows(dev.attn4j.tensor.QuantizedMatrix w, int from, int rows, float[] y, int yOff) {
+        int k = w.cols();
+        long rb = w.rowBytes();
+        if (from < 0 || rows < 0 || from + rows > w.rows() || yOff < 0 || yOff + (long) rows * k > y.length) {
+            throw new IllegalArgumentException("dequantizeRows: rows [" + from + ", " + (from + rows) + ") of " + w.rows()
+                    + " into " + y.length + " floats from " + yOff);
+        }
+        Parallel.forRange(rows, Quants.rowGrain(k), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) Quants.dequantizeRow(w.type(), w.data(), (from + r) * rb, y, yOff + r * k, k);
+        });
     }
 
     /**

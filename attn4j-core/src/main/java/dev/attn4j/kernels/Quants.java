@@ -195,6 +195,22 @@ public final class Quants {
         return Math.min(n, Math.max(64, (1 << 20) / Math.max(1, k)));
     }
 
+    /** Each calling thread's panel of dequantized weights for {@link Kernels#gemmQ}, reused from call to call (at most ~4 MiB). */
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * The calling thread's panel buffer of at least {@code n} floats (contents undefined). A call
+     * holds it until it returns; the GEMM's worker threads only read it while the caller waits.
+     */
+    static float[] panelBuffer(int n) {
+        float[] p = PANEL.get();
+        if (p.length < n) {
+            p = new float[n];
+            PANEL.set(p);
+        }
+        return p;
+    }
+
     /** Checks the operands of {@link Kernels#gemmQ}. */
     public static void checkGemmQ(int m, float[] a, int aOff, int lda, QuantizedMatrix w, float[] c, int cOff, int ldc) {
         int n = w.rows(), k = w.cols();

@@ -82,6 +82,15 @@ class Gemm16Test {
         }
     }
 
+    /** As {@link #compare}, allowing one unit in the last place. */
+    static void compareWithinUlp(float[] got, float[] want, String what) {
+        for (int i = 0; i < got.length; i++) {
+            if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i]) && !(Math.abs(got[i] - want[i]) <= Math.ulp(want[i]))) {
+                fail("C[" + i + "] = " + got[i] + ", F32 GEMM on the widened B gives " + want[i] + " (more than 1 ulp): " + what);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3})
     void sameBitsAsF32OnWidenedB(int threads) {
@@ -124,8 +133,15 @@ class Gemm16Test {
                 kern.gemmBiasResidual(false, tB, m, n, k, a, 1, lda, wide, 2, ldb, bias, 3, res, 1, ldr, want, 2, ldc, act);
                 kern.gemm16BiasResidual(false, tB, m, n, k, a, 1, lda, MemorySegment.ofArray(bits), t, 2, ldb, bias, 3, res, 1,
                         ldr, c, 2, ldc, act);
-                compare(c, want, kern.name() + " " + t + " m=" + m + " n=" + n + " k=" + k + " transB=" + tB + " mode=" + mode
-                        + " act=" + act + " threads=" + threads + " seed=" + seed + "L");
+                String what = kern.name() + " " + t + " m=" + m + " n=" + n + " k=" + k + " transB=" + tB + " mode=" + mode
+                        + " act=" + act + " threads=" + threads + " seed=" + seed + "L";
+                if (act == UnaryOp.SILU) {
+                    // SILU's e^x is the Vector API's EXP, whose last bit differs between the interpreter's
+                    // Math.exp and C2's intrinsic: the two calls may run in different tiers
+                    compareWithinUlp(c, want, what);
+                } else {
+                    compare(c, want, what);
+                }
             }
         }
     }

@@ -249,33 +249,6 @@ class QuantsTest {
 
     @ParameterizedTest
     @EnumSource(QuantType.class)
-    void simdDequantizedRowsEqualTheReference(QuantType type) {
-        SplittableRandom rng = new SplittableRandom(5 + type.ordinal());
-        int rows = 37, cols = type.isK() ? 768 : 160;
-        float[] w = new float[rows * cols];
-        for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
-        QuantizedMatrix heap = Quants.quantize(type, w, 0, rows, cols);
-        float[] want = Quants.dequantize(heap);
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment s = arena.allocate(heap.data().byteSize() + 1).asSlice(1);              // unaligned, native
-            s.copyFrom(heap.data());
-            for (QuantizedMatrix q : new QuantizedMatrix[] {heap, new QuantizedMatrix(type, rows, cols, s)}) {
-                for (int[] range : new int[][] {{0, rows}, {3, 4}, {5, 30}}) {
-                    int yOff = 3;
-                    float[] y = new float[yOff + (range[1] - range[0]) * cols + 1];
-                    y[y.length - 1] = 7f;
-                    new SimdKernels().dequantizeRowsQ(q, range[0], range[1], y, yOff);
-                    assertThat(java.util.Arrays.copyOfRange(y, yOff, y.length - 1)).as("%s rows %d..%d", type, range[0], range[1])
-                            .containsExactly(java.util.Arrays.copyOfRange(want, range[0] * cols, range[1] * cols));
-                    assertThat(y[y.length - 1]).isEqualTo(7f);
-                    assertThat(y[0]).isZero();
-                }
-            }
-        }
-    }
-
-    @ParameterizedTest
-    @EnumSource(QuantType.class)
     void gemmQMatchesTheFloatGemmOnDequantizedWeights(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11 + type.ordinal());
         int n = 70, k = type.isK() ? 512 : 96;
@@ -298,6 +271,117 @@ class QuantsTest {
                                 .isCloseTo(ref[cOff + i * ldc + j], org.assertj.core.data.Offset.offset(2e-3f));
                     }
                     if (i + 1 < m) assertThat(c[cOff + i * ldc + n]).as("gap between rows untouched").isEqualTo(9f);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void dequantizeRowsIsTheReferenceBitForBit(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(5 + type.ordinal());
+        int n = 37, k = type.isK() ? 512 : 160;
+        float[] w = new float[n * k];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+        QuantizedMatrix heap = Quants.quantize(type, w, 0, n, k);
+        float[] all = Quants.dequantize(heap);
+        Arena arena = Arena.ofAuto();
+        MemorySegment s = arena.allocate(heap.data().byteSize() + 1).asSlice(1);                  // unaligned, native
+        s.copyFrom(heap.data());
+        for (QuantizedMatrix q : new QuantizedMatrix[] {heap, new QuantizedMatrix(type, n, k, s)})
+        for (Kernels kern : new Kernels[] {new SimdKernels(), Kernels.scalar()}) {
+            int from = 3, rows = 30, yOff = 7;
+            float[] y = new float[yOff + rows * k + 2];
+            java.util.Arrays.fill(y, 9f);
+            kern.dequantizeRows(q, from, rows, y, yOff);
+            for (int i = 0; i < rows * k; i++) {
+                assertThat(Float.floatToRawIntBits(y[yOff + i])).as("%s %s [%d]", type, kern.name(), i)
+                        .isEqualTo(Float.floatToRawIntBits(all[from * k + i]));
+            }
+            assertThat(y[yOff - 1]).isEqualTo(9f);
+            assertThat(y[yOff + rows * k]).isEqualTo(9f);
+            assertThatThrownBy(() -> kern.dequantizeRows(q, 30, 8, new float[8 * k], 0)).hasMessageContaining("rows [30, 38) of 37");
+        }
+    }
+
+    /** C = act(A W^T + bias + residual) against the F32 GEMM with the same epilogue on the dequantized W. */
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void gemmQBiasResidualMatchesTheFloatGemmOnDequantizedWeights(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(23 + type.ordinal());
+        // k = 16384: panels of 64 rows, so the 70 rows of W take two (bias, residual and C offsets per panel)
+        for (int k : type == QuantType.Q8_0 ? new int[] {96, 16384} : new int[] {type.isK() ? 512 : 96}) {
+            int n = 70;
+            float[] w = new float[n * k];
+            for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+            QuantizedMatrix q = Quants.quantize(type, w, 0, n, k);
+            float[] deq = Quants.dequantize(q);
+            float[] bias = new float[n + 4];
+            for (int i = 0; i < bias.length; i++) bias[i] = (float) rng.nextGaussian();
+            for (Kernels kern : new Kernels[] {new SimdKernels(), Kernels.scalar()}) {
+                for (int m : new int[] {1, 3, Quants.GEMM_MIN_ROWS, 9}) {
+                    for (UnaryOp act : new UnaryOp[] {null, UnaryOp.GELU_ERF}) {
+                        int lda = k + 3, ldc = n + 5, ldr = n + 2, aOff = 2, cOff = 1, resOff = 3, biasOff = 4;
+                        float[] a = new float[aOff + m * lda], res = new float[resOff + m * ldr];
+                        for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian() / (float) Math.sqrt(k / 96.0);
+                        for (int i = 0; i < res.length; i++) res[i] = (float) rng.nextGaussian();
+                        float[] c = new float[cOff + m * ldc], ref = new float[cOff + m * ldc];
+                        java.util.Arrays.fill(c, 9f);
+                        kern.gemmQBiasResidual(m, a, aOff, lda, q, bias, biasOff, res, resOff, ldr, c, cOff, ldc, act);
+                        Kernels.scalar().gemmBiasResidual(false, true, m, n, k, a, aOff, lda, deq, 0, k, bias, biasOff, res, resOff, ldr,
+                                ref, cOff, ldc, act);
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                assertThat(c[cOff + i * ldc + j]).as("%s %s k=%d m=%d act=%s [%d, %d]", type, kern.name(), k, m, act, i, j)
+                                        .isCloseTo(ref[cOff + i * ldc + j], org.assertj.core.data.Offset.offset(2e-3f));
+                            }
+                            if (i + 1 < m) assertThat(c[cOff + i * ldc + n]).as("gap between rows untouched").isEqualTo(9f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The SIMD quantized product with W's panels dequantized as the GEMM packs them is the SIMD
+     * F32 GEMM on the dequantized W, bit for bit: n = 70 and 45 leave partial panels (columns
+     * packed one by one), k = 512 puts the k-quants' 256-value blocks across the 384-deep packed
+     * blocks, k = 1000 leaves a short last depth block, and 40 x 70 with n > m or 200 x 70 with
+     * m > n take the per-thread and the shared packing.
+     */
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void packedQuantizedGemmIsTheFloatGemmOnDequantizedWeightsBitForBit(QuantType type) {
+        SplittableRandom rng = new SplittableRandom(31 + type.ordinal());
+        Kernels simd = new SimdKernels();
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] nk : type.isK() ? new int[][] {{70, 512}, {45, 1024}} : new int[][] {{70, 96}, {45, 1000 / 32 * 32}, {70, 512}}) {
+                int n = nk[0], k = nk[1];
+                float[] w = new float[n * k];
+                for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+                QuantizedMatrix q = Quants.quantize(type, w, 0, n, k);
+                float[] deq = Quants.dequantize(q);
+                float[] bias = new float[n];
+                for (int i = 0; i < n; i++) bias[i] = (float) rng.nextGaussian();
+                for (int m : new int[] {5, 40, 200}) {
+                    int lda = k + 1, ldc = n + 3;
+                    float[] a = new float[m * lda], res = new float[m * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+                    for (int i = 0; i < res.length; i++) res[i] = (float) rng.nextGaussian();
+                    float[] c = new float[m * ldc], ref = new float[m * ldc], c2 = new float[m * ldc], ref2 = new float[m * ldc];
+                    // no activation: its exp may round differently once C2 compiles it between the two calls
+                    simd.gemmQBiasResidual(m, a, 0, lda, q, bias, 0, res, 0, n, c, 0, ldc, null);
+                    simd.gemmBiasResidual(false, true, m, n, k, a, 0, lda, deq, 0, k, bias, 0, res, 0, n, ref, 0, ldc, null);
+                    simd.gemmQ(m, a, 0, lda, q, c2, 0, ldc);
+                    simd.gemm(false, true, m, n, k, 1f, a, 0, lda, deq, 0, k, 0f, ref2, 0, ldc);
+                    for (int i = 0; i < c.length; i++) {
+                        assertThat(Float.floatToRawIntBits(c[i])).as("%s threads %d m=%d n=%d k=%d [%d]", type, threads, m, n, k, i)
+                                .isEqualTo(Float.floatToRawIntBits(ref[i]));
+                        assertThat(Float.floatToRawIntBits(c2[i])).as("gemmQ %s threads %d m=%d n=%d k=%d [%d]", type, threads, m, n, k, i)
+                                .isEqualTo(Float.floatToRawIntBits(ref2[i]));
+                    }
                 }
             }
         }

@@ -300,6 +300,27 @@ final class SimdGemm {
         }
     }
 
+    /**
+     * Whether {@link #gemmQuantized} takes a product of m rows with W [n, k]: the packed paths
+     * (the direct loops for small shapes read B element-wise, 16-bit only).
+     */
+    static boolean quantizedPacks(int m, int n, int k) {
+        return m >= 4 && n >= L && (long) m * n * k >= SMALL_WORK;
+    }
+
+    /**
+     * C = A W^T (+ init) with block-quantized W [n, k] read as a transposed B whose panels are
+     * dequantized as they are packed ({@link B16#quantized}): no dequantized copy of W is made, and
+     * the result is the F32 GEMM's on the dequantized weights, bit for bit. Only where
+     * {@link #quantizedPacks}; arguments already checked.
+     */
+    static void gemmQuantized(int m, float[] a, int aOff, int lda, dev.attn4j.tensor.QuantizedMatrix w,
+                              float[] c, int cOff, int ldc, CInit init) {
+        int n = w.rows(), k = w.cols();
+        if (!quantizedPacks(m, n, k)) throw new IllegalStateException("gemmQuantized: [" + m + ", " + n + ", " + k + "] takes the direct path");
+        gemm(false, true, m, n, k, 1f, a, aOff, lda, null, B16.quantized(w), 0, k, init == null ? 0f : 1f, c, cOff, ldc, true, init);
+    }
+
     /** Batched GEMM; arguments already checked. */
     static void gemmBatch(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           float[] a, int aOff, int strideA, int lda, float[] b, int bOff, int strideB, int ldb,
@@ -423,12 +444,32 @@ final class SimdGemm {
      * B in 16 bits: little-endian BF16 ({@code bf16}) or F16 elements of a segment (a heap
      * {@code short[]} or a mapped file), indexed in elements like the float[] B of the F32 paths.
      */
-    record B16(java.lang.foreign.MemorySegment seg, boolean bf16) {
+    record B16(java.lang.foreign.MemorySegment seg, boolean bf16, dev.attn4j.tensor.QuantizedMatrix q) {
         private static final java.lang.foreign.ValueLayout.OfShort I16_LE =
                 java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
-        /** Element i widened to F32 (exact). */
+        B16(java.lang.foreign.MemorySegment seg, boolean bf16) {
+            this(seg, bf16, null);
+        }
+
+        /**
+         * Block-quantized W [rows, cols] as a transposed B (element i is W[i / cols, i % cols],
+         * ldb = cols): the packing paths dequantize the runs they read ({@link #widen}), so the
+         * products are the F32 GEMM's on the dequantized weights. Only for the packed (blocked)
+         * paths with transB: the direct loops read 16-bit elements.
+         */
+        static B16 quantized(dev.attn4j.tensor.QuantizedMatrix q) {
+            return new B16(q.data(), false, q);
+        }
+
+        /** Element i widened to F32 (exact; a quantized element dequantizes its block). */
         float get(long i) {
+            if (q != null) {
+                float[] block = new float[q.type().blockSize()];
+                int col = (int) (i % q.cols()), b = col / block.length;
+                q.type().dequantizeBlock(seg, i / q.cols() * q.rowBytes() + (long) b * q.type().blockBytes(), block, 0);
+                return block[col - b * block.length];
+            }
             short bits = seg.getAtIndex(I16_LE, i);
             return bf16 ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat(bits);
         }
@@ -469,6 +510,10 @@ final class SimdGemm {
 
     /** dst[d : d + len] = elements [i, i + len) of h widened to F32. */
     static void widen(B16 h, long i, float[] dst, int d, int len) {
+        if (h.q != null) {
+            dequantizeRun(h.q, i, dst, d, len);
+            return;
+        }
         int j = 0, ub = S.loopBound(len);
         if (h.bf16) {
             for (; j < ub; j += L) bf16(h.seg, i + j).intoArray(dst, d + j);
@@ -546,6 +591,35 @@ final class SimdGemm {
         for (; j < n; j++) acc[j] += s * Float.intBitsToFloat(seg.getAtIndex(B16.I16_LE, xOff + j) << 16);
     }
 
+    /**
+     * dst[d : d + len] = elements [i, i + len) of quantized W (one row's run: i % cols + len <=
+     * cols) dequantized: whole blocks straight into dst ({@link SimdQuant#dequantizeBlocks}), a
+     * partial block at either end through a scratch block.
+     */
+    private static void dequantizeRun(dev.attn4j.tensor.QuantizedMatrix q, long i, float[] dst, int d, int len) {
+        int cols = q.cols(), bs = q.type().blockSize(), bb = q.type().blockBytes();
+        long rowOff = i / cols * q.rowBytes();
+        int col = (int) (i % cols), end = col + len;
+        if (end > cols) throw new IllegalStateException("quantized run [" + col + ", " + end + ") crosses a row of " + cols);
+        float[] scratch = null;
+        while (col < end) {
+            int b = col / bs, start = b * bs;
+            if (start == col && end - col >= bs) {
+                int blocks = (end - col) / bs;
+                SimdQuant.dequantizeBlocks(q.type(), q.data(), rowOff + (long) b * bb, blocks, dst, d);
+                col += blocks * bs;
+                d += blocks * bs;
+            } else {
+                if (scratch == null) scratch = new float[bs];
+                q.type().dequantizeBlock(q.data(), rowOff + (long) b * bb, scratch, 0);
+                int take = Math.min(end, start + bs) - col;
+                System.arraycopy(scratch, col - start, dst, d, take);
+                col += take;
+                d += take;
+            }
+        }
+    }
+
     /** {@link #packAllB} from a 16-bit B: the same panels, each element widened as it is packed. */
     static void packAllB16(boolean transB, B16 h, int bOff, int ldb, int k, int n, float[] dst, int from, int to) {
         if (!transB) {
@@ -575,8 +649,12 @@ final class SimdGemm {
                     packSixteenColumnsT(b, h, src, ldb, kc, dst, d, rows16);
                 } else if (b != null) {
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = b[(int) src + p];
-                } else {
+                } else if (h.q == null) {
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = h.get(src + p);
+                } else {
+                    float[] run = new float[kc];                                  // a quantized column: its blocks once
+                    widen(h, src, run, 0, kc);
+                    for (int p = 0; p < kc; p++) dst[d + p * NR] = run[p];
                 }
             }
             j += sixteen ? 16 : 1;
@@ -724,9 +802,15 @@ final class SimdGemm {
                         packSixteenColumnsT(null, h, bOff + (long) (jc + j0 + jj) * ldb + pc, ldb, kc, bp, dst + jj, rows16);
                     }
                 }
+                float[] run = h.q == null ? null : new float[kc];
                 for (; jj < cols; jj++) {
                     long src = bOff + (long) (jc + j0 + jj) * ldb + pc;
-                    for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = h.get(src + p);
+                    if (run == null) {
+                        for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = h.get(src + p);
+                    } else {
+                        widen(h, src, run, 0, kc);                                 // a quantized column: its blocks once
+                        for (int p = 0; p < kc; p++) bp[dst + p * NR + jj] = run[p];
+                    }
                 }
                 if (cols < NR) {
                     for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, dst + p * NR + cols, dst + p * NR + NR, 0f);

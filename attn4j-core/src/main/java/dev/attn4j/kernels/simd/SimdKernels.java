@@ -77,9 +77,47 @@ public final class SimdKernels implements Kernels {
         SimdQuant.matVec(w, x, xOff, y, yOff);
     }
 
+    /**
+     * {@inheritDoc} Here, where the GEMM packs (at least four rows and enough work), W's panels
+     * are dequantized as the GEMM packs them ({@link SimdGemm#gemmQuantized}): the same products
+     * as on a dequantized copy, without writing and re-reading one.
+     */
     @Override
-    public void dequantizeRowsQ(dev.attn4j.tensor.QuantizedMatrix w, int from, int to, float[] y, int yOff) {
-        if (!SimdQuant.dequantizeRows(w, from, to, y, yOff)) Kernels.super.dequantizeRowsQ(w, from, to, y, yOff);
+    public void gemmQ(int m, float[] a, int aOff, int lda, dev.attn4j.tensor.QuantizedMatrix w, float[] c, int cOff, int ldc) {
+        if (!PACK_QUANTIZED || !SimdGemm.quantizedPacks(m, w.rows(), w.cols())) {
+            Kernels.super.gemmQ(m, a, aOff, lda, w, c, cOff, ldc);
+            return;
+        }
+        dev.attn4j.kernels.Quants.checkGemmQ(m, a, aOff, lda, w, c, cOff, ldc);
+        SimdGemm.gemmQuantized(m, a, aOff, lda, w, c, cOff, ldc, null);
+    }
+
+    /** {@inheritDoc} Packed as in {@link #gemmQ}, with the bias, residual and activation of {@link #gemmBiasResidual}. */
+    @Override
+    public void gemmQBiasResidual(int m, float[] a, int aOff, int lda, dev.attn4j.tensor.QuantizedMatrix w,
+                                  float[] bias, int biasOff, float[] res, int resOff, int ldr,
+                                  float[] c, int cOff, int ldc, UnaryOp act) {
+        if (!PACK_QUANTIZED || !SimdGemm.quantizedPacks(m, w.rows(), w.cols())) {
+            Kernels.super.gemmQBiasResidual(m, a, aOff, lda, w, bias, biasOff, res, resOff, ldr, c, cOff, ldc, act);
+            return;
+        }
+        dev.attn4j.kernels.Quants.checkGemmQ(m, a, aOff, lda, w, c, cOff, ldc);
+        KernelChecks.checkBiasResidual(m, w.rows(), bias, biasOff, res, resOff, ldr);
+        SimdGemm.CInit init = bias == null && res == null && act == null ? null
+                : new SimdGemm.CInit(bias, biasOff, res, resOff, ldr, act);
+        SimdGemm.gemmQuantized(m, a, aOff, lda, w, c, cOff, ldc, init);
+    }
+
+    /** Off ({@code -Dattn4j.quant.packDequantize=false}): quantized products dequantize whole panels first (the default path). */
+    static final boolean PACK_QUANTIZED = Boolean.parseBoolean(System.getProperty("attn4j.quant.packDequantize", "true"));
+
+    @Override
+    public void dequantizeRows(dev.attn4j.tensor.QuantizedMatrix w, int from, int rows, float[] y, int yOff) {
+        if (from < 0 || rows < 0 || from + rows > w.rows() || yOff < 0 || yOff + (long) rows * w.cols() > y.length) {
+            throw new IllegalArgumentException("dequantizeRows: rows [" + from + ", " + (from + rows) + ") of " + w.rows()
+                    + " into " + y.length + " floats from " + yOff);
+        }
+        SimdQuant.dequantizeRows(w, from, rows, y, yOff);
     }
 
     private static SimdGemm.B16 b16(java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType) {

@@ -70,47 +70,6 @@ final class SimdQuant {
                 xsum, y, yOff + from));
     }
 
-    /**
-     * Rows [from, to) of w dequantized into y from yOff (prefill's panels): Q8_0 straight from the
-     * segment, Q4_K and Q6_K from byte[] slabs as {@link #matVec} reads them; false for the other
-     * formats (the caller then runs the reference).
-     */
-    static boolean dequantizeRows(QuantizedMatrix w, int from, int to, float[] y, int yOff) {
-        QuantType type = w.type();
-        if (!SUPPORTED || !(type == QuantType.Q8_0 || type == QuantType.Q4_K || type == QuantType.Q6_K)) return false;
-        long rb = w.rowBytes();
-        int k = w.cols(), blocks = w.blocksPerRow();
-        MemorySegment seg = w.data();
-        if (type == QuantType.Q8_0) {
-            for (int r = from; r < to; r++) {
-                long off = r * rb;
-                int yo = yOff + (r - from) * k;
-                for (int b = 0; b < blocks; b++) {
-                    long o = off + b * 34L;
-                    FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(seg.get(F16, o)));
-                    for (int p = 0; p < 32; p += L) {
-                        widen(ByteVector.fromMemorySegment(B, seg, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).mul(d).intoArray(y, yo + b * 32 + p);
-                    }
-                }
-            }
-            return true;
-        }
-        int slab = (int) Math.max(1, SLAB_BYTES / rb);
-        byte[] buf = scratch((int) (slab * rb));
-        for (int r0 = from; r0 < to; r0 += slab) {
-            int n = Math.min(slab, to - r0);
-            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, r0 * rb, buf, 0, (int) (n * rb));
-            for (int i = 0; i < n; i++) {
-                int yo = yOff + (r0 + i - from) * k;
-                for (int b = 0; b < blocks; b++) {
-                    if (type == QuantType.Q6_K) dequantQ6K(buf, (int) (i * rb) + b * 210, y, yo + b * 256);
-                    else dequantQ4K(buf, (int) (i * rb) + b * 144, y, yo + b * 256);
-                }
-            }
-        }
-        return true;
-    }
-
     /** One Q4_K super-block at o into y[yo : yo + 256]: d * scale * q - dmin * min per sub-block of 32. */
     private static void dequantQ4K(byte[] w, int o, float[] y, int yo) {
         float d = f16(w, o), dmin = f16(w, o + 2);
@@ -250,6 +209,71 @@ final class SimdQuant {
             case Q4_0 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_0(w, off + i * rb, blocks, x, xOff); }
             case Q4_1 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_1(w, off + i * rb, blocks, x, xOff, xsum); }
             default -> throw new IllegalArgumentException(type.name());
+        }
+    }
+
+    /**
+     * Rows {@code from ..} of W dequantized to F32 (row-major, row stride cols) as
+     * {@link Quants#dequantizeRow} does, Q8_0, Q4_0, Q4_K and Q6_K in vector registers (each value
+     * the same float products as the reference); other types, and species that do not fit, use the
+     * reference.
+     */
+    static void dequantizeRows(QuantizedMatrix w, int from, int rows, float[] y, int yOff) {
+        QuantType type = w.type();
+        int k = w.cols();
+        long rb = w.rowBytes();
+        int blocks = w.blocksPerRow();
+        MemorySegment seg = w.data();
+        Parallel.forRange(rows, Quants.rowGrain(k), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) dequantizeBlocks(type, seg, (from + r) * rb, blocks, y, yOff + r * k);
+        });
+    }
+
+    /**
+     * {@code blocks} consecutive blocks of {@code type} from byte {@code off} dequantized into
+     * y[yOff ...] (the same values as {@link QuantType#dequantizeBlock}): Q8_0 / Q4_0 in vector
+     * registers, the rest through the reference.
+     */
+    static void dequantizeBlocks(QuantType type, MemorySegment seg, long off, int blocks, float[] y, int yOff) {
+        if (SUPPORTED && type == QuantType.Q8_0) {
+            dequantQ8_0(seg, off, blocks, y, yOff);
+        } else if (SUPPORTED && type == QuantType.Q4_0) {
+            dequantQ4_0(seg, off, blocks, y, yOff);
+        } else if (SUPPORTED && (type == QuantType.Q4_K || type == QuantType.Q6_K)) {
+            int bb = type.blockBytes();                                     // from a byte[] slab, as matVec reads them
+            byte[] buf = scratch(blocks * bb);
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, buf, 0, blocks * bb);
+            for (int b = 0; b < blocks; b++) {
+                if (type == QuantType.Q6_K) dequantQ6K(buf, b * bb, y, yOff + b * 256);
+                else dequantQ4K(buf, b * bb, y, yOff + b * 256);
+            }
+        } else {
+            for (int b = 0; b < blocks; b++) type.dequantizeBlock(seg, off + (long) b * type.blockBytes(), y, yOff + b * type.blockSize());
+        }
+    }
+
+    private static void dequantQ8_0(MemorySegment w, long off, int blocks, float[] y, int yOff) {
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 34L;
+            int yb = yOff + b * 32;
+            float d = Float.float16ToFloat(w.get(F16, o));
+            for (int p = 0; p < 32; p += L) {
+                widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).mul(d).intoArray(y, yb + p);
+            }
+        }
+    }
+
+    private static void dequantQ4_0(MemorySegment w, long off, int blocks, float[] y, int yOff) {
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 18L;
+            int yb = yOff + b * 32;
+            float d = Float.float16ToFloat(w.get(F16, o));
+            for (int p = 0; p < 16; p += L) {
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                toFloat(q.and(0xF).sub(8)).mul(d).intoArray(y, yb + p);
+                toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8)).mul(d).intoArray(y, yb + 16 + p);
+            }
         }
     }
 

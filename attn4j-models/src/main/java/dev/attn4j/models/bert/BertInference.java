@@ -56,7 +56,7 @@ final class BertInference {
 
     /**
      * Whether the fast path computes what {@link BertLayer#forward} would: no gradients recorded,
-     * eval mode, F32 weights (linear weights may be BF16 / F16), an activation the kernels have, and
+     * eval mode, F32 weights (linear weights may be BF16 / F16 or block-quantized), an activation the kernels have, and
      * no LoRA adapter that is not merged into its weight (the fast path reads the weights directly,
      * not the layers' forward).
      */
@@ -67,7 +67,9 @@ final class BertInference {
             BertSelfAttention sa = layer.attention.self;
             for (Linear lin : List.of(sa.query, sa.key, sa.value, layer.attention.output.dense, layer.intermediate.dense,
                     layer.output.dense)) {
-                if (!(isF32(lin.weight) || lin.weight.dtype().is16Bit()) || (lin.bias != null && !isF32(lin.bias))) return false;
+                DType wt = lin.weight.dtype();
+                if (!(wt == DType.F32 || wt.is16Bit() || wt == DType.QUANTIZED) || (lin.bias != null && !isF32(lin.bias))) return false;
+                if (lin.weight.dtype() == DType.QUANTIZED && quantized(lin) == null) return false;   // not a whole [out, in] matrix
                 if (lin.lora() != null && !lin.lora().merged()) return false;    // the update is not in the weight: module path
             }
             for (LayerNorm ln : List.of(layer.attention.output.layerNorm, layer.output.layerNorm)) {
@@ -150,7 +152,12 @@ final class BertInference {
         for (BertLayer layer : layers) {
             BertSelfAttention sa = layer.attention.self;
             List<Linear> qkvLinears = List.of(sa.query, sa.key, sa.value);
-            if (Params.sideBySide(qkvLinears)) {                                                 // [N, 3C] in one GEMM
+            dev.attn4j.tensor.QuantizedMatrix qkvQ = jointQuantized(qkvLinears);
+            if (qkvQ != null) {                                                                   // [N, 3C] in one GEMM
+                Vec bias = sa.query.bias == null ? null : Vec.of(sa.query.bias.data());           // [3C], side by side
+                Kernels.get().gemmQBiasResidual(n, ws.x, 0, c, qkvQ, bias == null ? null : bias.a, bias == null ? 0 : bias.off,
+                        null, 0, 0, ws.qkv, 0, 3 * c, null);
+            } else if (Params.sideBySide(qkvLinears)) {                                          // [N, 3C] in one GEMM
                 NDArray w = sa.query.weight.data(), bias = sa.query.bias.data();                 // W_q^T | W_k^T | W_v^T: [C, 3C]
                 linearInto(ws.x, n, c, 3 * c, new Vec(bias.floatArray(), bias.offset()), w.floatArray(), w.offset(), 3 * c,
                         false, ws.qkv, 0, 3 * c, null, null);
@@ -182,6 +189,12 @@ final class BertInference {
     static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
         NDArray w = lin.weight.data();                                                      // [F, K]
         int f = lin.outFeatures, kIn = lin.inFeatures;
+        if (w.dtype() == DType.QUANTIZED) {                                                 // W [F, K] in blocks
+            Vec bias = lin.bias == null ? null : Vec.of(lin.bias.data());
+            Kernels.get().gemmQBiasResidual(rows, in, 0, kIn, quantized(lin), bias == null ? null : bias.a,
+                    bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo, act);
+            return;
+        }
         if (w.dtype().is16Bit()) {
             project16(in, rows, lin, w, out, outOff, ldo, residual, act);
             return;
@@ -243,6 +256,52 @@ final class BertInference {
             kern.gemmBiasResidual(false, transW, rows, f, kIn, in, 0, kIn, w, wOff, ldw, bias == null ? null : bias.a,
                     bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo, act);
         }
+    }
+
+    /** The block-quantized weight of {@code lin} when it is a whole [out, in] matrix (what quantizing on load makes), else null. */
+    static dev.attn4j.tensor.QuantizedMatrix quantized(Linear lin) {
+        NDArray w = lin.weight.data();
+        if (!(w.storage() instanceof Storage.Quantized q)) return null;
+        dev.attn4j.tensor.QuantizedMatrix m = q.matrix();
+        boolean whole = w.offset() == 0 && m.rows() == lin.outFeatures && m.cols() == lin.inFeatures
+                && (lin.outFeatures <= 1 || w.stride(0) == lin.inFeatures) && (lin.inFeatures <= 1 || w.stride(1) == 1);
+        return whole ? m : null;
+    }
+
+    /**
+     * The quantized weights of {@code lins} (q, k, v) as one matrix [n out, in] when they are
+     * consecutive slices of one heap array, as {@link BertModels#quantize} lays them out, and
+     * their biases are side by side (or all absent); else null.
+     */
+    static dev.attn4j.tensor.QuantizedMatrix jointQuantized(List<Linear> lins) {
+        dev.attn4j.tensor.QuantizedMatrix first = quantized(lins.get(0));
+        if (first == null || first.data().heapBase().isEmpty()) return null;
+        Object base = first.data().heapBase().get();
+        long next = first.data().address();
+        int rows = 0;
+        for (Linear l : lins) {
+            dev.attn4j.tensor.QuantizedMatrix m = quantized(l);
+            if (m == null || m.type() != first.type() || m.cols() != first.cols() || m.data().heapBase().isEmpty()
+                    || m.data().heapBase().get() != base || m.data().address() != next) {
+                return null;
+            }
+            next += m.data().byteSize();
+            rows += m.rows();
+        }
+        boolean withBias = lins.get(0).bias != null;
+        for (int i = 0; i < lins.size(); i++) {
+            Linear l = lins.get(i);
+            if ((l.bias != null) != withBias) return null;
+            if (!withBias) continue;
+            NDArray b0 = lins.get(0).bias.data(), b = l.bias.data();
+            if (b.storage() != b0.storage() || !(b.storage() instanceof Storage.Floats) || b.stride(0) != 1
+                    || b.offset() != b0.offset() + i * l.outFeatures || i > 0 && l.outFeatures != lins.get(0).outFeatures) {
+                return null;
+            }
+        }
+        java.lang.foreign.MemorySegment all = java.lang.foreign.MemorySegment.ofArray((byte[]) base)
+                .asSlice(first.data().address(), next - first.data().address());
+        return new dev.attn4j.tensor.QuantizedMatrix(first.type(), rows, first.cols(), all);
     }
 
     /** Row-wise LayerNorm of x [rows, C] in place, statistics in float (biased variance, as torch). */

@@ -3,7 +3,13 @@ package dev.attn4j.models.bert;
 import dev.attn4j.hub.ModelDirectory;
 import dev.attn4j.hub.ModelDirectoryException;
 import dev.attn4j.io.safetensors.SafetensorsCheckpoint;
+import dev.attn4j.kernels.Quants;
 import dev.attn4j.models.CheckpointParams;
+import dev.attn4j.nn.Linear;
+import dev.attn4j.tensor.DType;
+import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.QuantType;
+import dev.attn4j.tensor.QuantizedMatrix;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -59,6 +65,73 @@ public final class BertModels {
             ckpt.close();
             throw e;
         }
+    }
+
+    /**
+     * Loads the model in {@code dir} in eval mode; with {@code quantize} non-null its encoder's
+     * linear weights are quantized on load ({@link #quantize}).
+     */
+    public static EncoderModel load(ModelDirectory dir, QuantType quantize) throws IOException {
+        EncoderModel model = load(dir);
+        if (quantize == null) return model;
+        try {
+            quantize(model, quantize);
+            return model;
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Quantizes the linear weights of {@code model}'s encoder layers (attention query / key / value
+     * and output, intermediate and output dense; DistilBERT's q_lin ... lin2) to {@code type} in
+     * place and freezes them, as {@code --quantize} does on load. Each becomes a QUANTIZED array
+     * (W [out, in] in blocks, ggml's layout) that inference reads through {@code Kernels.gemmQBiasResidual};
+     * the F32 weights are dropped (nothing else holds them). A BERT layer's query, key and value
+     * weights are quantized into one array, one after another, so inference still projects them
+     * in one product. Embeddings, LayerNorms, biases and the pooler stay F32, as do weights whose
+     * {@code in_features} is not a multiple of the type's block size (32; 256 for the k-quants).
+     * Returns the number of weights quantized.
+     */
+    public static int quantize(EncoderModel model, QuantType type) {
+        if (type == null) throw new IllegalArgumentException("quantize: type is null");
+        int n = 0;
+        for (var e : model.namedModules().entrySet()) {
+            if (e.getValue() instanceof BertSelfAttention sa) n += quantizeJointly(List.of(sa.query, sa.key, sa.value), type);
+        }
+        for (var e : model.namedModules().entrySet()) {
+            if (!(e.getValue() instanceof Linear lin) || e.getKey().startsWith("pooler.")) continue;
+            n += quantizeJointly(List.of(lin), type);
+        }
+        return n;
+    }
+
+    /** Quantizes {@code lins} (same [out, in]) into consecutive slices of one array; 0 when any is quantized already or does not fit. */
+    private static int quantizeJointly(List<Linear> lins, QuantType type) {
+        Linear first = lins.get(0);
+        int in = first.inFeatures, out = first.outFeatures;
+        for (Linear l : lins) {
+            if (l.weight.dtype() == DType.QUANTIZED || l.inFeatures != in || l.outFeatures != out || in % type.blockSize() != 0) return 0;
+            if (l.lora() != null && !l.lora().merged()) {
+                throw new IllegalArgumentException("quantize: a LoRA adapter is attached and not merged; merge it first");
+            }
+        }
+        int rows = Math.multiplyExact(out, lins.size());
+        float[] w = new float[Math.multiplyExact(rows, in)];                              // [n out, in] row-major
+        for (int i = 0; i < lins.size(); i++) {
+            NDArray wi = lins.get(i).weight.data().to(DType.F32).contiguous();              // [out, in]
+            System.arraycopy(wi.floatArray(), wi.offset(), w, i * out * in, out * in);
+        }
+        QuantizedMatrix all = Quants.quantize(type, w, 0, rows, in);                      // one heap byte[]
+        long bytes = type.rowBytes(in) * (long) out;
+        for (int i = 0; i < lins.size(); i++) {
+            QuantizedMatrix qi = new QuantizedMatrix(type, out, in, all.data().asSlice(i * bytes, bytes));
+            Linear l = lins.get(i);
+            l.weight.requiresGrad(false);
+            l.weight.setData(NDArray.of(qi));                                              // [out, in] blocks
+        }
+        return lins.size();
     }
 
     /** Builds a model of {@code config} over an open checkpoint; the model takes ownership of it. */

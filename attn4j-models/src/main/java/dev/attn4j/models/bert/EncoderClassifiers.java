@@ -56,10 +56,30 @@ public final class EncoderClassifiers {
      *                  otherwise the inference layout (memory-mapped embeddings, fused q/k/v)
      * @param seed      seeds the new head's initialisation and the dropout masks
      * @param log       receives the line naming newly initialised keys (may be null)
+     * @param quantize  the encoder's linear weights quantized on load to this type ({@link BertModels#quantize}),
+     *                  or null: as stored; not with {@code trainable} (quantized weights are frozen)
      */
-    public record Options(Task task, ClassifierConfig head, boolean trainable, long seed, Consumer<String> log) {
+    public record Options(Task task, ClassifierConfig head, boolean trainable, long seed, Consumer<String> log,
+                          dev.attn4j.tensor.QuantType quantize) {
+        public Options {
+            if (quantize != null && trainable) {
+                throw new IllegalArgumentException("quantized weights (" + quantize.name().toLowerCase(java.util.Locale.ROOT)
+                        + ") are frozen; load for inference (trainable false) to quantize");
+            }
+        }
+
+        /** Options without quantization. */
+        public Options(Task task, ClassifierConfig head, boolean trainable, long seed, Consumer<String> log) {
+            this(task, head, trainable, seed, log, null);
+        }
+
         public static Options inference() {
             return new Options(null, null, false, 42, null);
+        }
+
+        /** These options with the encoder's linear weights quantized on load to {@code type} (null: not). */
+        public Options withQuantize(dev.attn4j.tensor.QuantType type) {
+            return new Options(task, head, trainable, seed, log, type);
         }
     }
 
@@ -94,6 +114,7 @@ public final class EncoderClassifiers {
         try {
             EncoderClassifier model = build(config, head, task, (ObjectNode) root, ckpt, weights, o);
             model.eval();
+            if (o.quantize() != null) BertModels.quantize(model.encoder(), o.quantize());
             return model;
         } catch (IOException | RuntimeException | Error e) {
             ckpt.close();

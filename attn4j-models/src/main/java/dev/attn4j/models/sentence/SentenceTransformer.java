@@ -69,6 +69,20 @@ public final class SentenceTransformer implements AutoCloseable {
      *                                 or weights that do not fit (the message names the file)
      */
     public static SentenceTransformer load(ModelDirectory dir) throws IOException {
+        return load(dir, null);
+    }
+
+    /**
+     * Loads the pipeline of {@code dir} with the encoder's linear weights quantized on load to
+     * {@code quantize} ({@link BertModels#quantize}; null: as stored). Embeddings, norms and biases
+     * stay F32.
+     */
+    public static SentenceTransformer load(Path dir, dev.attn4j.tensor.QuantType quantize) throws IOException {
+        return load(ModelDirectory.of(dir), quantize);
+    }
+
+    /** {@link #load(ModelDirectory)} with the encoder's linear weights quantized on load (null: not). */
+    public static SentenceTransformer load(ModelDirectory dir, dev.attn4j.tensor.QuantType quantize) throws IOException {
         Optional<List<SentenceTransformerModule>> modules = dir.modules();
         boolean normalize = false;
         if (modules.isPresent()) {
@@ -89,7 +103,7 @@ public final class SentenceTransformer implements AutoCloseable {
             if (!poolingSeen) throw new ModelDirectoryException(file, "no Pooling module; cannot make sentence embeddings");
         }
         SentenceTokenizer tok = SentenceTokenizer.load(dir);
-        EncoderModel model = BertModels.load(SentenceTokenizer.transformerDirectory(dir));
+        EncoderModel model = BertModels.load(SentenceTokenizer.transformerDirectory(dir), quantize);
         try {
             Pooling pooling = dir.poolingConfig().map(Pooling::of).orElseGet(() -> Pooling.mean(model.hiddenSize()));
             if (pooling.tokenDimension() != model.hiddenSize()) {
