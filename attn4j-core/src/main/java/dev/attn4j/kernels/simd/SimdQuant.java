@@ -182,16 +182,18 @@ final class SimdQuant {
             int ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h;
             int xb = xb0 + 128 * h;
             for (int l = 0; l < 32; l += L) {
-                IntVector lo = bytesAsInts(w, ql + l), hi = bytesAsInts(w, ql + l + 32), hb = bytesAsInts(w, qh + l);
-                IntVector q1 = lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                IntVector q2 = hi.and(0xF).or(hb.and(12).lanewise(VectorOperators.LSHL, 2)).sub(32);
-                IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(48)).sub(32);
-                IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(48)).sub(32);
+                // the 6-bit values assembled in byte lanes (0..63), then widened like Q8_0's int8
+                ByteVector lo = ByteVector.fromArray(B, w, ql + l), hi = ByteVector.fromArray(B, w, ql + l + 32);
+                ByteVector hb = ByteVector.fromArray(B, w, qh + l);
+                ByteVector q1 = lo.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                ByteVector q2 = hi.and((byte) 0xF).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2));
+                ByteVector q3 = lo.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48));
+                ByteVector q4 = hi.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 48));
                 int is = sc + l / 16;
-                acc1 = toFloat(q1).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[is]), acc1);
-                acc2 = toFloat(q2).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, d * w[is + 2]), acc2);
-                acc1 = toFloat(q3).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, d * w[is + 4]), acc1);
-                acc2 = toFloat(q4).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, d * w[is + 6]), acc2);
+                acc1 = widen(q1).sub(32f).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[is]), acc1);
+                acc2 = widen(q2).sub(32f).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, d * w[is + 2]), acc2);
+                acc1 = widen(q3).sub(32f).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, d * w[is + 4]), acc1);
+                acc2 = widen(q4).sub(32f).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, d * w[is + 6]), acc2);
             }
         }
         return Lanes.sum(acc1.add(acc2));
