@@ -100,19 +100,7 @@ public interface Kernels {
      * panel, so the dequantization is paid once per panel, not once per row of A.
      */
     default void gemmQ(int m, float[] a, int aOff, int lda, dev.attn4j.tensor.QuantizedMatrix w, float[] c, int cOff, int ldc) {
-        Quants.checkGemmQ(m, a, aOff, lda, w, c, cOff, ldc);
-        int n = w.rows(), k = w.cols();
-        if (m < Quants.GEMM_MIN_ROWS) {
-            for (int i = 0; i < m; i++) matVecQ(w, a, aOff + i * lda, c, cOff + i * ldc);
-            return;
-        }
-        int panel = Quants.panelRows(k, n);
-        float[] wp = Quants.panelBuffer(panel * k);
-        for (int j0 = 0; j0 < n; j0 += panel) {
-            int rows = Math.min(panel, n - j0);
-            dequantizeRows(w, j0, rows, wp, 0);                                   // W[j0 : j0 + rows, :] as F32 [rows, k]
-            gemm(false, true, m, rows, k, 1f, a, aOff, lda, wp, 0, k, 0f, c, cOff + j0, ldc);
-        }
+        gemmQBiasResidual(m, a, aOff, lda, w, null, 0, null, 0, 0, c, cOff, ldc, null);
     }
 
     /**
