@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * computed out of place could differ by an ulp).
  *
  * <p>The order is a halving tree: lane i gets lane i + w added, w = length/2, ..., 1. For the
- * preferred species it runs on constant rotations (one permute and one add per level; a
- * {@code slice(w)} is not always intrinsified, and then costs more than a whole Q8_0 row's dot
- * product); other species take the same tree through {@code slice}.
+ * preferred species it runs on constant rotations (one permute and one add per level, where
+ * {@code slice(w)} is a permute and a blend with zeros); other species take the same tree through
+ * {@code slice}. Both give the same bits.
  */
 final class Lanes {
     private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
