@@ -21,8 +21,16 @@ import java.nio.ByteOrder;
  * species has (16 bytes with AVX-512, 8 with AVX2), widened to floats in registers (B2F) and
  * multiplied into a per-block float sum, which is scaled by the block's d into the row's
  * accumulator; the weights are read once, in their packed size. The k-quants do the same per
- * sub-block (its 6-bit or int8 scale times d), Q4_K / Q5_K subtracting their mins through sums of
- * x per 32 values computed once per product. Rows are split over {@link Parallel}. Species narrower than 8 floats (or not dividing a block) use the reference.
+ * sub-block (its 6-bit or int8 scale times d), Q4_K / Q5_K subtracting their mins and Q6_K its
+ * offset of 32 through sums of x per 32 (16) values computed once per product. Rows are split over
+ * {@link Parallel}. Species narrower than 8 floats (or not dividing a block) use the reference.
+ *
+ * <p>C2 compiles these kernels well only while each method stays within its inlining node budget
+ * (NodeCountInliningCutoff): past it, calls to this class's own helpers are no longer inlined
+ * (the Vector API's @ForceInline methods still are), and a vector passed to or returned from a
+ * call that is not inlined, or live across one, is boxed: each such call allocates, and the
+ * kernel runs many times slower. Hence the shapes below: Q6_K split into per-super-block calls
+ * that keep their sums in memory, reductions done by the callers, no helper calls in inner loops.
  */
 final class SimdQuant {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -47,21 +55,29 @@ final class SimdQuant {
         MemorySegment seg = w.data();
         QuantType type = w.type();
         float[] xsum = type == QuantType.Q4_1 || type == QuantType.Q4_K || type == QuantType.Q5_K
-                ? blockSums(x, xOff, w.cols() / 32) : null;
-        if (type == QuantType.Q4_K || type == QuantType.Q5_K || type == QuantType.Q6_K) {
-            // the k-quants read their rows from a per-thread byte[] slab: plain array loads and int
-            // indices in the unpacking (Q4_K on one 8192 x 2048 matrix: 2.9 -> 7 GB/s against segment reads)
+                ? blockSums(x, xOff, w.cols() / 32, 32) : null;
+        if (type == QuantType.Q4_K || type == QuantType.Q6_K) {
+            // straight from the segment, so the hardware prefetcher streams the weights while the
+            // kernel computes (from a copied slab the two alternate)
+            float[] xsum16 = type == QuantType.Q6_K ? blockSums(x, xOff, w.cols() / 16, 16) : null;
+            // one method per type and per row range, each small enough for C2 to compile whole
+            Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
+                if (type == QuantType.Q4_K) rowsQ4K(seg, rb, from, to, blocks, x, xOff, xsum, y, yOff);
+                else rowsQ6K(seg, rb, from, to, blocks, x, xOff, xsum16, y, yOff);
+            });
+            return;
+        }
+        if (type == QuantType.Q5_K) {
+            // Q5_K reads its rows from a per-thread byte[] slab: plain array loads and int indices in
+            // the unpacking (Q4_K this way on one 8192 x 2048 matrix: 2.9 -> 7 GB/s against the
+            // segment reads of that kernel)
             int slab = (int) Math.max(1, SLAB_BYTES / rb);
             Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
                 byte[] buf = scratch((int) (slab * rb));
                 for (int r0 = from; r0 < to; r0 += slab) {
                     int n = Math.min(slab, to - r0);
                     MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, r0 * rb, buf, 0, (int) (n * rb));
-                    for (int i = 0; i < n; i++) {
-                        int off = (int) (i * rb);
-                        y[yOff + r0 + i] = type == QuantType.Q6_K ? dotQ6K(buf, off, blocks, x, xOff)
-                                : dotQ45K(buf, off, blocks, x, xOff, xsum, type == QuantType.Q5_K);
-                    }
+                    for (int i = 0; i < n; i++) y[yOff + r0 + i] = dotQ5K(buf, (int) (i * rb), blocks, x, xOff, xsum);
                 }
             });
             return;
@@ -130,13 +146,12 @@ final class SimdQuant {
         return wantMin ? (b >>> 4) | (((s[off + j] & 0xFF) >>> 6) << 4) : (b & 0xF) | (((s[off + j - 4] & 0xFF) >>> 6) << 4);
     }
 
-    // Q4_K / Q5_K super-block: d, dmin (f16) | 12 bytes of 6-bit scales and mins | (Q5_K: qh[32]) | qs[128]
-    static float dotQ45K(byte[] w, int off, int blocks, float[] x, int xOff, float[] xsum, boolean five) {
+    // Q5_K super-block: d, dmin (f16) | 12 bytes of 6-bit scales and mins | qh[32] | qs[128]
+    static float dotQ5K(byte[] w, int off, int blocks, float[] x, int xOff, float[] xsum) {
         FloatVector acc1 = FloatVector.zero(S), acc2 = acc1;
         float mins = 0f;
-        int size = five ? 176 : 144;
         for (int b = 0; b < blocks; b++) {
-            int o = off + b * size, qs = o + (five ? 48 : 16), qh = o + 16;
+            int o = off + b * 176, qs = o + 48, qh = o + 16;
             int xb = xOff + b * 256;
             float d = f16(w, o), dmin = f16(w, o + 2);
             float m = 0f;
@@ -145,11 +160,9 @@ final class SimdQuant {
                 for (int l = 0; l < 32; l += L) {
                     IntVector q = bytesAsInts(w, qs + 32 * p + l);
                     IntVector lo = q.and(0xF), hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF);
-                    if (five) {
-                        IntVector h = bytesAsInts(w, qh + l);
-                        lo = lo.or(h.lanewise(VectorOperators.ASHR, 2 * p).and(1).lanewise(VectorOperators.LSHL, 4));
-                        hi = hi.or(h.lanewise(VectorOperators.ASHR, 2 * p + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    }
+                    IntVector h = bytesAsInts(w, qh + l);
+                    lo = lo.or(h.lanewise(VectorOperators.ASHR, 2 * p).and(1).lanewise(VectorOperators.LSHL, 4));
+                    hi = hi.or(h.lanewise(VectorOperators.ASHR, 2 * p + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                     s1 = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + 64 * p + l), s1);
                     s2 = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 64 * p + 32 + l), s2);
                 }
@@ -163,41 +176,142 @@ final class SimdQuant {
         return Lanes.sum(acc1.add(acc2)) - mins;
     }
 
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final java.lang.invoke.VarHandle LONG_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * One Q4_K row: per super-block the eight 6-bit scales and mins are unpacked together from
+     * their 12 bytes (a long and an int, bit fields moved in parallel, as get_scale_min_k4 reads
+     * them one at a time), widened to floats in one vector each; the mins' term is an 8-lane
+     * product with the sums of x per 32 values; the nibbles go through int lanes into two float
+     * accumulators. Leaves the row's sum as a vector at scales[16 ..] and the mins' term as eight
+     * lanes at scales[8 .. 16], for the caller to reduce: C2 stops inlining the Vector API past its
+     * node budget (NodeCountInliningCutoff), which this loop nearly fills, and a method it leaves out
+     * (a lane reduction) runs boxed, many times slower.
+     */
+    static void dotQ4K(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum, float[] scales, byte[] tmp) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+        FloatVector mins = FloatVector.zero(S8);
+        for (int b = 0; b < blocks; b++) {
+            long o = off + b * 144L;
+            float d = Float.float16ToFloat(w.get(F16, o)), dmin = Float.float16ToFloat(w.get(F16, o + 2));
+            long s8 = w.get(I64, o + 4);                                   // scale bytes 0..7
+            long s4 = w.get(I32, o + 12) & 0xFFFFFFFFL;                    // scale bytes 8..11
+            // sub-blocks 0..3: low 6 bits of bytes 0..3 (scales) and 4..7 (mins); 4..7: low / high
+            // nibble of bytes 8..11 with the top two bits of bytes 0..3 (scales) / 4..7 (mins) above
+            long sc = (s8 & 0x3F3F3F3FL) | (((s4 & 0x0F0F0F0FL) | ((s8 >>> 2) & 0x30303030L)) << 32);
+            long mn = ((s8 >>> 32) & 0x3F3F3F3FL) | ((((s4 >>> 4) & 0x0F0F0F0FL) | ((s8 >>> 34) & 0x30303030L)) << 32);
+            LONG_LE.set(tmp, 0, sc);                                       // eight bytes widened to eight floats
+            LONG_LE.set(tmp, 8, mn);
+            ((FloatVector) ByteVector.fromArray(ByteVector.SPECIES_64, tmp, 0).convertShape(VectorOperators.B2F, S8, 0)).mul(d).intoArray(scales, 0);
+            mins = ((FloatVector) ByteVector.fromArray(ByteVector.SPECIES_64, tmp, 8).convertShape(VectorOperators.B2F, S8, 0)).mul(dmin)
+                    .fma(FloatVector.fromArray(S8, xsum, b * 8), mins);
+            long qs = o + 16;
+            int xb = xOff + b * 256;
+            for (int p = 0; p < 4; p++) {                                  // 32 bytes: sub-blocks 2p (low nibbles), 2p + 1 (high)
+                long q = qs + 32 * p;
+                int xp = xb + 64 * p;
+                FloatVector s1 = FloatVector.zero(S), s2 = s1;
+                for (int l = 0; l < 32; l += 2 * L) {                      // two loads per step (one step with AVX-512)
+                    // (no calls to helpers of this class in here: past C2's node cutoff only the
+                    // Vector API's own @ForceInline methods still get inlined)
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, q + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, q + l + L, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                    s1 = ((FloatVector) q0.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + l), s1);
+                    s2 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + 32 + l), s2);
+                    s1 = ((FloatVector) q1.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + l + L), s1);
+                    s2 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + 32 + l + L), s2);
+                }
+                acc0 = s1.fma(FloatVector.broadcast(S, scales[2 * p]), acc0);
+                acc1 = s2.fma(FloatVector.broadcast(S, scales[2 * p + 1]), acc1);
+            }
+        }
+        acc0.add(acc1).intoArray(scales, 16);
+        mins.intoArray(scales, 8);
+    }
+
+    private static void rowsQ4K(MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff, float[] xsum,
+                                float[] y, int yOff) {
+        float[] scales = new float[16 + L];
+        byte[] tmp = new byte[16];
+        for (int r = from; r < to; r++) {
+            dotQ4K(seg, r * rb, blocks, x, xOff, xsum, scales, tmp);
+            float mins = 0f;
+            for (int j = 8; j < 16; j++) mins += scales[j];
+            y[yOff + r] = Lanes.sum(FloatVector.fromArray(S, scales, 16)) - mins;
+        }
+    }
+
+    private static void rowsQ6K(MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff, float[] xsum16,
+                                float[] y, int yOff) {
+        float[] work = new float[16 + 2 * L];
+        for (int r = from; r < to; r++) {
+            FloatVector.zero(S).intoArray(work, 16);
+            FloatVector.zero(S).intoArray(work, 16 + L);
+            long off = r * rb;
+            for (int b = 0; b < blocks; b++) {
+                long o = off + b * 210L;
+                int xb = xOff + b * 256;
+                scalesQ6K(seg, o, xsum16, b * 16, work);
+                halfQ6K(seg, o, o + 128, x, xb, work, 0);
+                halfQ6K(seg, o + 64, o + 160, x, xb + 128, work, 8);
+            }
+            y[yOff + r] = Lanes.sum(FloatVector.fromArray(S, work, 16).sub(FloatVector.fromArray(S, work, 16 + L).mul(32f)));
+        }
+    }
+
     // Q6_K super-block: ql[128] | qh[64] | 16 x int8 scales | d (f16)
-    static float dotQ6K(byte[] w, int off, int blocks, float[] x, int xOff) {
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) sum += superQ6K(w, off + b * 210, x, xOff + b * 256);
-        return sum;
+    /**
+     * A Q6_K super-block's 16 int8 scales times d into work[0 .. 16], and their products with the
+     * sums of x per 16 values (the -32 offset's term) added into work[16 + L ..]. Q6_K's row loop
+     * calls this and {@link #halfQ6K} twice per super-block and keeps no vector across the calls
+     * (one live across a call is boxed where C2 cannot prove otherwise).
+     */
+    private static void scalesQ6K(MemorySegment w, long o, float[] xsum16, int xs, float[] work) {
+        float d = Float.float16ToFloat(w.get(F16, o + 208));
+        FloatVector offsets = FloatVector.fromArray(S, work, 16 + L);
+        for (int i = 0; i < 16; i += L) {
+            FloatVector sc = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 192 + i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, S, 0)).mul(d);
+            sc.intoArray(work, i);
+            offsets = sc.fma(FloatVector.fromArray(S, xsum16, xs + i), offsets);
+        }
+        offsets.intoArray(work, 16 + L);
     }
 
     /**
-     * One Q6_K super-block's dot product. A method of its own on purpose: the whole row loop in
-     * one method exceeded C2's inlining budget, and the Vector API calls left out ran their Java
-     * fallbacks (about 7x slower); this one is compiled whole and called once per 256 weights.
+     * Values 0..127 (or 128..255) of a Q6_K super-block, without the -32, added into the running
+     * sum at scales[16 ..]: low nibbles at ql, two high bits each at qh, in int lanes; scales from
+     * sc0. A method of its own, and its sum kept in memory rather than reduced here, on purpose: the
+     * whole super-block in one method passed C2's inlining node budget (NodeCountInliningCutoff), as
+     * did a lane reduction at its end, and the Vector API calls left out ran their boxed fallbacks
+     * (one 8192 x 2048 matrix at 1 GB/s against 5.5-6.5).
      */
-    private static float superQ6K(byte[] w, int o, float[] x, int xb0) {
-        FloatVector acc1 = FloatVector.zero(S), acc2 = acc1;
-        float d = f16(w, o + 208);
-        for (int h = 0; h < 2; h++) {
-            int ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h;
-            int xb = xb0 + 128 * h;
-            for (int l = 0; l < 32; l += L) {
-                // the 6-bit values assembled in byte lanes (0..63), then widened like Q8_0's int8
-                ByteVector lo = ByteVector.fromArray(B, w, ql + l), hi = ByteVector.fromArray(B, w, ql + l + 32);
-                ByteVector hb = ByteVector.fromArray(B, w, qh + l);
-                ByteVector q1 = lo.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                ByteVector q2 = hi.and((byte) 0xF).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2));
-                ByteVector q3 = lo.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48));
-                ByteVector q4 = hi.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 48));
-                int is = sc + l / 16;
-                acc1 = widen(q1).sub(32f).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, d * w[is]), acc1);
-                acc2 = widen(q2).sub(32f).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, d * w[is + 2]), acc2);
-                acc1 = widen(q3).sub(32f).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, d * w[is + 4]), acc1);
-                acc2 = widen(q4).sub(32f).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, d * w[is + 6]), acc2);
-            }
+    private static void halfQ6K(MemorySegment w, long ql, long qh, float[] x, int xb, float[] scales, int sc0) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+        for (int l = 0; l < 32; l += L) {
+            // (no calls to helpers of this class here: past C2's node cutoff only @ForceInline
+            // methods, the Vector API's own, still get inlined)
+            IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+            IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+            IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, w, qh + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+            IntVector q1 = lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4));
+            IntVector q2 = hi.and(0xF).or(hb.and(12).lanewise(VectorOperators.LSHL, 2));
+            IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(48));
+            IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(48));
+            int is = sc0 + l / 16;
+            acc0 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, scales[is]), acc0);
+            acc1 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, scales[is + 2]), acc1);
+            acc0 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, x, xb + l + 64)).fma(FloatVector.broadcast(S, scales[is + 4]), acc0);
+            acc1 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, x, xb + l + 96)).fma(FloatVector.broadcast(S, scales[is + 6]), acc1);
         }
-        return Lanes.sum(acc1.add(acc2));
+        FloatVector.fromArray(S, scales, 16).add(acc0.add(acc1)).intoArray(scales, 16);
     }
+
 
     /** y[yOff + i] = row i . x for the n rows whose blocks start at off + i * rb in w (Q8_0, Q4_0, Q4_1). */
     private static void dotRows(QuantType type, MemorySegment w, long off, long rb, int n, int blocks, float[] x, int xOff, float[] xsum,
@@ -281,12 +395,12 @@ final class SimdQuant {
         return (FloatVector) q.convertShape(VectorOperators.B2F, S, 0);
     }
 
-    /** Sum of x over each block of 32 (the same for every row: Q4_1's m term). */
-    private static float[] blockSums(float[] x, int xOff, int blocks) {
+    /** Sum of x over each block of {@code size} values (the same for every row: the min or offset terms). */
+    private static float[] blockSums(float[] x, int xOff, int blocks, int size) {
         float[] sums = new float[blocks];
         for (int b = 0; b < blocks; b++) {
             FloatVector v = FloatVector.zero(S);
-            for (int p = 0; p < 32; p += L) v = v.add(FloatVector.fromArray(S, x, xOff + b * 32 + p));
+            for (int p = 0; p < size; p += L) v = v.add(FloatVector.fromArray(S, x, xOff + b * size + p));
             sums[b] = Lanes.sum(v);
         }
         return sums;
