@@ -60,11 +60,8 @@ final class SimdQuant {
             // straight from the segment, so the hardware prefetcher streams the weights while the
             // kernel computes (from a copied slab the two alternate)
             float[] xsum16 = type == QuantType.Q6_K ? blockSums(x, xOff, w.cols() / 16, 16) : null;
-            // one method per type and per row range, each small enough for C2 to compile whole
-            Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
-                if (type == QuantType.Q4_K) rowsQ4K(seg, rb, from, to, blocks, x, xOff, xsum, y, yOff);
-                else rowsQ6K(seg, rb, from, to, blocks, x, xOff, xsum16, y, yOff);
-            });
+            Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> rowRanges(type, seg, rb, from, to, blocks, x, xOff,
+                    xsum, xsum16, y, yOff));
             return;
         }
         if (type == QuantType.Q5_K) {
@@ -82,8 +79,28 @@ final class SimdQuant {
             });
             return;
         }
-        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> dotRows(type, seg, from * rb, rb, to - from, blocks, x, xOff,
-                xsum, y, yOff + from));
+        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> rowRanges(type, seg, rb, from, to, blocks, x, xOff,
+                xsum, null, y, yOff));
+    }
+
+    /**
+     * Rows from .. to of W . x, in ranges of fewer than 2^31 bytes, each a slice that the kernels
+     * index with int offsets: C2 compiles those to plain address arithmetic, while long offsets
+     * into a segment cost checks on every load (a streaming sum ran 3x slower; Q4_K 6.0 -> 7.0 GB/s).
+     * One method per type below, each small enough for C2 to compile whole.
+     */
+    private static void rowRanges(QuantType type, MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff,
+                                  float[] xsum, float[] xsum16, float[] y, int yOff) {
+        for (int r0 = from; r0 < to; ) {
+            int r1 = (int) Math.min(to, r0 + Math.max(1, (Integer.MAX_VALUE - 4096) / rb));
+            MemorySegment part = seg.asSlice(r0 * rb, (r1 - r0) * rb);
+            switch (type) {
+                case Q4_K -> rowsQ4K(part, (int) rb, r1 - r0, blocks, x, xOff, xsum, y, yOff + r0);
+                case Q6_K -> rowsQ6K(part, (int) rb, r1 - r0, blocks, x, xOff, xsum16, y, yOff + r0);
+                default -> dotRows(type, part, (int) rb, r1 - r0, blocks, x, xOff, xsum, y, yOff + r0);
+            }
+            r0 = r1;
+        }
     }
 
     /** One Q4_K super-block at o into y[yo : yo + 256]: d * scale * q - dmin * min per sub-block of 32. */
@@ -193,11 +210,11 @@ final class SimdQuant {
      * node budget (NodeCountInliningCutoff), which this loop nearly fills, and a method it leaves out
      * (a lane reduction) runs boxed, many times slower.
      */
-    static void dotQ4K(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum, float[] scales, byte[] tmp) {
+    static void dotQ4K(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] xsum, float[] scales, byte[] tmp) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
         FloatVector mins = FloatVector.zero(S8);
         for (int b = 0; b < blocks; b++) {
-            long o = off + b * 144L;
+            int o = off + b * 144;
             float d = Float.float16ToFloat(w.get(F16, o)), dmin = Float.float16ToFloat(w.get(F16, o + 2));
             long s8 = w.get(I64, o + 4);                                   // scale bytes 0..7
             long s4 = w.get(I32, o + 12) & 0xFFFFFFFFL;                    // scale bytes 8..11
@@ -210,10 +227,10 @@ final class SimdQuant {
             ((FloatVector) ByteVector.fromArray(ByteVector.SPECIES_64, tmp, 0).convertShape(VectorOperators.B2F, S8, 0)).mul(d).intoArray(scales, 0);
             mins = ((FloatVector) ByteVector.fromArray(ByteVector.SPECIES_64, tmp, 8).convertShape(VectorOperators.B2F, S8, 0)).mul(dmin)
                     .fma(FloatVector.fromArray(S8, xsum, b * 8), mins);
-            long qs = o + 16;
+            int qs = o + 16;
             int xb = xOff + b * 256;
             for (int p = 0; p < 4; p++) {                                  // 32 bytes: sub-blocks 2p (low nibbles), 2p + 1 (high)
-                long q = qs + 32 * p;
+                int q = qs + 32 * p;
                 int xp = xb + 64 * p;
                 FloatVector s1 = FloatVector.zero(S), s2 = s1;
                 for (int l = 0; l < 32; l += 2 * L) {                      // two loads per step (one step with AVX-512)
@@ -234,33 +251,29 @@ final class SimdQuant {
         mins.intoArray(scales, 8);
     }
 
-    private static void rowsQ4K(MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff, float[] xsum,
-                                float[] y, int yOff) {
+    private static void rowsQ4K(MemorySegment seg, int rb, int n, int blocks, float[] x, int xOff, float[] xsum, float[] y, int yOff) {
         float[] scales = new float[16 + L];
         byte[] tmp = new byte[16];
-        for (int r = from; r < to; r++) {
-            dotQ4K(seg, r * rb, blocks, x, xOff, xsum, scales, tmp);
+        for (int i = 0; i < n; i++) {
+            dotQ4K(seg, i * rb, blocks, x, xOff, xsum, scales, tmp);
             float mins = 0f;
             for (int j = 8; j < 16; j++) mins += scales[j];
-            y[yOff + r] = Lanes.sum(FloatVector.fromArray(S, scales, 16)) - mins;
+            y[yOff + i] = Lanes.sum(FloatVector.fromArray(S, scales, 16)) - mins;
         }
     }
 
-    private static void rowsQ6K(MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff, float[] xsum16,
-                                float[] y, int yOff) {
+    private static void rowsQ6K(MemorySegment seg, int rb, int n, int blocks, float[] x, int xOff, float[] xsum16, float[] y, int yOff) {
         float[] work = new float[16 + 2 * L];
-        for (int r = from; r < to; r++) {
+        for (int i = 0; i < n; i++) {
             FloatVector.zero(S).intoArray(work, 16);
             FloatVector.zero(S).intoArray(work, 16 + L);
-            long off = r * rb;
             for (int b = 0; b < blocks; b++) {
-                long o = off + b * 210L;
-                int xb = xOff + b * 256;
+                int o = i * rb + b * 210, xb = xOff + b * 256;
                 scalesQ6K(seg, o, xsum16, b * 16, work);
                 halfQ6K(seg, o, o + 128, x, xb, work, 0);
                 halfQ6K(seg, o + 64, o + 160, x, xb + 128, work, 8);
             }
-            y[yOff + r] = Lanes.sum(FloatVector.fromArray(S, work, 16).sub(FloatVector.fromArray(S, work, 16 + L).mul(32f)));
+            y[yOff + i] = Lanes.sum(FloatVector.fromArray(S, work, 16).sub(FloatVector.fromArray(S, work, 16 + L).mul(32f)));
         }
     }
 
@@ -271,7 +284,7 @@ final class SimdQuant {
      * calls this and {@link #halfQ6K} twice per super-block and keeps no vector across the calls
      * (one live across a call is boxed where C2 cannot prove otherwise).
      */
-    private static void scalesQ6K(MemorySegment w, long o, float[] xsum16, int xs, float[] work) {
+    private static void scalesQ6K(MemorySegment w, int o, float[] xsum16, int xs, float[] work) {
         float d = Float.float16ToFloat(w.get(F16, o + 208));
         FloatVector offsets = FloatVector.fromArray(S, work, 16 + L);
         for (int i = 0; i < 16; i += L) {
@@ -291,7 +304,7 @@ final class SimdQuant {
      * did a lane reduction at its end, and the Vector API calls left out ran their boxed fallbacks
      * (one 8192 x 2048 matrix at 1 GB/s against 5.5-6.5).
      */
-    private static void halfQ6K(MemorySegment w, long ql, long qh, float[] x, int xb, float[] scales, int sc0) {
+    private static void halfQ6K(MemorySegment w, int ql, int qh, float[] x, int xb, float[] scales, int sc0) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
         for (int l = 0; l < 32; l += L) {
             // (no calls to helpers of this class here: past C2's node cutoff only @ForceInline
@@ -314,14 +327,15 @@ final class SimdQuant {
 
 
     /** y[yOff + i] = row i . x for the n rows whose blocks start at off + i * rb in w (Q8_0, Q4_0, Q4_1). */
-    private static void dotRows(QuantType type, MemorySegment w, long off, long rb, int n, int blocks, float[] x, int xOff, float[] xsum,
+    private static void dotRows(QuantType type, MemorySegment w, int rb, int n, int blocks, float[] x, int xOff, float[] xsum,
                                 float[] y, int yOff) {
+        float[] lanes = new float[L];                                      // each kernel's lane sum, stored and added inline
         switch (type) {
             case Q8_0 -> {
-                for (int i = 0; i < n; i++) y[yOff + i] = dotQ8_0(w, off + i * rb, blocks, x, xOff);
+                for (int i = 0; i < n; i++) y[yOff + i] = dotQ8_0(w, i * rb, blocks, x, xOff, lanes);
             }
-            case Q4_0 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_0(w, off + i * rb, blocks, x, xOff); }
-            case Q4_1 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_1(w, off + i * rb, blocks, x, xOff, xsum); }
+            case Q4_0 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_0(w, i * rb, blocks, x, xOff, lanes); }
+            case Q4_1 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_1(w, i * rb, blocks, x, xOff, xsum, lanes); }
             default -> throw new IllegalArgumentException(type.name());
         }
     }
@@ -416,37 +430,40 @@ final class SimdQuant {
      * independent FMA chains. (Four rows at once, sharing each x load, decoded the 1B model 25%
      * slower: four interleaved streams per thread, 9.6 against 12.0 tokens/s, interleaved medians.)
      */
-    static float dotQ8_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
+    static float dotQ8_0(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] lanes) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
-            long o = off + b * 34L;
+            int o = off + b * 34;
             int xb = xOff + b * 32;
             FloatVector s0 = FloatVector.zero(S), s1 = s0;
             for (int p = 0; p < 32; p += L) {
-                s0 = widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(S, x, xb + p), s0);
-                s1 = widen(ByteVector.fromMemorySegment(B, w, o + 36 + p, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(S, x, xb + 32 + p), s1);
+                s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + p), s0);
+                s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 36 + p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + 32 + p), s1);
             }
             acc0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc0);
             acc1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o + 34))), acc1);
         }
         for (; b < blocks; b++) {
-            long o = off + b * 34L;
+            int o = off + b * 34;
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 32; p += L) {
-                s = widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(S, x, xb + p), s);
+                s = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + p), s);
             }
             acc0 = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc0);
         }
-        return Lanes.sum(acc0.add(acc1));
+        acc0.add(acc1).intoArray(lanes, 0);                                          // lanes summed in a fixed order, inline
+        float sum = 0f;
+        for (int i = 0; i < L; i++) sum += lanes[i];
+        return sum;
     }
 
     // Q4_0 block: d (f16) | 16 bytes, low nibbles values 0..15, high nibbles 16..31, each minus 8.
-    static float dotQ4_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
+    static float dotQ4_0(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int b = 0; b < blocks; b++) {
-            long o = off + b * 18L;
+            int o = off + b * 18;
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
@@ -456,32 +473,38 @@ final class SimdQuant {
                         .convertShape(VectorOperators.B2I, I, 0);
                 IntVector lo = q.and(0xF).sub(8);
                 IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8);
-                s = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + p), s);
-                s = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
+                s = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xb + p), s);
+                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
         }
-        return Lanes.sum(acc);
+        acc.intoArray(lanes, 0);                                          // lanes summed in a fixed order, inline
+        float sum = 0f;
+        for (int i = 0; i < L; i++) sum += lanes[i];
+        return sum;
     }
 
     // Q4_1 block: d (f16), m (f16) | 16 bytes of nibbles as Q4_0, unsigned; value = d * q + m.
-    static float dotQ4_1(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum) {
+    static float dotQ4_1(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] xsum, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         float mx = 0f;                                                       // sum over blocks of m * sum(x in block)
         for (int b = 0; b < blocks; b++) {
-            long o = off + b * 20L;
+            int o = off + b * 20;
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 4 + p, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2I, I, 0);
                 FloatVector x0 = FloatVector.fromArray(S, x, xb + p), x1 = FloatVector.fromArray(S, x, xb + 16 + p);
-                s = toFloat(q.and(0xF)).fma(x0, s);
-                s = toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(x1, s);
+                s = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(x0, s);
+                s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(x1, s);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
             mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
         }
-        return Lanes.sum(acc) + mx;
+        acc.intoArray(lanes, 0);                                          // lanes summed in a fixed order, inline
+        float sum = 0f;
+        for (int i = 0; i < L; i++) sum += lanes[i];
+        return sum + mx;
     }
 }
