@@ -79,15 +79,17 @@ final class SimdQuant {
             });
             return;
         }
-        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> rowRanges(type, seg, rb, from, to, blocks, x, xOff,
-                xsum, null, y, yOff));
+        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> dotRows(type, seg, from * rb, rb, to - from, blocks, x, xOff,
+                xsum, y, yOff + from));
     }
 
     /**
-     * Rows from .. to of W . x, in ranges of fewer than 2^31 bytes, each a slice that the kernels
-     * index with int offsets: C2 compiles those to plain address arithmetic, while long offsets
-     * into a segment cost checks on every load (a streaming sum ran 3x slower; Q4_K 6.0 -> 7.0 GB/s).
-     * One method per type below, each small enough for C2 to compile whole.
+     * Rows from .. to of a Q4_K or Q6_K W . x, in ranges of fewer than 2^31 bytes, each a slice
+     * that the kernels index with int offsets: C2 compiles those to plain address arithmetic, while
+     * long offsets into a segment cost checks on every load (a streaming sum over a segment ran 3x
+     * slower in L2; Q4_K 6.0 -> 7.0 GB/s on one thread). One method per type below, each small
+     * enough for C2 to compile whole. (Q8_0 gained nothing this way: memory-bound at the machine's
+     * read bandwidth already in KBench, and no faster decoding the 1B model in interleaved runs.)
      */
     private static void rowRanges(QuantType type, MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff,
                                   float[] xsum, float[] xsum16, float[] y, int yOff) {
@@ -97,7 +99,7 @@ final class SimdQuant {
             switch (type) {
                 case Q4_K -> rowsQ4K(part, (int) rb, r1 - r0, blocks, x, xOff, xsum, y, yOff + r0);
                 case Q6_K -> rowsQ6K(part, (int) rb, r1 - r0, blocks, x, xOff, xsum16, y, yOff + r0);
-                default -> dotRows(type, part, (int) rb, r1 - r0, blocks, x, xOff, xsum, y, yOff + r0);
+                default -> throw new IllegalArgumentException(type.name());
             }
             r0 = r1;
         }
@@ -327,15 +329,14 @@ final class SimdQuant {
 
 
     /** y[yOff + i] = row i . x for the n rows whose blocks start at off + i * rb in w (Q8_0, Q4_0, Q4_1). */
-    private static void dotRows(QuantType type, MemorySegment w, int rb, int n, int blocks, float[] x, int xOff, float[] xsum,
+    private static void dotRows(QuantType type, MemorySegment w, long off, long rb, int n, int blocks, float[] x, int xOff, float[] xsum,
                                 float[] y, int yOff) {
-        float[] lanes = new float[L];                                      // each kernel's lane sum, stored and added inline
         switch (type) {
             case Q8_0 -> {
-                for (int i = 0; i < n; i++) y[yOff + i] = dotQ8_0(w, i * rb, blocks, x, xOff, lanes);
+                for (int i = 0; i < n; i++) y[yOff + i] = dotQ8_0(w, off + i * rb, blocks, x, xOff);
             }
-            case Q4_0 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_0(w, i * rb, blocks, x, xOff, lanes); }
-            case Q4_1 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_1(w, i * rb, blocks, x, xOff, xsum, lanes); }
+            case Q4_0 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_0(w, off + i * rb, blocks, x, xOff); }
+            case Q4_1 -> { for (int i = 0; i < n; i++) y[yOff + i] = dotQ4_1(w, off + i * rb, blocks, x, xOff, xsum); }
             default -> throw new IllegalArgumentException(type.name());
         }
     }
@@ -430,40 +431,37 @@ final class SimdQuant {
      * independent FMA chains. (Four rows at once, sharing each x load, decoded the 1B model 25%
      * slower: four interleaved streams per thread, 9.6 against 12.0 tokens/s, interleaved medians.)
      */
-    static float dotQ8_0(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] lanes) {
+    static float dotQ8_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
-            int o = off + b * 34;
+            long o = off + b * 34L;
             int xb = xOff + b * 32;
             FloatVector s0 = FloatVector.zero(S), s1 = s0;
             for (int p = 0; p < 32; p += L) {
-                s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + p), s0);
-                s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 36 + p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + 32 + p), s1);
+                s0 = widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(S, x, xb + p), s0);
+                s1 = widen(ByteVector.fromMemorySegment(B, w, o + 36 + p, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(S, x, xb + 32 + p), s1);
             }
             acc0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc0);
             acc1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o + 34))), acc1);
         }
         for (; b < blocks; b++) {
-            int o = off + b * 34;
+            long o = off + b * 34L;
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 32; p += L) {
-                s = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + p), s);
+                s = widen(ByteVector.fromMemorySegment(B, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN)).fma(FloatVector.fromArray(S, x, xb + p), s);
             }
             acc0 = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc0);
         }
-        acc0.add(acc1).intoArray(lanes, 0);                                          // lanes summed in a fixed order, inline
-        float sum = 0f;
-        for (int i = 0; i < L; i++) sum += lanes[i];
-        return sum;
+        return Lanes.sum(acc0.add(acc1));
     }
 
     // Q4_0 block: d (f16) | 16 bytes, low nibbles values 0..15, high nibbles 16..31, each minus 8.
-    static float dotQ4_0(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] lanes) {
+    static float dotQ4_0(MemorySegment w, long off, int blocks, float[] x, int xOff) {
         FloatVector acc = FloatVector.zero(S);
         for (int b = 0; b < blocks; b++) {
-            int o = off + b * 18;
+            long o = off + b * 18L;
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
@@ -473,38 +471,32 @@ final class SimdQuant {
                         .convertShape(VectorOperators.B2I, I, 0);
                 IntVector lo = q.and(0xF).sub(8);
                 IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0xF).sub(8);
-                s = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xb + p), s);
-                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
+                s = toFloat(lo).fma(FloatVector.fromArray(S, x, xb + p), s);
+                s = toFloat(hi).fma(FloatVector.fromArray(S, x, xb + 16 + p), s);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
         }
-        acc.intoArray(lanes, 0);                                          // lanes summed in a fixed order, inline
-        float sum = 0f;
-        for (int i = 0; i < L; i++) sum += lanes[i];
-        return sum;
+        return Lanes.sum(acc);
     }
 
     // Q4_1 block: d (f16), m (f16) | 16 bytes of nibbles as Q4_0, unsigned; value = d * q + m.
-    static float dotQ4_1(MemorySegment w, int off, int blocks, float[] x, int xOff, float[] xsum, float[] lanes) {
+    static float dotQ4_1(MemorySegment w, long off, int blocks, float[] x, int xOff, float[] xsum) {
         FloatVector acc = FloatVector.zero(S);
         float mx = 0f;                                                       // sum over blocks of m * sum(x in block)
         for (int b = 0; b < blocks; b++) {
-            int o = off + b * 20;
+            long o = off + b * 20L;
             int xb = xOff + b * 32;
             FloatVector s = FloatVector.zero(S);
             for (int p = 0; p < 16; p += L) {
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 4 + p, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2I, I, 0);
                 FloatVector x0 = FloatVector.fromArray(S, x, xb + p), x1 = FloatVector.fromArray(S, x, xb + 16 + p);
-                s = ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).fma(x0, s);
-                s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(x1, s);
+                s = toFloat(q.and(0xF)).fma(x0, s);
+                s = toFloat(q.lanewise(VectorOperators.ASHR, 4).and(0xF)).fma(x1, s);
             }
             acc = s.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(F16, o))), acc);
             mx += Float.float16ToFloat(w.get(F16, o + 2)) * xsum[b];
         }
-        acc.intoArray(lanes, 0);                                          // lanes summed in a fixed order, inline
-        float sum = 0f;
-        for (int i = 0; i < L; i++) sum += lanes[i];
-        return sum + mx;
+        return Lanes.sum(acc) + mx;
     }
 }
