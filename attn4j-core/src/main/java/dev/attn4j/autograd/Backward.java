@@ -30,6 +30,12 @@ final class Backward {
         return out;
     }
 
+    /**
+     * What a rule returns for an input that is a leaf whose gradient it has already accumulated
+     * itself ({@link Tensor#denseGradF32}, {@link Tensor#accumulateOwnedGrad}): nothing is left to add.
+     */
+    static final NDArray ACCUMULATED = NDArray.zeros(dev.attn4j.tensor.DType.F32, dev.attn4j.tensor.Shape.scalar());
+
     private static void record(String op, long t0) {
         long[] c = TIMES.computeIfAbsent(op, k -> new long[2]);
         synchronized (c) {
@@ -95,6 +101,13 @@ final class Backward {
                 Tensor t = inputs[i];
                 if (!t.requiresGrad()) continue;
                 NDArray gi = gin[i];
+                if (gi == ACCUMULATED) {
+                    if (t.gradFn != null) {
+                        throw new IllegalStateException("backward rule of op '" + n.op + "' accumulated the gradient of input " + i
+                                + ", which is not a leaf");
+                    }
+                    continue;
+                }
                 if (gi == null || !gi.shape().equals(t.shape()) || gi.dtype() != t.dtype()) {
                     throw new IllegalStateException("backward rule of op '" + n.op + "' returned gradient "
                             + (gi == null ? "null" : gi.dtype() + " " + gi.shape()) + " for input " + i + " of "

@@ -96,6 +96,8 @@ public final class F {
         if (bias != null && (bias.rank() != 1 || bias.dim(0) != weight.dim(0))) {
             throw new IllegalArgumentException("linear: bias " + bias.shape() + " should be [" + weight.dim(0) + "]");
         }
+        Tensor fused = Ops.linear(x, weight, bias);                // F32 dense weight: one op, gradients in place
+        if (fused != null) return fused;
         Tensor wt = weight.transpose(0, 1);                        // [in, out], a strided view
         Tensor y;
         if (x.rank() <= 2) {
