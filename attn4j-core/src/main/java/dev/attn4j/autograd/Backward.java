@@ -16,7 +16,7 @@ final class Backward {
     }
 
     /** {@code -Dattn4j.autograd.profile=true}: wall time of every backward rule, by op name ({@link #profile}). */
-    private static final boolean PROFILE = Boolean.getBoolean("attn4j.autograd.profile");
+    static final boolean PROFILE = Boolean.getBoolean("attn4j.autograd.profile");
     private static final java.util.concurrent.ConcurrentHashMap<String, long[]> TIMES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
@@ -36,7 +36,7 @@ final class Backward {
      */
     static final NDArray ACCUMULATED = NDArray.zeros(dev.attn4j.tensor.DType.F32, dev.attn4j.tensor.Shape.scalar());
 
-    private static void record(String op, long t0) {
+    static void record(String op, long t0) {
         long[] c = TIMES.computeIfAbsent(op, k -> new long[2]);
         synchronized (c) {
             c[0] += System.nanoTime() - t0;

@@ -251,18 +251,23 @@ final class Ops {
         Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
         Shape xShape = x.shape();
         return record("linear", y, inputs, g -> {
+            long t0 = Backward.PROFILE ? System.nanoTime() : 0;
             NDArray g2 = g.reshape(-1, outF);                                    // [N, out]
             if (!g2.isDenseHeapF32()) g2 = g2.contiguous();
+            if (Backward.PROFILE) Backward.record("linear: g copy", t0);
             float[] ga = g2.floatArray();
             int go = g2.offset();
             Kernels kern = Kernels.get();
             NDArray[] res = new NDArray[inputs.length];
             if (x.requiresGrad()) {
+                long t1 = Backward.PROFILE ? System.nanoTime() : 0;
                 NDArray dx = NDArray.zeros(DType.F32, Shape.of(rows, in));      // [N, in] = g [N, out] w [out, in]
                 kern.gemm(false, false, rows, in, outF, 1f, ga, go, outF, wa, wo, in, 0f, dx.floatArray(), 0, in);
                 res[0] = dx.reshape(xShape.toArray());
+                if (Backward.PROFILE) Backward.record("linear: dx", t1);
             }
             if (w.requiresGrad()) {                                              // [out, in] = g^T [out, N] x [N, in]
+                long t1 = Backward.PROFILE ? System.nanoTime() : 0;
                 NDArray acc = w.isLeaf() ? w.denseGradF32() : null;
                 NDArray dw = acc != null ? acc : NDArray.zeros(DType.F32, Shape.of(outF, in));
                 kern.gemm(true, false, outF, in, rows, 1f, ga, go, outF, xa, xo, in, acc != null ? 1f : 0f,
@@ -272,8 +277,10 @@ final class Ops {
                     if (acc == null) w.accumulateOwnedGrad(dw);
                     res[1] = Backward.ACCUMULATED;
                 }
+                if (Backward.PROFILE) Backward.record("linear: dw", t1);
             }
             if (b != null && b.requiresGrad()) {                                 // [out]: column sums of g
+                long t1 = Backward.PROFILE ? System.nanoTime() : 0;
                 NDArray acc = b.isLeaf() ? b.denseGradF32() : null;
                 NDArray db = acc != null ? acc : NDArray.zeros(DType.F32, Shape.of(outF));
                 columnSumsInto(ga, go, rows, outF, db.floatArray(), db.offset());
@@ -282,6 +289,7 @@ final class Ops {
                     if (acc == null) b.accumulateOwnedGrad(db);
                     res[2] = Backward.ACCUMULATED;
                 }
+                if (Backward.PROFILE) Backward.record("linear: db", t1);
             }
             return res;
         });
