@@ -3,6 +3,9 @@ package dev.attn4j.models.bert;
 import dev.attn4j.autograd.CustomOp;
 import dev.attn4j.autograd.Tensor;
 import dev.attn4j.kernels.ArrayOps;
+import dev.attn4j.kernels.BinaryOp;
+import dev.attn4j.kernels.Kernels;
+import dev.attn4j.kernels.Parallel;
 import dev.attn4j.tensor.NDArray;
 
 import java.util.SplittableRandom;
@@ -41,23 +44,41 @@ final class TrainingAttention implements CustomOp {
     @Override
     public NDArray forward(Context ctx, NDArray... in) {
         NDArray q = in[0], k = in[1], v = in[2];
-        NDArray s = ArrayOps.mulScalar(ArrayOps.matmul(q, k.transpose(2, 3)), scale);          // [B, H, T, S]
-        if (bias != null) s = ArrayOps.add(s, bias);
-        NDArray y = ArrayOps.softmax(s, -1).contiguous();                                      // [B, H, T, S]
-        int n = y.numel();
+        NDArray y = ArrayOps.matmul(q, k.transpose(2, 3));                                     // [B, H, T, S], fresh and dense
+        int n = y.numel(), cols = y.dim(3), rows = n / Math.max(1, cols), perBatch = y.dim(1) * y.dim(2);
         keep = new long[(n + 63) >>> 6];
-        for (int i = 0; i < n; i++) if (rng.nextDouble() >= p) keep[i >>> 6] |= 1L << i;
+        for (int i = 0; i < n; i++) if (rng.nextDouble() >= p) keep[i >>> 6] |= 1L << i;      // drawn in row-major order
+        NDArray b = bias == null ? null : bias.isDenseHeapF32() ? bias : bias.contiguous();   // [B, 1, 1, S]
+        float[] ya = y.floatArray(), ba = b == null ? null : b.floatArray();
+        int bo = b == null ? 0 : b.offset();
+        float sc = (float) scale;
+        Kernels kern = Kernels.get();
+        // scale, mask and softmax in place, one row at a time while it is in cache (the rows on the kernel threads)
+        Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, cols)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int off = r * cols;
+                kern.binaryScalar(BinaryOp.MUL, ya, off, sc, ya, off, cols);
+                if (ba != null) kern.binary(BinaryOp.ADD, ya, off, ba, bo + (r / perBatch) * cols, ya, off, cols);
+                kern.softmax(ya, off, ya, off, cols);
+            }
+        });
         ctx.save(y, q, k, v);
         return ArrayOps.matmul(dropped(y), v);                                                 // [B, H, T, D]
     }
 
-    /** y with dropped weights zeroed and kept ones scaled by 1 / (1 - p). */
+    /** y (dense) with dropped weights zeroed and kept ones scaled by 1 / (1 - p); rows on the kernel threads. */
     private NDArray dropped(NDArray y) {
         NDArray d = NDArray.zeros(y.shape().toArray());
         float[] src = y.floatArray(), dst = d.floatArray();
         int off = y.offset();
         float kept = (float) (1 / (1 - p));
-        for (int i = 0, n = y.numel(); i < n; i++) if ((keep[i >>> 6] & (1L << i)) != 0) dst[i] = src[off + i] * kept;
+        long[] bits = keep;
+        // whole 64-bit words per chunk
+        Parallel.forRange(bits.length, 256, (w0, w1) -> {
+            for (int i = w0 << 6, end = Math.min(y.numel(), w1 << 6); i < end; i++) {
+                if ((bits[i >>> 6] & (1L << i)) != 0) dst[i] = src[off + i] * kept;
+            }
+        });
         return d;
     }
 
@@ -69,20 +90,23 @@ final class TrainingAttention implements CustomOp {
         float[] ga = gs.floatArray(), ya = y.floatArray();
         int go = gs.offset(), yo = y.offset(), cols = y.dim(3), rows = y.numel() / cols;
         float kept = (float) (1 / (1 - p));
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            double dot = 0;
-            for (int j = 0; j < cols; j++) {
-                int i = base + j;
-                float gy = (keep[i >>> 6] & (1L << i)) != 0 ? ga[go + i] * kept : 0f;          // through the dropout
-                ga[go + i] = gy;
-                dot += (double) gy * ya[yo + i];
+        long[] bits = keep;
+        Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, cols)), (r0, r1) -> {       // rows on the kernel threads
+            for (int r = r0; r < r1; r++) {
+                int base = r * cols;
+                double dot = 0;
+                for (int j = 0; j < cols; j++) {
+                    int i = base + j;
+                    float gy = (bits[i >>> 6] & (1L << i)) != 0 ? ga[go + i] * kept : 0f;      // through the dropout
+                    ga[go + i] = gy;
+                    dot += (double) gy * ya[yo + i];
+                }
+                for (int j = 0; j < cols; j++) {
+                    int i = base + j;
+                    ga[go + i] = (float) (scale * ya[yo + i] * (ga[go + i] - dot));              // through softmax and the scale
+                }
             }
-            for (int j = 0; j < cols; j++) {
-                int i = base + j;
-                ga[go + i] = (float) (scale * ya[yo + i] * (ga[go + i] - dot));                  // through softmax and the scale
-            }
-        }
+        });
         NDArray gq = ArrayOps.matmul(gs, k);                                                     // [B, H, T, D]
         NDArray gk = ArrayOps.matmul(gs.transpose(2, 3), q);                                     // [B, H, S, D]
         return new NDArray[] {gq, gk, gv};
