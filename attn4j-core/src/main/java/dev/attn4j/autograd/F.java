@@ -74,6 +74,7 @@ public final class F {
         if (!training || p == 0) return x;
         if (p == 1) return x.mul(0.0);
         double scale = 1 / (1 - p);
+        if (x.data().isDenseHeapF32()) return Ops.dropoutF32(x, p, (float) scale, rng);
         NDArray mask = NDArray.zeros(x.dtype(), x.shape());
         if (mask.isDenseHeapF32()) {                                           // the same draws, written directly
             float[] a = mask.floatArray();

@@ -317,6 +317,40 @@ final class Ops {
         });
     }
 
+    /**
+     * Inverted dropout of a dense F32 x as one op: the same draws as {@code F.dropout}'s mask
+     * ({@code rng.nextDouble() >= p} keeps an element, in row-major order) written straight into
+     * the output, and kept as bits for the backward instead of a float mask and a product node.
+     */
+    static Tensor dropoutF32(Tensor x, double p, float scale, java.util.SplittableRandom rng) {
+        NDArray xd = x.data();
+        int n = xd.numel(), xo = xd.offset();
+        float[] xa = xd.floatArray();
+        NDArray y = NDArray.zeros(DType.F32, xd.shape());
+        float[] ya = y.floatArray();
+        long[] keep = new long[(n + 63) >>> 6];
+        for (int i = 0; i < n; i++) {
+            if (rng.nextDouble() >= p) {
+                keep[i >>> 6] |= 1L << i;
+                ya[i] = xa[xo + i] * scale;
+            }
+        }
+        Shape shape = xd.shape();
+        return record("dropout", y, new Tensor[] {x}, g -> {
+            NDArray gd = g.isDenseHeapF32() ? g : g.contiguous();
+            float[] ga = gd.floatArray();
+            int go = gd.offset();
+            NDArray gx = NDArray.zeros(DType.F32, shape);
+            float[] gxa = gx.floatArray();
+            Kernels kern = Kernels.get();
+            dev.attn4j.kernels.Parallel.forRange(keep.length, 512, (w0, w1) -> {           // whole 64-bit words per chunk
+                int from = w0 << 6, to = Math.min(n, w1 << 6);
+                kern.maskedScale(keep, from, ga, go + from, scale, gxa, from, to - from);
+            });
+            return new NDArray[] {gx};
+        });
+    }
+
     // ---------------------------------------------------------------- views and shape
 
     static Tensor reshape(Tensor x, NDArray y, String op) {
