@@ -190,6 +190,7 @@ public final class BenchFinetuneCommand implements Callable<Integer> {
                 }
             }
             a.phases.reset();
+            dev.attn4j.autograd.Tensor.backwardProfile();                                // drops the warm-up's rule times
             for (int r = 0; r < rounds; r++) {
                 pause();
                 aTrain.add(batch * steps / a.train(steps));
@@ -269,11 +270,14 @@ public final class BenchFinetuneCommand implements Callable<Integer> {
         e.printf(Locale.ROOT, "attn4j training step, mean ms over the timed steps: %s%n", ph.describe());
         java.util.Map<String, long[]> rules = dev.attn4j.autograd.Tensor.backwardProfile();   // -Dattn4j.autograd.profile=true
         if (!rules.isEmpty()) {
-            long total = rules.values().stream().mapToLong(v -> v[0]).sum();
-            e.printf(Locale.ROOT, "backward rules since the start (-Dattn4j.autograd.profile), share of %.0f ms:%n", total / 1e6);
-            rules.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(15)
+            // "op: part" entries time parts of op's rule (e.g. "linear: dw", one GEMM): shown, not added to the total
+            long total = rules.entrySet().stream().filter(en -> !en.getKey().contains(": ")).mapToLong(en -> en.getValue()[0]).sum();
+            long timed = Math.max(1, ph.steps);
+            e.printf(Locale.ROOT, "backward rules over the %d timed steps (-Dattn4j.autograd.profile), share of %.0f ms, ms per step:%n",
+                    ph.steps, total / 1e6);
+            rules.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(18)
                     .forEach(en -> e.printf(Locale.ROOT, "  %-24s %5.1f%%  %8.1f ms  %6d calls%n", en.getKey(), 100.0 * en.getValue()[0] / total,
-                            en.getValue()[0] / 1e6, en.getValue()[1]));
+                            en.getValue()[0] / 1e6 / timed, en.getValue()[1]));
         }
     }
 

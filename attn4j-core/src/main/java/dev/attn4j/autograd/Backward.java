@@ -16,7 +16,7 @@ final class Backward {
     }
 
     /** {@code -Dattn4j.autograd.profile=true}: wall time of every backward rule, by op name ({@link #profile}). */
-    private static final boolean PROFILE = Boolean.getBoolean("attn4j.autograd.profile");
+    static final boolean PROFILE = Boolean.getBoolean("attn4j.autograd.profile");
     private static final java.util.concurrent.ConcurrentHashMap<String, long[]> TIMES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
@@ -30,7 +30,13 @@ final class Backward {
         return out;
     }
 
-    private static void record(String op, long t0) {
+    /**
+     * What a rule returns for an input that is a leaf whose gradient it has already accumulated
+     * itself ({@link Tensor#denseGradF32}, {@link Tensor#accumulateOwnedGrad}): nothing is left to add.
+     */
+    static final NDArray ACCUMULATED = NDArray.zeros(dev.attn4j.tensor.DType.F32, dev.attn4j.tensor.Shape.scalar());
+
+    static void record(String op, long t0) {
         long[] c = TIMES.computeIfAbsent(op, k -> new long[2]);
         synchronized (c) {
             c[0] += System.nanoTime() - t0;
@@ -95,6 +101,13 @@ final class Backward {
                 Tensor t = inputs[i];
                 if (!t.requiresGrad()) continue;
                 NDArray gi = gin[i];
+                if (gi == ACCUMULATED) {
+                    if (t.gradFn != null) {
+                        throw new IllegalStateException("backward rule of op '" + n.op + "' accumulated the gradient of input " + i
+                                + ", which is not a leaf");
+                    }
+                    continue;
+                }
                 if (gi == null || !gi.shape().equals(t.shape()) || gi.dtype() != t.dtype()) {
                     throw new IllegalStateException("backward rule of op '" + n.op + "' returned gradient "
                             + (gi == null ? "null" : gi.dtype() + " " + gi.shape()) + " for input " + i + " of "

@@ -74,6 +74,7 @@ public final class F {
         if (!training || p == 0) return x;
         if (p == 1) return x.mul(0.0);
         double scale = 1 / (1 - p);
+        if (x.data().isDenseHeapF32()) return Ops.dropoutF32(x, p, (float) scale, rng);
         NDArray mask = NDArray.zeros(x.dtype(), x.shape());
         if (mask.isDenseHeapF32()) {                                           // the same draws, written directly
             float[] a = mask.floatArray();
@@ -96,6 +97,8 @@ public final class F {
         if (bias != null && (bias.rank() != 1 || bias.dim(0) != weight.dim(0))) {
             throw new IllegalArgumentException("linear: bias " + bias.shape() + " should be [" + weight.dim(0) + "]");
         }
+        Tensor fused = Ops.linear(x, weight, bias);                // F32 dense weight: one op, gradients in place
+        if (fused != null) return fused;
         Tensor wt = weight.transpose(0, 1);                        // [in, out], a strided view
         Tensor y;
         if (x.rank() <= 2) {

@@ -223,6 +223,134 @@ final class Ops {
         return ArrayOps.sumTo(ArrayOps.matmul(ad.transpose(-1, -2), g), bd.shape());
     }
 
+    /**
+     * {@code x [..., in] @ w^T + b} as one op for F32 arrays with w [out, in] and b [out] dense on
+     * the heap: the forward is one GEMM with the bias added as C is written; the backward computes
+     * dx = g w (one GEMM), dw = g^T x straight into w's layout (one GEMM, accumulating with beta 1
+     * into a leaf's existing gradient, else into a fresh array the leaf keeps without a copy) and db
+     * as column sums of g. The composite (matmul of the transposed view, then add) computed dw^T
+     * into a fresh array, transposed it into the leaf with a strided copy and reduced the bias
+     * through a broadcast sum. Returns null where these conditions do not hold (the caller then
+     * builds the composite).
+     */
+    static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        NDArray wd = w.data(), bd = b == null ? null : b.data();
+        if (x.dtype() != DType.F32 || !wd.isDenseHeapF32() || (bd != null && !bd.isDenseHeapF32()) || x.rank() < 2) return null;
+        int in = wd.dim(1), outF = wd.dim(0);
+        NDArray x2 = x.data().reshape(-1, in);                                   // [N, in], a view when x's layout allows
+        if (!x2.isDenseHeapF32()) x2 = x2.contiguous();
+        int rows = x2.dim(0);
+        if (rows == 0 || in == 0) return null;
+        int[] outDims = x.shape().toArray();
+        outDims[outDims.length - 1] = outF;
+        NDArray y = NDArray.zeros(DType.F32, Shape.of(outDims));                // [..., out]
+        float[] xa = x2.floatArray(), wa = wd.floatArray(), ya = y.floatArray();
+        int xo = x2.offset(), wo = wd.offset();
+        Kernels.get().gemmBiasResidual(false, true, rows, outF, in, xa, xo, in, wa, wo, in,
+                bd == null ? null : bd.floatArray(), bd == null ? 0 : bd.offset(), null, 0, 0, ya, 0, outF, null);
+        Tensor[] inputs = b == null ? new Tensor[] {x, w} : new Tensor[] {x, w, b};
+        Shape xShape = x.shape();
+        return record("linear", y, inputs, g -> {
+            long t0 = Backward.PROFILE ? System.nanoTime() : 0;
+            NDArray g2 = g.reshape(-1, outF);                                    // [N, out]
+            if (!g2.isDenseHeapF32()) g2 = g2.contiguous();
+            if (Backward.PROFILE) Backward.record("linear: g copy", t0);
+            float[] ga = g2.floatArray();
+            int go = g2.offset();
+            Kernels kern = Kernels.get();
+            NDArray[] res = new NDArray[inputs.length];
+            if (x.requiresGrad()) {
+                long t1 = Backward.PROFILE ? System.nanoTime() : 0;
+                NDArray dx = NDArray.zeros(DType.F32, Shape.of(rows, in));      // [N, in] = g [N, out] w [out, in]
+                kern.gemm(false, false, rows, in, outF, 1f, ga, go, outF, wa, wo, in, 0f, dx.floatArray(), 0, in);
+                res[0] = dx.reshape(xShape.toArray());
+                if (Backward.PROFILE) Backward.record("linear: dx", t1);
+            }
+            if (w.requiresGrad()) {                                              // [out, in] = g^T [out, N] x [N, in]
+                long t1 = Backward.PROFILE ? System.nanoTime() : 0;
+                NDArray acc = w.isLeaf() ? w.denseGradF32() : null;
+                NDArray dw = acc != null ? acc : NDArray.zeros(DType.F32, Shape.of(outF, in));
+                kern.gemm(true, false, outF, in, rows, 1f, ga, go, outF, xa, xo, in, acc != null ? 1f : 0f,
+                        dw.floatArray(), dw.offset(), in);
+                if (!w.isLeaf()) res[1] = dw;
+                else {
+                    if (acc == null) w.accumulateOwnedGrad(dw);
+                    res[1] = Backward.ACCUMULATED;
+                }
+                if (Backward.PROFILE) Backward.record("linear: dw", t1);
+            }
+            if (b != null && b.requiresGrad()) {                                 // [out]: column sums of g
+                long t1 = Backward.PROFILE ? System.nanoTime() : 0;
+                NDArray acc = b.isLeaf() ? b.denseGradF32() : null;
+                NDArray db = acc != null ? acc : NDArray.zeros(DType.F32, Shape.of(outF));
+                columnSumsInto(ga, go, rows, outF, db.floatArray(), db.offset());
+                if (!b.isLeaf()) res[2] = db;
+                else {
+                    if (acc == null) b.accumulateOwnedGrad(db);
+                    res[2] = Backward.ACCUMULATED;
+                }
+                if (Backward.PROFILE) Backward.record("linear: db", t1);
+            }
+            return res;
+        });
+    }
+
+    /**
+     * dst[j] += sum over rows of a[off + r * cols + j]: blocks of 32 rows summed in float with the
+     * SIMD add, each block's sums added in double; the columns split over the kernel threads.
+     */
+    private static void columnSumsInto(float[] a, int off, int rows, int cols, float[] dst, int dstOff) {
+        Kernels kern = Kernels.get();
+        int grain = Math.max(16, (1 << 16) / Math.max(1, rows));
+        dev.attn4j.kernels.Parallel.forRange(cols, grain, (c0, c1) -> {
+            int len = c1 - c0;
+            float[] part = new float[len];
+            double[] total = new double[len];
+            for (int r0 = 0; r0 < rows; r0 += 32) {
+                java.util.Arrays.fill(part, 0f);
+                for (int r = r0, r1 = Math.min(rows, r0 + 32); r < r1; r++) {
+                    kern.binary(BinaryOp.ADD, part, 0, a, off + r * cols + c0, part, 0, len);
+                }
+                for (int j = 0; j < len; j++) total[j] += part[j];
+            }
+            for (int j = 0; j < len; j++) dst[dstOff + c0 + j] = (float) (dst[dstOff + c0 + j] + total[j]);
+        });
+    }
+
+    /**
+     * Inverted dropout of a dense F32 x as one op: the same draws as {@code F.dropout}'s mask
+     * ({@code rng.nextDouble() >= p} keeps an element, in row-major order) written straight into
+     * the output, and kept as bits for the backward instead of a float mask and a product node.
+     */
+    static Tensor dropoutF32(Tensor x, double p, float scale, java.util.SplittableRandom rng) {
+        NDArray xd = x.data();
+        int n = xd.numel(), xo = xd.offset();
+        float[] xa = xd.floatArray();
+        NDArray y = NDArray.zeros(DType.F32, xd.shape());
+        float[] ya = y.floatArray();
+        long[] keep = new long[(n + 63) >>> 6];
+        for (int i = 0; i < n; i++) {
+            if (rng.nextDouble() >= p) {
+                keep[i >>> 6] |= 1L << i;
+                ya[i] = xa[xo + i] * scale;
+            }
+        }
+        Shape shape = xd.shape();
+        return record("dropout", y, new Tensor[] {x}, g -> {
+            NDArray gd = g.isDenseHeapF32() ? g : g.contiguous();
+            float[] ga = gd.floatArray();
+            int go = gd.offset();
+            NDArray gx = NDArray.zeros(DType.F32, shape);
+            float[] gxa = gx.floatArray();
+            Kernels kern = Kernels.get();
+            dev.attn4j.kernels.Parallel.forRange(keep.length, 512, (w0, w1) -> {           // whole 64-bit words per chunk
+                int from = w0 << 6, to = Math.min(n, w1 << 6);
+                kern.maskedScale(keep, from, ga, go + from, scale, gxa, from, to - from);
+            });
+            return new NDArray[] {gx};
+        });
+    }
+
     // ---------------------------------------------------------------- views and shape
 
     static Tensor reshape(Tensor x, NDArray y, String op) {
@@ -328,8 +456,14 @@ final class Ops {
     static Tensor embedding(Tensor weight, NDArray indices, Integer paddingIdx) {
         NDArray y = ArrayOps.embedding(weight.data(), indices); // [*indices, D]
         int v = weight.dim(0);
-        return record("embedding", y, new Tensor[] {weight},
-                g -> new NDArray[] {ArrayOps.embeddingBackward(g, indices, v, paddingIdx)});
+        return record("embedding", y, new Tensor[] {weight}, g -> {
+            if (!weight.isLeaf()) return new NDArray[] {ArrayOps.embeddingBackward(g, indices, v, paddingIdx)};
+            // [V, D]: rows added into the leaf's gradient in place (a vocabulary-sized array per step neither made nor copied)
+            NDArray acc = weight.denseGradF32();
+            if (acc != null && g.dtype() == DType.F32) ArrayOps.embeddingBackwardInto(acc, g, indices, paddingIdx);
+            else weight.accumulateOwnedGrad(ArrayOps.embeddingBackward(g, indices, v, paddingIdx));
+            return new NDArray[] {Backward.ACCUMULATED};
+        });
     }
 
     static Tensor concat(List<Tensor> ts, int dim) {

@@ -158,6 +158,25 @@ public final class Tensor {
         else ArrayOps.addInto(grad, g);
     }
 
+    /**
+     * For backward rules that accumulate into this leaf's gradient themselves (a GEMM with beta 1,
+     * a scatter-add): the gradient when it is a dense heap F32 array they may add into in place,
+     * else null (none yet, or another layout: the rule then makes a fresh one and calls
+     * {@link #accumulateOwnedGrad}).
+     */
+    NDArray denseGradF32() {
+        return grad != null && grad.isDenseHeapF32() ? grad : null;
+    }
+
+    /**
+     * Accumulates {@code g}, an array the caller made for this and shares with nothing: kept as
+     * the gradient when there is none yet (no copy), else added in place.
+     */
+    void accumulateOwnedGrad(NDArray g) {
+        if (grad == null) grad = g;
+        else ArrayOps.addInto(grad, g);
+    }
+
     /** Backward from a one-element output with seed 1. */
     public void backward() {
         if (numel() != 1) {

@@ -1159,16 +1159,40 @@ public final class ArrayOps {
      * summed into a new [numEmbeddings, D] array; rows whose index equals {@code paddingIdx} are skipped.
      */
     public static NDArray embeddingBackward(NDArray grad, NDArray indices, int numEmbeddings, Integer paddingIdx) {
-        int d = grad.dim(-1);
-        NDArray gw = NDArray.zeros(grad.dtype(), Shape.of(numEmbeddings, d));
+        NDArray gw = NDArray.zeros(grad.dtype(), Shape.of(numEmbeddings, grad.dim(-1)));
+        embeddingBackwardInto(gw, grad, indices, paddingIdx);
+        return gw;
+    }
+
+    /**
+     * Adds the rows of {@code grad} [*indices, D] into the rows of {@code gw} [numEmbeddings, D]
+     * that {@code indices} name (a leaf's existing gradient, or a fresh zero array), skipping
+     * {@code paddingIdx}; what {@link #embeddingBackward} returns, accumulated in place.
+     */
+    public static void embeddingBackwardInto(NDArray gw, NDArray grad, NDArray indices, Integer paddingIdx) {
+        int d = grad.dim(-1), numEmbeddings = gw.dim(0);
+        if (gw.rank() != 2 || gw.dim(1) != d) {
+            throw new IllegalArgumentException("embeddingBackwardInto: gradient " + gw.shape() + " does not fit rows of " + d);
+        }
+        sameDType("embeddingBackward", gw, grad);
         NDArray g2 = grad.reshape(indices.numel(), d);
         double[] idx = indices.toDoubleArray();
+        if (gw.isDenseHeapF32() && g2.isDenseHeapF32()) {
+            float[] wa = gw.floatArray(), ga = g2.floatArray();
+            int wo = gw.offset(), go = g2.offset();
+            Kernels k = Kernels.get();
+            for (int i = 0; i < idx.length; i++) {
+                int row = indexValue("embeddingBackward", idx[i], i, indices, numEmbeddings);
+                if (paddingIdx != null && row == paddingIdx) continue;
+                k.axpy(1f, ga, go + i * d, wa, wo + row * d, d);
+            }
+            return;
+        }
         for (int i = 0; i < idx.length; i++) {
             int row = indexValue("embeddingBackward", idx[i], i, indices, numEmbeddings);
             if (paddingIdx != null && row == paddingIdx) continue;
             addInto(gw.select(0, row), g2.select(0, i));
         }
-        return gw;
     }
 
     /**

@@ -215,6 +215,19 @@ public interface Kernels {
     /** y[i] += alpha * x[i]. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * Dropout by a bit mask: {@code out[outOff + i] = x[xOff + i] * scale} where bit {@code bit0 + i}
+     * of {@code mask} is set (bit j is bit j % 64 of mask[j / 64]), else 0, for i in [0, n). The
+     * default runs element by element; the SIMD kernel takes a vector's lanes from the mask at once
+     * when bit0 is a multiple of the vector length.
+     */
+    default void maskedScale(long[] mask, int bit0, float[] x, int xOff, float scale, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            int j = bit0 + i;
+            out[outOff + i] = (mask[j >>> 6] & (1L << j)) != 0 ? x[xOff + i] * scale : 0f;
+        }
+    }
+
     /** y[i] = op(x[i]); x and y may be the same run. */
     void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n);
 

@@ -116,6 +116,32 @@ class ElementwiseKernelsTest {
         }
     }
 
+    /** maskedScale against the bit test element by element: aligned and unaligned first bits, tails, offsets. */
+    @Test
+    void maskedScaleKeepsTheSetBits() {
+        long[] mask = new long[12];
+        for (int w = 0; w < mask.length; w++) mask[w] = rnd.nextLong();
+        mask[3] = 0L;
+        mask[4] = -1L;
+        for (Kernels k : IMPLS) {
+            for (int n : SIZES) {
+                for (int bit0 : new int[] {0, 3, 16, 64, 128, 200, 256 + 8}) {
+                    if (bit0 + n > mask.length * 64) continue;
+                    float[] x = randoms(n + 3, -2, 2);
+                    float[] out = randoms(n + 5, -2, 2), before = out.clone();
+                    float scale = 1.25f;
+                    k.maskedScale(mask, bit0, x, 3, scale, out, 5, n);
+                    for (int i = 0; i < n; i++) {
+                        int j = bit0 + i;
+                        float want = (mask[j >>> 6] & (1L << j)) != 0 ? x[3 + i] * scale : 0f;
+                        assertThat(out[5 + i]).as("maskedScale[" + i + "] bit0 " + bit0 + " " + where(k, n, 3)).isEqualTo(want);
+                    }
+                    for (int i = 0; i < 5; i++) assertThat(out[i]).as("maskedScale wrote before offset").isEqualTo(before[i]);
+                }
+            }
+        }
+    }
+
     @Test
     void maxPropagatesNaNAndHandlesEmpty() {
         for (Kernels k : IMPLS) {

@@ -105,6 +105,22 @@ public final class ParameterGroups {
      * {@code maxNorm} every gradient is scaled by maxNorm / (norm + 1e-6). Works on the gradient
      * arrays in place (made dense first where needed).
      */
+    private static final int SQ_PIECE = 1 << 18;
+
+    /** Sum of a[off + i]^2 over n elements in double, four chains of adds. */
+    private static double sumOfSquares(float[] a, int off, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                  // four chains of double adds, not one
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += (double) a[off + i] * a[off + i];
+            s1 += (double) a[off + i + 1] * a[off + i + 1];
+            s2 += (double) a[off + i + 2] * a[off + i + 2];
+            s3 += (double) a[off + i + 3] * a[off + i + 3];
+        }
+        for (; i < n; i++) s0 += (double) a[off + i] * a[off + i];
+        return (s0 + s1) + (s2 + s3);
+    }
+
     public static double clipGradNorm(List<Tensor> params, double maxNorm) {
         double sq = 0;
         for (Tensor p : params) {
@@ -117,16 +133,11 @@ public final class ParameterGroups {
             }
             float[] a = g.floatArray();
             int off = g.offset(), n = g.numel();
-            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                              // four chains of double adds, not one
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
-                s0 += (double) a[off + i] * a[off + i];
-                s1 += (double) a[off + i + 1] * a[off + i + 1];
-                s2 += (double) a[off + i + 2] * a[off + i + 2];
-                s3 += (double) a[off + i + 3] * a[off + i + 3];
-            }
-            for (; i < n; i++) s0 += (double) a[off + i] * a[off + i];
-            sq += (s0 + s1) + (s2 + s3);
+            // fixed pieces on the kernel threads, their sums added in order: the same norm whatever the thread count
+            int pieces = (n + SQ_PIECE - 1) / SQ_PIECE;
+            double[] part = new double[pieces];
+            dev.attn4j.kernels.Parallel.forEachTask(pieces, c -> part[c] = sumOfSquares(a, off + c * SQ_PIECE, Math.min(SQ_PIECE, n - c * SQ_PIECE)));
+            for (double v : part) sq += v;
         }
         double norm = Math.sqrt(sq);
         double coef = maxNorm / (norm + 1e-6);
@@ -138,7 +149,9 @@ public final class ParameterGroups {
                 if (g == null || !scaled.add(g)) continue;                          // a gradient shared by two parameters: once
                 float[] a = g.floatArray();
                 int off = g.offset(), n = g.numel();
-                for (int i = 0; i < n; i++) a[off + i] *= c;
+                dev.attn4j.kernels.Kernels k = dev.attn4j.kernels.Kernels.get();
+                dev.attn4j.kernels.Parallel.forRange(n, 1 << 16,
+                        (f, t) -> k.binaryScalar(dev.attn4j.kernels.BinaryOp.MUL, a, off + f, c, a, off + f, t - f));
             }
         }
         return norm;

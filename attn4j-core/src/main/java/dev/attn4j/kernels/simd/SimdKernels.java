@@ -240,6 +240,24 @@ public final class SimdKernels implements Kernels {
     }
 
     @Override
+    public void maskedScale(long[] mask, int bit0, float[] x, int xOff, float scale, float[] out, int outOff, int n) {
+        int i = 0;
+        if ((bit0 & (L - 1)) == 0) {                                            // a vector's bits never straddle two words
+            FloatVector zero = FloatVector.zero(S);
+            int ub = S.loopBound(n);
+            for (; i < ub; i += L) {
+                int j = bit0 + i;
+                jdk.incubator.vector.VectorMask<Float> keep = jdk.incubator.vector.VectorMask.fromLong(S, mask[j >>> 6] >>> (j & 63));
+                zero.blend(FloatVector.fromArray(S, x, xOff + i).mul(scale), keep).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            int j = bit0 + i;
+            out[outOff + i] = (mask[j >>> 6] & (1L << j)) != 0 ? x[xOff + i] * scale : 0f;
+        }
+    }
+
+    @Override
     public void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         int ub = S.loopBound(n);
