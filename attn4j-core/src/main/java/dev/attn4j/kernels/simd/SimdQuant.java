@@ -89,7 +89,7 @@ final class SimdQuant {
      * long offsets into a segment cost checks on every load (a streaming sum over a segment ran 3x
      * slower in L2; Q4_K 6.0 -> 7.0 GB/s on one thread). One method per type below, each small
      * enough for C2 to compile whole. (Q8_0 gained nothing this way: memory-bound at the machine's
-     * read bandwidth already in KBench, and no faster decoding the 1B model in interleaved runs.)
+     * read bandwidth already in a mat-vec loop of its own, and no faster decoding the 1B model.)
      */
     private static void rowRanges(QuantType type, MemorySegment seg, long rb, int from, int to, int blocks, float[] x, int xOff,
                                   float[] xsum, float[] xsum16, float[] y, int yOff) {
