@@ -164,22 +164,18 @@ final class TrainingAttention implements CustomOp {
         int go = gs.offset(), yo = y.offset();
         float kept = (float) (1 / (1 - p));
         long[] bits = keep;
+        float sc = (float) scale;
+        Kernels kern = Kernels.get();
         Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, cols)), (r0, r1) -> {       // rows on the kernel threads
             for (int r = r0; r < r1; r++) {
                 int base = r * cols, tBase = (r / t) * t * cols + r % t;                       // row r's column 0 in gsT
-                double dot = 0;
-                for (int j = 0; j < cols; j++) {
-                    int i = base + j;
-                    float gy = (bits[i >>> 6] & (1L << i)) != 0 ? ga[go + i] * kept : 0f;      // through the dropout
-                    ga[go + i] = gy;
-                    dot += (double) gy * ya[yo + i];
-                }
-                for (int j = 0; j < cols; j++) {
-                    int i = base + j;
-                    float gsv = (float) (scale * ya[yo + i] * (ga[go + i] - dot));              // through softmax and the scale
-                    ga[go + i] = gsv;
-                    gta[tBase + j * t] = gsv;
-                }
+                int gb = go + base, yb = yo + base;
+                kern.maskedScale(bits, base, ga, gb, kept, ga, gb, cols);                       // through the dropout
+                float dot = kern.dot(ga, gb, ya, yb, cols);
+                kern.binaryScalar(BinaryOp.SUB, ga, gb, dot, ga, gb, cols);                      // through softmax: y (gy - dot)
+                kern.binary(BinaryOp.MUL, ga, gb, ya, yb, ga, gb, cols);
+                kern.binaryScalar(BinaryOp.MUL, ga, gb, sc, ga, gb, cols);                      // and the scale
+                for (int j = 0; j < cols; j++) gta[tBase + j * t] = ga[gb + j];
             }
         });
         NDArray gq = headsLast(gs, k, false);                                                    // [B, H, T, D] view of [B, T, H, D]
