@@ -36,6 +36,20 @@ final class Backward {
      */
     static final NDArray ACCUMULATED = NDArray.zeros(dev.attn4j.tensor.DType.F32, dev.attn4j.tensor.Shape.scalar());
 
+    /** The gradients made in the running backward pass and shared with nothing (see {@link #fresh}); null outside a pass. */
+    private static final ThreadLocal<java.util.Set<NDArray>> FRESH = new ThreadLocal<>();
+
+    /**
+     * For backward rules: marks {@code g}, a gradient the rule has just made, returns for one input
+     * only and keeps no reference to, as free to be written: gradients that meet it are added into it
+     * in place instead of into a new sum. Returns {@code g}.
+     */
+    static NDArray fresh(NDArray g) {
+        java.util.Set<NDArray> s = FRESH.get();
+        if (s != null) s.add(g);
+        return g;
+    }
+
     static void record(String op, long t0) {
         long[] c = TIMES.computeIfAbsent(op, k -> new long[2]);
         synchronized (c) {
@@ -82,12 +96,25 @@ final class Backward {
             }
         }
         // 2. run rules once all consumers of a node have contributed to its gradient
+        java.util.Set<NDArray> owned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());   // written by no one else
+        java.util.Set<NDArray> outer = FRESH.get();
+        FRESH.set(owned);
+        try {
+            propagate(start, seed, pending, owned);
+        } finally {
+            FRESH.set(outer);
+        }
+    }
+
+    private static void propagate(Node start, NDArray seed, IdentityHashMap<Node, int[]> pending, java.util.Set<NDArray> owned) {
+        ArrayDeque<Node> stack = new ArrayDeque<>();
         IdentityHashMap<Node, NDArray> grads = new IdentityHashMap<>();
         grads.put(start, seed);
         stack.push(start);
         while (!stack.isEmpty()) {
             Node n = stack.pop();
             NDArray g = grads.remove(n);
+            owned.remove(g);                                                    // the rule may pass it on or keep it
             long t0 = PROFILE ? System.nanoTime() : 0;
             NDArray[] gin = n.rule.apply(g);
             if (PROFILE) record(n.op, t0);
@@ -116,13 +143,29 @@ final class Backward {
                 Node in = t.gradFn;
                 long t1 = PROFILE ? System.nanoTime() : 0;
                 if (in == null) {
-                    t.accumulateGrad(gi);
+                    if (owned.remove(gi)) t.accumulateOwnedGrad(gi);
+                    else t.accumulateGrad(gi);
                     if (PROFILE) record("+leaf", t1);
                     continue;
                 }
                 NDArray prev = grads.get(in);
-                grads.put(in, prev == null ? gi : ArrayOps.add(prev, gi));
-                if (PROFILE && prev != null) record("+grad", t1);
+                if (prev != null) {
+                    // gradients that meet: added in place into one that is ours to write, else into a new sum (then ours)
+                    if (owned.contains(prev)) {
+                        ArrayOps.addInto(prev, gi);
+                        owned.remove(gi);
+                    } else if (owned.contains(gi)) {
+                        ArrayOps.addInto(gi, prev);
+                        grads.put(in, gi);
+                    } else {
+                        NDArray sum = ArrayOps.add(prev, gi);
+                        owned.add(sum);
+                        grads.put(in, sum);
+                    }
+                    if (PROFILE) record("+grad", t1);
+                } else {
+                    grads.put(in, gi);
+                }
                 if (--pending.get(in)[0] == 0) stack.push(in);
             }
         }

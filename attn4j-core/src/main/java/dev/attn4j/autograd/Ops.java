@@ -263,7 +263,7 @@ final class Ops {
                 long t1 = Backward.PROFILE ? System.nanoTime() : 0;
                 NDArray dx = NDArray.zeros(DType.F32, Shape.of(rows, in));      // [N, in] = g [N, out] w [out, in]
                 kern.gemm(false, false, rows, in, outF, 1f, ga, go, outF, wa, wo, in, 0f, dx.floatArray(), 0, in);
-                res[0] = dx.reshape(xShape.toArray());
+                res[0] = Backward.fresh(dx.reshape(xShape.toArray()));
                 if (Backward.PROFILE) Backward.record("linear: dx", t1);
             }
             if (w.requiresGrad()) {                                              // [out, in] = g^T [out, N] x [N, in]

@@ -1058,6 +1058,10 @@ public final class ArrayOps {
         int rows = x.shape().numel(0, r - k), len = x.shape().numel(r - k, r);
         NDArray xc = x.contiguous(), gc = g.contiguous();                       // [rows, len]
         NDArray mc = mean == null ? null : mean.contiguous(), rc = rstd.contiguous(); // [rows]
+        if (xc.isDenseHeapF32() && gc.isDenseHeapF32() && (mc == null || mc.isDenseHeapF32()) && rc.isDenseHeapF32()
+                && (weight == null || weight.dtype() == DType.F32)) {
+            return normBackwardF32(xc, gc, mc, rc, weight, normalizedShape, withBias, rms, rows, len);
+        }
         double[] w = weight == null ? null : weight.toDoubleArray();            // [len]
         NDArray dx = NDArray.zeros(x.dtype(), x.shape());
         double[] dw = weight == null ? null : new double[len], db = withBias ? new double[len] : null;
@@ -1095,6 +1099,36 @@ public final class ArrayOps {
         });
         Shape ns = Shape.of(normalizedShape);
         return new NormGrads(dx, dw == null ? null : fromDoubles(dw, x.dtype(), ns), db == null ? null : fromDoubles(db, x.dtype(), ns));
+    }
+
+    /**
+     * {@link #normBackward} for dense F32 arrays: one {@link Kernels#normBackwardRow} per row (SIMD),
+     * the weight and bias gradients summed in F32 within a piece of rows and in double across pieces.
+     */
+    private static NormGrads normBackwardF32(NDArray xc, NDArray gc, NDArray mc, NDArray rc, NDArray weight,
+                                             int[] normalizedShape, boolean withBias, boolean rms, int rows, int len) {
+        NDArray wc = weight == null ? null : weight.isDenseHeapF32() ? weight : weight.contiguous(); // [len]
+        float[] xa = xc.floatArray(), ga = gc.floatArray(), ra = rc.floatArray(), ma = mc == null ? null : mc.floatArray();
+        float[] wa = wc == null ? null : wc.floatArray();
+        int xo = xc.offset(), go = gc.offset(), ro = rc.offset(), mo = mc == null ? 0 : mc.offset(), wo = wc == null ? 0 : wc.offset();
+        NDArray dx = NDArray.zeros(DType.F32, xc.shape());                      // [rows, len] as x's shape
+        float[] da = dx.floatArray();
+        double[] dw = weight == null ? null : new double[len], db = withBias ? new double[len] : null;
+        Object lock = new Object();
+        Kernels kern = Kernels.get();
+        Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, len)), (f, t) -> {
+            float[] pw = dw == null ? null : new float[len], pb = db == null ? null : new float[len];
+            for (int i = f; i < t; i++) {
+                kern.normBackwardRow(xa, xo + i * len, ga, go + i * len, ma == null ? 0f : ma[mo + i], ra[ro + i], wa, wo, rms,
+                        da, i * len, pw, pb, len);
+            }
+            synchronized (lock) {
+                for (int j = 0; pw != null && j < len; j++) dw[j] += pw[j];
+                for (int j = 0; pb != null && j < len; j++) db[j] += pb[j];
+            }
+        });
+        Shape ns = Shape.of(normalizedShape);
+        return new NormGrads(dx, dw == null ? null : fromDoubles(dw, DType.F32, ns), db == null ? null : fromDoubles(db, DType.F32, ns));
     }
 
     private static void readRow(NDArray a, int start, double[] buf, int len) {

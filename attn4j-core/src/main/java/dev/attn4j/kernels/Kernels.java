@@ -228,6 +228,33 @@ public interface Kernels {
         }
     }
 
+    /**
+     * One row of LayerNorm's (or RMSNorm's) backward in F32, for i in [0, n): with
+     * {@code xhat = (x[i] - mean) * rstd} and {@code gy = g[i] * w[i]} ({@code g[i]} where w is
+     * null), {@code dx[i] = rstd * (gy - mean(gy) - xhat * mean(gy * xhat))}, the first mean taken
+     * as 0 when {@code rms} (pass mean 0 then); {@code dw[i] += g[i] * xhat} and {@code db[i] += g[i]}
+     * where those are not null. The default computes the row's means in double.
+     */
+    default void normBackwardRow(float[] x, int xOff, float[] g, int gOff, float mean, float rstd, float[] w, int wOff,
+                                 boolean rms, float[] dx, int dxOff, float[] dw, float[] db, int n) {
+        double m1 = 0, m2 = 0;
+        for (int i = 0; i < n; i++) {
+            float xhat = (x[xOff + i] - mean) * rstd;
+            float gi = g[gOff + i];
+            float gy = w == null ? gi : gi * w[wOff + i];
+            m1 += gy;
+            m2 += (double) gy * xhat;
+            if (dw != null) dw[i] += gi * xhat;
+            if (db != null) db[i] += gi;
+        }
+        float a = rms ? 0f : (float) (m1 / n), b = (float) (m2 / n);
+        for (int i = 0; i < n; i++) {
+            float xhat = (x[xOff + i] - mean) * rstd;
+            float gy = w == null ? g[gOff + i] : g[gOff + i] * w[wOff + i];
+            dx[dxOff + i] = rstd * (gy - a - xhat * b);
+        }
+    }
+
     /** y[i] = op(x[i]); x and y may be the same run. */
     void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n);
 

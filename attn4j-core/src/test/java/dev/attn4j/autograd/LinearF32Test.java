@@ -44,6 +44,40 @@ class LinearF32Test {
         return y.mul(Tensor.of(r.to(y.dtype()))).sum();
     }
 
+    /**
+     * Gradients that meet, as in attention (one input to the query, key and value layers and a
+     * residual): the F32 layers' input gradients are summed in place into one of them
+     * ({@code Backward.fresh}); the input, its parent and the leaves match the F64 composite, over two
+     * backward passes, in every arrival order (the residual first, in the middle, last, twice).
+     */
+    @Test
+    void gradientsThatMeetMatchF64() {
+        for (int order = 0; order < 4; order++) {
+            NDArray x = rnd(3, 4, 8), w1 = rnd(8, 8), w2 = rnd(8, 8), w3 = rnd(8, 8), b1 = rnd(8), r = rnd(3, 4, 8);
+            Tensor[] p32 = {Tensor.param(x), Tensor.param(w1), Tensor.param(w2), Tensor.param(w3), Tensor.param(b1)};
+            Tensor[] p64 = new Tensor[p32.length];
+            for (int i = 0; i < p32.length; i++) p64[i] = Tensor.param(p32[i].data().to(DType.F64));
+            for (int pass = 0; pass < 2; pass++) {
+                for (Tensor[] p : new Tensor[][] {p32, p64}) {
+                    Tensor h = p[0].mul(Tensor.of(NDArray.full(p[0].dtype(), Shape.of(3, 4, 8), 2.0)));   // a non-leaf input: [3, 4, 8]
+                    Tensor q = F.linear(h, p[1], p[4]), k = F.linear(h, p[2], null), v = F.linear(h, p[3], p[4]);
+                    Tensor rr = Tensor.of(r.to(p[0].dtype()));
+                    Tensor res = h.mul(rr);
+                    Tensor y = switch (order) {
+                        case 0 -> res.add(q).add(k).add(v);
+                        case 1 -> q.add(res).add(k.mul(v));
+                        case 2 -> q.mul(k).add(v).add(res);
+                        default -> q.add(res).add(v).add(k).add(res);
+                    };
+                    y.mul(rr).sum().backward();
+                }
+                String s = " order " + order + " pass " + pass;
+                close(p64[0].grad(), p32[0].grad(), "dx" + s);
+                for (int i = 1; i < p32.length; i++) close(p64[i].grad(), p32[i].grad(), "param " + i + s);
+            }
+        }
+    }
+
     @Test
     void valuesAndGradientsMatchF64Composite() {
         int[][] xShapes = {{5, 7}, {2, 3, 7}, {1, 1, 7}, {4, 2, 3, 7}};

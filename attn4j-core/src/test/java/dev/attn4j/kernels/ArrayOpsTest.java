@@ -367,6 +367,49 @@ class ArrayOpsTest {
         }
     }
 
+    /**
+     * The F32 backward of layerNorm and rmsNorm (SIMD rows, F32 piece sums) against the same
+     * backward computed on F64 copies (the double path), with and without weight and bias, strided
+     * inputs, rows spread over several pieces.
+     */
+    @Test
+    void normBackwardF32MatchesF64() {
+        for (Layout l : Layout.values()) {
+            NDArray x = rand(rng, DType.F32, l, 3, 40, 384), g = rand(rng, DType.F32, l, 3, 40, 384);   // [B, T, C]
+            NDArray w = rand(rng, DType.F32, 384), b = rand(rng, DType.F32, 384);
+            int[] ns = {384};
+            for (int variant = 0; variant < 3; variant++) {
+                NDArray wv = variant == 2 ? null : w;
+                boolean withBias = variant == 0;
+                ArrayOps.NormResult r = ArrayOps.layerNorm(x, ns, wv, withBias ? b : null, 1e-5);
+                ArrayOps.NormResult r64 = ArrayOps.layerNorm(x.to(DType.F64), ns, wv == null ? null : wv.to(DType.F64),
+                        withBias ? b.to(DType.F64) : null, 1e-5);
+                ArrayOps.NormGrads got = ArrayOps.layerNormBackward(x, g, r.mean(), r.rstd(), wv, ns, withBias);
+                ArrayOps.NormGrads want = ArrayOps.layerNormBackward(x.to(DType.F64), g.to(DType.F64), r64.mean(), r64.rstd(),
+                        wv == null ? null : wv.to(DType.F64), ns, withBias);
+                assertThat(got.dx().dtype()).isEqualTo(DType.F32);
+                assertClose(tag("layerNormBackward dx " + l + " variant " + variant), got.dx(), x.shape(), want.dx().toDoubleArray(), 1e-4);
+                if (wv != null) {
+                    assertClose(tag("layerNormBackward dw " + l), got.dweight(), Shape.of(384), want.dweight().toDoubleArray(), 1e-3);
+                } else {
+                    assertThat(got.dweight()).isNull();
+                }
+                if (withBias) {
+                    assertClose(tag("layerNormBackward db " + l), got.dbias(), Shape.of(384), want.dbias().toDoubleArray(), 1e-3);
+                } else {
+                    assertThat(got.dbias()).isNull();
+                }
+                ArrayOps.NormResult rr = ArrayOps.rmsNorm(x, ns, wv, 1e-6), rr64 = ArrayOps.rmsNorm(x.to(DType.F64), ns,
+                        wv == null ? null : wv.to(DType.F64), 1e-6);
+                ArrayOps.NormGrads gotR = ArrayOps.rmsNormBackward(x, g, rr.rstd(), wv, ns);
+                ArrayOps.NormGrads wantR = ArrayOps.rmsNormBackward(x.to(DType.F64), g.to(DType.F64), rr64.rstd(),
+                        wv == null ? null : wv.to(DType.F64), ns);
+                assertClose(tag("rmsNormBackward dx " + l + " variant " + variant), gotR.dx(), x.shape(), wantR.dx().toDoubleArray(), 1e-4);
+                if (wv != null) assertClose(tag("rmsNormBackward dw " + l), gotR.dweight(), Shape.of(384), wantR.dweight().toDoubleArray(), 1e-3);
+            }
+        }
+    }
+
     @Test
     void layerNormAndRmsNormMatchReference() {
         for (DType dt : new DType[] {DType.F32, DType.F64}) {          // the compute types (16-bit ones: see Half16Test)

@@ -56,6 +56,57 @@ class ElementwiseKernelsTest {
         }
     }
 
+    /**
+     * normBackwardRow (LayerNorm's and RMSNorm's backward of one row) against float64 on sizes with
+     * tails, with and without weight, weight and bias gradients, offsets, both modes; the weight and
+     * bias gradients are added to what the arrays held.
+     */
+    @Test
+    void normBackwardRowMatchesFloat64() {
+        int[] sizes = {1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 129, 257, 384, 385};
+        for (Kernels kern : IMPLS) {
+            for (int n : sizes) {
+                for (int variant = 0; variant < 8; variant++) {
+                    boolean withW = (variant & 1) != 0, grads = (variant & 2) != 0, rms = (variant & 4) != 0;
+                    float[] x = randoms(n + 3, -3, 5), g = randoms(n + 2, -1, 1), w = withW ? randoms(n + 1, 0.5, 1.5) : null;
+                    float mean = rms ? 0f : (float) (rnd.nextDouble() * 2 - 1), rstd = (float) (0.2 + rnd.nextDouble());
+                    float[] dx = randoms(n + 4, -1, 1), dxBefore = dx.clone();
+                    float[] dw = grads ? randoms(n, -1, 1) : null, db = grads ? randoms(n, -1, 1) : null;
+                    float[] dwBefore = grads ? dw.clone() : null, dbBefore = grads ? db.clone() : null;
+                    kern.normBackwardRow(x, 3, g, 2, mean, rstd, w, 1, rms, dx, 4, dw, db, n);
+                    double m1 = 0, m2 = 0;
+                    double[] xhat = new double[n], gy = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        xhat[i] = ((double) x[3 + i] - mean) * rstd;
+                        gy[i] = (double) g[2 + i] * (withW ? w[1 + i] : 1);
+                        m1 += gy[i];
+                        m2 += gy[i] * xhat[i];
+                    }
+                    m1 = rms ? 0 : m1 / n;
+                    m2 /= n;
+                    for (int i = 0; i < n; i++) {
+                        double want = rstd * (gy[i] - m1 - xhat[i] * m2);
+                        double tol = 1e-5 * (1 + Math.abs(want)) * Math.max(1, Math.sqrt(n) / 4);
+                        if (!(Math.abs(dx[4 + i] - want) <= tol)) {
+                            fail(kern.name() + " normBackwardRow dx n=" + n + " variant=" + variant + " i=" + i + ": " + dx[4 + i]
+                                    + ", want " + want + " seed=" + seed + "L");
+                        }
+                        if (grads) {
+                            double wantW = dwBefore[i] + g[2 + i] * xhat[i], wantB = dbBefore[i] + g[2 + i];
+                            if (!(Math.abs(dw[i] - wantW) <= 1e-5 * (1 + Math.abs(wantW))) || !(Math.abs(db[i] - wantB) <= 1e-6 * (1 + Math.abs(wantB)))) {
+                                fail(kern.name() + " normBackwardRow dw/db n=" + n + " variant=" + variant + " i=" + i + ": " + dw[i] + " / "
+                                        + db[i] + ", want " + wantW + " / " + wantB + " seed=" + seed + "L");
+                            }
+                        }
+                    }
+                    for (int i : new int[] {0, 1, 2, 3, 4 + n, 5 + n, 6 + n, 7 + n}) {
+                        if (i < dx.length && dx[i] != dxBefore[i]) fail(kern.name() + " normBackwardRow wrote outside the row at " + i);
+                    }
+                }
+            }
+        }
+    }
+
     float[] randoms(int n, double lo, double hi) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) (lo + (hi - lo) * rnd.nextDouble());

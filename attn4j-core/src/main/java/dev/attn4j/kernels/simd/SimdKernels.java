@@ -258,6 +258,49 @@ public final class SimdKernels implements Kernels {
     }
 
     @Override
+    public void normBackwardRow(float[] x, int xOff, float[] g, int gOff, float mean, float rstd, float[] w, int wOff,
+                                boolean rms, float[] dx, int dxOff, float[] dw, float[] db, int n) {
+        // pass 1: the row's sums of gy and gy * xhat, and the weight and bias gradients
+        FloatVector mv = FloatVector.broadcast(S, mean), rv = FloatVector.broadcast(S, rstd);
+        FloatVector s1 = FloatVector.zero(S), s2 = FloatVector.zero(S);
+        int i = 0;
+        int ub = S.loopBound(n);
+        for (; i < ub; i += L) {
+            FloatVector xhat = FloatVector.fromArray(S, x, xOff + i).sub(mv).mul(rv);
+            FloatVector gi = FloatVector.fromArray(S, g, gOff + i);
+            FloatVector gy = w == null ? gi : gi.mul(FloatVector.fromArray(S, w, wOff + i));
+            s1 = s1.add(gy);
+            s2 = gy.fma(xhat, s2);
+            if (dw != null) gi.fma(xhat, FloatVector.fromArray(S, dw, i)).intoArray(dw, i);
+            if (db != null) gi.add(FloatVector.fromArray(S, db, i)).intoArray(db, i);
+        }
+        double m1 = s1.reduceLanes(VectorOperators.ADD), m2 = s2.reduceLanes(VectorOperators.ADD);
+        for (int j = i; j < n; j++) {
+            float xhat = (x[xOff + j] - mean) * rstd;
+            float gj = g[gOff + j];
+            float gy = w == null ? gj : gj * w[wOff + j];
+            m1 += gy;
+            m2 += (double) gy * xhat;
+            if (dw != null) dw[j] += gj * xhat;
+            if (db != null) db[j] += gj;
+        }
+        float a = rms ? 0f : (float) (m1 / n), b = (float) (m2 / n);
+        // pass 2: dx = rstd (gy - a - xhat b)
+        FloatVector av = FloatVector.broadcast(S, a), bv = FloatVector.broadcast(S, b);
+        for (i = 0; i < ub; i += L) {
+            FloatVector xhat = FloatVector.fromArray(S, x, xOff + i).sub(mv).mul(rv);
+            FloatVector gi = FloatVector.fromArray(S, g, gOff + i);
+            FloatVector gy = w == null ? gi : gi.mul(FloatVector.fromArray(S, w, wOff + i));
+            gy.sub(av).sub(xhat.mul(bv)).mul(rv).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            float xhat = (x[xOff + i] - mean) * rstd;
+            float gy = w == null ? g[gOff + i] : g[gOff + i] * w[wOff + i];
+            dx[dxOff + i] = rstd * (gy - a - xhat * b);
+        }
+    }
+
+    @Override
     public void unary(UnaryOp op, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         int ub = S.loopBound(n);

@@ -2,11 +2,12 @@ package dev.attn4j.models.bert;
 
 import dev.attn4j.autograd.CustomOp;
 import dev.attn4j.autograd.Tensor;
-import dev.attn4j.kernels.ArrayOps;
 import dev.attn4j.kernels.BinaryOp;
 import dev.attn4j.kernels.Kernels;
 import dev.attn4j.kernels.Parallel;
+import dev.attn4j.tensor.DType;
 import dev.attn4j.tensor.NDArray;
+import dev.attn4j.tensor.Storage;
 
 import java.util.SplittableRandom;
 
@@ -16,7 +17,9 @@ import java.util.SplittableRandom;
  * arrays per layer alive until backward (scores, scaled, masked, softmax, dropout mask and its
  * output); this op keeps the softmax only, the dropout mask as bits, and recomputes the dropped
  * weights in backward. The mask draws {@code rng.nextDouble() >= p} per weight in row-major
- * order, as {@code F.dropout} does.
+ * order, as {@code F.dropout} does. The products run one GEMM per (batch, head) through the
+ * operands' strides, and the output and the gradients of q, k and v are views of arrays laid out
+ * [B, T, H, D] (heads last), so the head split and merge around the op copy nothing either way.
  */
 final class TrainingAttention implements CustomOp {
     private final double scale;
@@ -33,7 +36,8 @@ final class TrainingAttention implements CustomOp {
     }
 
     /**
-     * q [B, H, T, D], k and v [B, H, S, D] -> [B, H, T, D]; {@code additiveMask} [B, S] (0 or a
+     * q [B, H, T, D], k and v [B, H, S, D] (any strides) -> [B, H, T, D], a view of a dense
+     * [B, T, H, D] array; {@code additiveMask} [B, S] (0 or a
      * large negative value per key) or null.
      */
     static Tensor apply(Tensor q, Tensor k, Tensor v, NDArray additiveMask, double p, SplittableRandom rng) {
@@ -44,7 +48,8 @@ final class TrainingAttention implements CustomOp {
     @Override
     public NDArray forward(Context ctx, NDArray... in) {
         NDArray q = in[0], k = in[1], v = in[2];
-        NDArray y = ArrayOps.matmul(q, k.transpose(2, 3));                                     // [B, H, T, S], fresh and dense
+        NDArray y = NDArray.zeros(q.dim(0), q.dim(1), q.dim(2), k.dim(2));                   // [B, H, T, S], fresh and dense
+        bmm(q, k, true, y);                                                                      // q k^T
         int n = y.numel(), cols = y.dim(3), rows = n / Math.max(1, cols), perBatch = y.dim(1) * y.dim(2);
         keep = new long[(n + 63) >>> 6];
         for (int i = 0; i < n; i++) if (rng.nextDouble() >= p) keep[i >>> 6] |= 1L << i;      // drawn in row-major order
@@ -63,7 +68,45 @@ final class TrainingAttention implements CustomOp {
             }
         });
         ctx.save(y, q, k, v);
-        return ArrayOps.matmul(dropped(y), v);                                                 // [B, H, T, D]
+        return headsLast(dropped(y), v, false);                                                 // [B, H, T, D] view of [B, T, H, D]
+    }
+
+    /** x itself when it is heap F32 with unit last stride (what {@link #bmm} reads), else a dense copy. */
+    private static NDArray unitLast(NDArray x) {
+        return x.dtype() == DType.F32 && x.storage() instanceof Storage.Floats && x.stride(3) == 1 ? x : x.contiguous();
+    }
+
+    /**
+     * out[b, h] = a[b, h] b[b, h] (b[b, h]^T when {@code transB}) for rank-4 F32 arrays, each matrix
+     * one GEMM read and written in place through the strides (heads of a [B, T, C] projection
+     * need no copy), the B x H matrices on the kernel threads. out: heap F32 with unit last stride.
+     */
+    private static void bmm(NDArray a, NDArray b, boolean transB, NDArray out) {
+        NDArray ac = unitLast(a), bc = unitLast(b);
+        int heads = ac.dim(1), m = ac.dim(2), k = ac.dim(3), n = out.dim(3), count = ac.dim(0) * heads;
+        float[] aa = ac.floatArray(), ba = bc.floatArray(), ca = out.floatArray();
+        int a0 = ac.stride(0), a1 = ac.stride(1), lda = ac.stride(2), b0 = bc.stride(0), b1 = bc.stride(1), ldb = bc.stride(2);
+        int c0 = out.stride(0), c1 = out.stride(1), ldc = out.stride(2), ao = ac.offset(), bo = bc.offset(), co = out.offset();
+        Kernels kern = Kernels.get();
+        Parallel.forRange(count, 1, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int bi = i / heads, hi = i % heads;
+                kern.gemm(false, transB, m, n, k, 1f, aa, ao + bi * a0 + hi * a1, lda, ba, bo + bi * b0 + hi * b1, ldb,
+                        0f, ca, co + bi * c0 + hi * c1, ldc);
+            }
+        });
+    }
+
+    /**
+     * a [B, H, M, K] times b [B, H, K, N] (b [B, H, N, K] read transposed when {@code transB}) into a
+     * fresh [B, M, H, N] array, returned as its [B, H, M, N] view: permuted back and reshaped to
+     * [B, M, H * N] it is dense, so neither the caller's reshape nor that reshape's backward copies.
+     */
+    private static NDArray headsLast(NDArray a, NDArray b, boolean transB) {
+        NDArray out = NDArray.zeros(a.dim(0), a.dim(2), a.dim(1), transB ? b.dim(2) : b.dim(3));   // [B, M, H, N]
+        NDArray view = out.permute(0, 2, 1, 3);                                                  // [B, H, M, N]
+        bmm(a, b, transB, view);
+        return view;
     }
 
     /** y (dense) with dropped weights zeroed and kept ones scaled by 1 / (1 - p); rows on the kernel threads. */
@@ -112,34 +155,31 @@ final class TrainingAttention implements CustomOp {
     @Override
     public NDArray[] backward(Context ctx, NDArray g) {
         NDArray y = ctx.saved(0), q = ctx.saved(1), k = ctx.saved(2), v = ctx.saved(3);
-        NDArray gv = ArrayOps.matmul(droppedTransposed(y), g);                                  // [B, H, S, D]
-        NDArray gs = ArrayOps.matmul(g, v.transpose(2, 3)).contiguous();                      // [B, H, T, S], d loss / d dropped
+        NDArray gv = headsLast(droppedTransposed(y), g, false);                                  // [B, H, S, D] view of [B, S, H, D]
+        NDArray gs = NDArray.zeros(y.dim(0), y.dim(1), y.dim(2), y.dim(3));                    // [B, H, T, S], d loss / d dropped
+        bmm(g, v, true, gs);                                                                     // g v^T
         int t = y.dim(2), cols = y.dim(3), rows = y.numel() / cols;
         NDArray gsT = NDArray.zeros(y.dim(0), y.dim(1), cols, t);                              // [B, H, S, T], d loss / d scores transposed
         float[] ga = gs.floatArray(), ya = y.floatArray(), gta = gsT.floatArray();
         int go = gs.offset(), yo = y.offset();
         float kept = (float) (1 / (1 - p));
         long[] bits = keep;
+        float sc = (float) scale;
+        Kernels kern = Kernels.get();
         Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, cols)), (r0, r1) -> {       // rows on the kernel threads
             for (int r = r0; r < r1; r++) {
                 int base = r * cols, tBase = (r / t) * t * cols + r % t;                       // row r's column 0 in gsT
-                double dot = 0;
-                for (int j = 0; j < cols; j++) {
-                    int i = base + j;
-                    float gy = (bits[i >>> 6] & (1L << i)) != 0 ? ga[go + i] * kept : 0f;      // through the dropout
-                    ga[go + i] = gy;
-                    dot += (double) gy * ya[yo + i];
-                }
-                for (int j = 0; j < cols; j++) {
-                    int i = base + j;
-                    float gsv = (float) (scale * ya[yo + i] * (ga[go + i] - dot));              // through softmax and the scale
-                    ga[go + i] = gsv;
-                    gta[tBase + j * t] = gsv;
-                }
+                int gb = go + base, yb = yo + base;
+                kern.maskedScale(bits, base, ga, gb, kept, ga, gb, cols);                       // through the dropout
+                float dot = kern.dot(ga, gb, ya, yb, cols);
+                kern.binaryScalar(BinaryOp.SUB, ga, gb, dot, ga, gb, cols);                      // through softmax: y (gy - dot)
+                kern.binary(BinaryOp.MUL, ga, gb, ya, yb, ga, gb, cols);
+                kern.binaryScalar(BinaryOp.MUL, ga, gb, sc, ga, gb, cols);                      // and the scale
+                for (int j = 0; j < cols; j++) gta[tBase + j * t] = ga[gb + j];
             }
         });
-        NDArray gq = ArrayOps.matmul(gs, k);                                                     // [B, H, T, D]
-        NDArray gk = ArrayOps.matmul(gsT, q);                                                    // [B, H, S, D]
+        NDArray gq = headsLast(gs, k, false);                                                    // [B, H, T, D] view of [B, T, H, D]
+        NDArray gk = headsLast(gsT, q, false);                                                   // [B, H, S, D] view of [B, S, H, D]
         return new NDArray[] {gq, gk, gv};
     }
 }

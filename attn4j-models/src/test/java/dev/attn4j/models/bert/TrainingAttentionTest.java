@@ -40,6 +40,43 @@ class TrainingAttentionTest {
         assertTrue(zeros < ours.numel() / 10.0, "dropout zeroes weights, not outputs");
     }
 
+    /**
+     * As in BertSelfAttention: q, k, v are heads split from [B, T, C] projections (strided views),
+     * the output is merged back to [B, T, C] and the gradient arrives as [B, T, C]; the projections'
+     * gradients (through the op's heads-last outputs) match the unfused path.
+     */
+    @Test
+    void headsSplitFromProjectionsMatchTheUnfusedPath() {
+        for (int t : new int[] {9, 32}) headsSplitFromProjections(t);           // 32: rows whose mask bits fill whole vectors
+    }
+
+    private static void headsSplitFromProjections(int t) {
+        SplittableRandom init = new SplittableRandom(5);
+        int b = 2, h = 3, d = 4, c = h * d;
+        NDArray q = NDArray.normal(init, Shape.of(b, t, c), 0, 1), k = NDArray.normal(init, Shape.of(b, t, c), 0, 1),
+                v = NDArray.normal(init, Shape.of(b, t, c), 0, 1), g = NDArray.normal(init, Shape.of(b, t, c), 0, 1);
+        float[] m = new float[b * t];
+        for (int j = 0; j < t; j++) m[t + j] = j < t - 3 ? 0 : -Float.MAX_VALUE;
+        NDArray mask = NDArray.of(m, b, t);
+        Tensor[] ref = {Tensor.param(q.copy()), Tensor.param(k.copy()), Tensor.param(v.copy())};
+        Tensor[] ours = {Tensor.param(q.copy()), Tensor.param(k.copy()), Tensor.param(v.copy())};
+        Tensor[] refHeads = new Tensor[3], ourHeads = new Tensor[3];
+        for (int i = 0; i < 3; i++) {
+            refHeads[i] = ref[i].view(b, t, h, d).permute(0, 2, 1, 3);                         // [B, H, T, D]
+            ourHeads[i] = ours[i].view(b, t, h, d).permute(0, 2, 1, 3);
+        }
+        Tensor r = Attention.scaledDotProduct(refHeads[0], refHeads[1], refHeads[2], SdpaOptions.defaults()
+                .keyPaddingMask(AttentionMask.additive(mask.copy())).dropout(0.2, new SplittableRandom(13)).training(true)).output()
+                .permute(0, 2, 1, 3).reshape(b, t, c);
+        r.backward(g);
+        Tensor o = TrainingAttention.apply(ourHeads[0], ourHeads[1], ourHeads[2], mask, 0.2, new SplittableRandom(13))
+                .permute(0, 2, 1, 3).reshape(b, t, c);
+        o.backward(g);
+        close(r.data(), o.data(), "output");
+        String[] names = {"dq", "dk", "dv"};
+        for (int i = 0; i < 3; i++) close(ref[i].grad(), ours[i].grad(), names[i]);
+    }
+
     static void close(NDArray want, NDArray got, String what) {
         double[] a = want.contiguous().toDoubleArray(), c = got.contiguous().toDoubleArray();
         assertEquals(a.length, c.length);
