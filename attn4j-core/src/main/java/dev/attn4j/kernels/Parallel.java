@@ -210,7 +210,11 @@ public final class Parallel {
             busy.set(false);
         }
 
-        /** Chunk 0 on the caller, chunks 1 .. chunks - 1 on workers 0 .. chunks - 2; returns when all are done. */
+        /**
+         * Chunk 0 on the caller, chunks 1 .. chunks - 1 offered to workers 0 .. chunks - 2; the
+         * caller, done with its own chunk, takes back any chunk whose worker has not claimed it yet
+         * (a parked worker can take long to wake on a VM). Returns when all are done.
+         */
         void run(int n, int chunks, RangeBody body) {
             long seq = ++sequence;
             failure.set(null);
@@ -228,6 +232,17 @@ public final class Parallel {
                 body.run(0, (int) ((long) n / chunks));
             } catch (RuntimeException | Error e) {
                 mine = e;
+            }
+            for (int c = 1; c < chunks && mine == null; c++) {
+                Worker w = workers[c - 1];
+                if (!w.claim(seq)) continue;
+                try {
+                    body.run(w.from, w.to);
+                } catch (RuntimeException | Error e) {
+                    mine = e;
+                } finally {
+                    pending.decrementAndGet();
+                }
             }
             long spinUntil = System.nanoTime() + 50_000;
             while (pending.get() > 0) {
@@ -253,6 +268,8 @@ public final class Parallel {
             volatile long posted;
             volatile boolean parked;
             volatile boolean stopped;
+            /** The newest job whose chunk someone (this worker or the caller) has taken. */
+            private final java.util.concurrent.atomic.AtomicLong claimed = new java.util.concurrent.atomic.AtomicLong();
             RangeBody body;
             int from, to;
 
@@ -260,6 +277,12 @@ public final class Parallel {
                 super("attn4j-spin-" + index);
                 this.team = team;
                 setDaemon(true);
+            }
+
+            /** Takes job {@code seq}'s chunk unless it was taken (claims only move forward). */
+            boolean claim(long seq) {
+                for (long c; (c = claimed.get()) < seq; ) if (claimed.compareAndSet(c, seq)) return true;
+                return false;
             }
 
             @Override
@@ -270,6 +293,7 @@ public final class Parallel {
                     long p = posted;
                     if (p != seen) {
                         seen = p;
+                        if (!claim(p)) continue;                                // the caller took it back
                         try {
                             body.run(from, to);
                         } catch (Throwable e) {

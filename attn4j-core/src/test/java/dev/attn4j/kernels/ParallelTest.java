@@ -192,4 +192,15 @@ class ParallelTest {
         Parallel.forEachTask(10, again::incrementAndGet);
         for (int i = 0; i < 10; i++) assertThat(again.get(i)).isEqualTo(1);
     }
+
+    @Test
+    void aChunkIsTakenOnceByTheWorkerOrTheCallerAndNeverForAnOlderJob() {
+        var team = new Parallel.SpinTeam(0);
+        var w = new Parallel.SpinTeam.Worker(team, 1);                         // not started: claims only
+        assertThat(w.claim(1)).isTrue();
+        assertThat(w.claim(1)).as("the second claimant of job 1").isFalse();
+        assertThat(w.claim(3)).isTrue();
+        assertThat(w.claim(2)).as("a stale claim for an older job").isFalse();
+        assertThat(w.claim(3)).isFalse();
+    }
 }
