@@ -10,6 +10,9 @@ import java.util.concurrent.RecursiveAction;
 public final class Parallel {
     private static volatile ForkJoinPool pool = newPool(Integer.getInteger("attn4j.threads",
             Runtime.getRuntime().availableProcessors()));
+    /** How long a {@link SpinTeam} worker keeps polling for the next job before it parks (microseconds). */
+    static final long SPIN_NANOS = 1000L * Long.getLong("attn4j.spinMicros", 500);
+    private static volatile SpinTeam team = new SpinTeam(pool.getParallelism() - 1);
 
     private Parallel() {
     }
@@ -29,8 +32,11 @@ public final class Parallel {
         if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
         if (n == threads()) return;
         ForkJoinPool old = pool;
+        SpinTeam oldTeam = team;
         pool = newPool(n);
+        team = new SpinTeam(n - 1);
         old.shutdown();
+        oldTeam.shutdown();
     }
 
     private static ForkJoinPool newPool(int n) {
@@ -88,9 +94,14 @@ public final class Parallel {
 
     /**
      * Runs {@code body} over [0, n) split into at most {@link #threads()} chunks of at least
-     * {@code grain} indices; small ranges run on the calling thread. From outside the pool the
-     * caller runs the first chunk itself while pool threads take the others: one thread fewer to
-     * wake (tens of microseconds each on a VM), and no hand-off before the work starts.
+     * {@code grain} indices; small ranges run on the calling thread, and so do calls made from
+     * inside a chunk (nested calls). The caller runs the first chunk itself while the other threads
+     * take the others: one thread fewer to wake, and no hand-off before the work starts. Those
+     * threads are a {@link SpinTeam}: after a job they keep polling for the next one for
+     * {@code -Dattn4j.spinMicros} (default 500) before they park, so the many short regions of one
+     * forward pass (a 16-token BERT pass has about forty) do not each pay a thread wake-up (tens of
+     * microseconds on a VM, and a lost time slice on a busy machine). When the team is busy with
+     * another caller's job, the range goes to the fork-join pool instead.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         int t = threads();
@@ -99,6 +110,25 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
+        SpinTeam s = team;
+        Thread self = Thread.currentThread();
+        if (self instanceof SpinTeam.Worker || s.owner == self) {
+            body.run(0, n);                                                     // nested: the others are busy with the outer range
+            return;
+        }
+        if (chunks - 1 <= s.workers.length && s.tryAcquire()) {
+            try {
+                s.run(n, chunks, body);
+            } finally {
+                s.release();
+            }
+            return;
+        }
+        forRangeOnPool(n, chunks, body);
+    }
+
+    /** {@link #forRange} on the fork-join pool (the team is busy, or the pool is another caller's). */
+    private static void forRangeOnPool(int n, int chunks, RangeBody body) {
         ForkJoinPool p = pool;
         RecursiveAction[] parts = new RecursiveAction[chunks];
         for (int c = 0; c < chunks; c++) {
@@ -135,7 +165,154 @@ public final class Parallel {
                 else failure.addSuppressed(e);
             }
         }
+        rethrow(failure);
+    }
+
+    private static void rethrow(Throwable failure) {
         if (failure instanceof RuntimeException re) throw re;
         if (failure instanceof Error er) throw er;
+        if (failure != null) throw new IllegalStateException(failure);
+    }
+
+    /**
+     * Daemon threads that run the chunks of one {@link #forRange} at a time (one caller holds the
+     * team), each polling for its next chunk for {@link #SPIN_NANOS} after the last before it
+     * parks. Hand-off: the caller writes a worker's chunk, then its sequence number (volatile); a
+     * worker about to park publishes {@code parked} (volatile) and reads the sequence once more, and
+     * the caller reads {@code parked} after posting: one of the two sees the other (volatile
+     * accesses are sequentially consistent), so a chunk is never left with its worker asleep.
+     */
+    static final class SpinTeam {
+        final Worker[] workers;
+        private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        /** The thread holding the team (its nested calls run inline). */
+        volatile Thread owner;
+        private long sequence;
+
+        SpinTeam(int size) {
+            workers = new Worker[Math.max(0, size)];
+            for (int i = 0; i < workers.length; i++) {
+                workers[i] = new Worker(this, i + 1);
+                workers[i].start();
+            }
+        }
+
+        boolean tryAcquire() {
+            if (!busy.compareAndSet(false, true)) return false;
+            owner = Thread.currentThread();
+            return true;
+        }
+
+        void release() {
+            owner = null;
+            busy.set(false);
+        }
+
+        /**
+         * Chunk 0 on the caller, chunks 1 .. chunks - 1 offered to workers 0 .. chunks - 2; the
+         * caller, done with its own chunk, takes back any chunk whose worker has not claimed it yet
+         * (a parked worker can take long to wake on a VM). Returns when all are done.
+         */
+        void run(int n, int chunks, RangeBody body) {
+            long seq = ++sequence;
+            failure.set(null);
+            pending.set(chunks - 1);
+            for (int c = 1; c < chunks; c++) {
+                Worker w = workers[c - 1];
+                w.body = body;
+                w.from = (int) ((long) n * c / chunks);
+                w.to = (int) ((long) n * (c + 1) / chunks);
+                w.posted = seq;
+                if (w.parked) java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+            Throwable mine = null;
+            try {
+                body.run(0, (int) ((long) n / chunks));
+            } catch (RuntimeException | Error e) {
+                mine = e;
+            }
+            for (int c = 1; c < chunks && mine == null; c++) {
+                Worker w = workers[c - 1];
+                if (!w.claim(seq)) continue;
+                try {
+                    body.run(w.from, w.to);
+                } catch (RuntimeException | Error e) {
+                    mine = e;
+                } finally {
+                    pending.decrementAndGet();
+                }
+            }
+            long spinUntil = System.nanoTime() + 50_000;
+            while (pending.get() > 0) {
+                if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+                else Thread.yield();                                            // a busy machine: let the workers run
+            }
+            Throwable theirs = failure.get();
+            if (mine != null && theirs != null) mine.addSuppressed(theirs);
+            rethrow(mine != null ? mine : theirs);
+        }
+
+        /** Stops the workers once no job is running (they finish the current one first). */
+        void shutdown() {
+            while (!busy.compareAndSet(false, true)) Thread.onSpinWait();
+            for (Worker w : workers) {
+                w.stopped = true;
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+        }
+
+        static final class Worker extends Thread {
+            private final SpinTeam team;
+            volatile long posted;
+            volatile boolean parked;
+            volatile boolean stopped;
+            /** The newest job whose chunk someone (this worker or the caller) has taken. */
+            private final java.util.concurrent.atomic.AtomicLong claimed = new java.util.concurrent.atomic.AtomicLong();
+            RangeBody body;
+            int from, to;
+
+            Worker(SpinTeam team, int index) {
+                super("attn4j-spin-" + index);
+                this.team = team;
+                setDaemon(true);
+            }
+
+            /** Takes job {@code seq}'s chunk unless it was taken (claims only move forward). */
+            boolean claim(long seq) {
+                for (long c; (c = claimed.get()) < seq; ) if (claimed.compareAndSet(c, seq)) return true;
+                return false;
+            }
+
+            @Override
+            public void run() {
+                long seen = 0;
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (!stopped) {
+                    long p = posted;
+                    if (p != seen) {
+                        seen = p;
+                        if (!claim(p)) continue;                                // the caller took it back
+                        try {
+                            body.run(from, to);
+                        } catch (Throwable e) {
+                            team.failure.compareAndSet(null, e);
+                        } finally {
+                            body = null;
+                            team.pending.decrementAndGet();
+                        }
+                        spinUntil = System.nanoTime() + SPIN_NANOS;
+                    } else if (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (posted == seen && !stopped) java.util.concurrent.locks.LockSupport.park(this);
+                        parked = false;
+                        spinUntil = System.nanoTime() + SPIN_NANOS;
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.attn4j.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
@@ -34,6 +35,47 @@ class ParallelTest {
             });
             for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("n=%d index %d", n, i).isEqualTo(1);
             if (n > 0) assertThat(ran).as("n=%d", n).contains(Thread.currentThread());
+        }
+    }
+
+    @Test
+    void manyShortRegionsBackToBackAndAfterTheWorkersParked() throws Exception {
+        Parallel.setThreads(3);
+        long sum = 0;
+        for (int round = 0; round < 20_000; round++) {
+            var total = new java.util.concurrent.atomic.AtomicLong();
+            Parallel.forRange(6, 1, (from, to) -> {
+                for (int i = from; i < to; i++) total.addAndGet(i + 1);
+            });
+            assertThat(total.get()).as("round %d", round).isEqualTo(21);
+            sum += total.get();
+            if (round % 5000 == 0) Thread.sleep(3);                                 // longer than the spin: workers park
+        }
+        assertThat(sum).isEqualTo(21L * 20_000);
+    }
+
+    @Test
+    void concurrentCallersAllGetTheirRangesDone() throws Exception {
+        Parallel.setThreads(2);
+        int callers = 4, rounds = 2_000;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                results.add(pool.submit(() -> {
+                    for (int r = 0; r < rounds; r++) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(33);
+                        Parallel.forRange(33, 1, (from, to) -> {
+                            for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                        });
+                        for (int i = 0; i < 33; i++) if (hits.get(i) != 1) return false;
+                    }
+                    return true;
+                }));
+            }
+            for (var f : results) assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -149,5 +191,16 @@ class ParallelTest {
         AtomicIntegerArray again = new AtomicIntegerArray(10);                  // the pool is still usable
         Parallel.forEachTask(10, again::incrementAndGet);
         for (int i = 0; i < 10; i++) assertThat(again.get(i)).isEqualTo(1);
+    }
+
+    @Test
+    void aChunkIsTakenOnceByTheWorkerOrTheCallerAndNeverForAnOlderJob() {
+        var team = new Parallel.SpinTeam(0);
+        var w = new Parallel.SpinTeam.Worker(team, 1);                         // not started: claims only
+        assertThat(w.claim(1)).isTrue();
+        assertThat(w.claim(1)).as("the second claimant of job 1").isFalse();
+        assertThat(w.claim(3)).isTrue();
+        assertThat(w.claim(2)).as("a stale claim for an older job").isFalse();
+        assertThat(w.claim(3)).isFalse();
     }
 }
