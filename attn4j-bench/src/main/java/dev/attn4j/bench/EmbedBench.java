@@ -228,12 +228,20 @@ public final class EmbedBench {
         }
     }
 
+    /**
+     * attn4j's F32 model runs frozen ({@link SentenceTransformer#freeze}: weights packed once), as
+     * the server runs it; {@code -Dattn4j.bench.freeze=false} measures it unfrozen.
+     */
+    static SentenceTransformer freezeUnlessTold(SentenceTransformer st) {
+        return Boolean.parseBoolean(System.getProperty("attn4j.bench.freeze", "true")) ? st.freeze() : st;
+    }
+
     static void run(Options o, PrintStream out) throws IOException, OrtException {
         Path modelDir = o.model() == null ? DefaultModel.resolve() : o.model();
         byte[] onnx = onnxBytes(o, modelDir);
         byte[] onnxInt8 = int8OnnxBytes(o);
         Parallel.setThreads(o.threads());
-        try (SentenceTransformer st = SentenceTransformer.load(modelDir);
+        try (SentenceTransformer st = freezeUnlessTold(SentenceTransformer.load(modelDir));
              Engine attn4j = new Attn4jEngine(st, o.batch());
              Engine ort = new OrtEngine(st, onnx, o.threads(), o.batch())) {
             out.printf(Locale.ROOT, "model %s, %d threads, %s, JDK %s, kernels %s%n", modelDir, o.threads(), cpuName(),

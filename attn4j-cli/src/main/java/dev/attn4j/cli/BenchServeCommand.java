@@ -75,7 +75,7 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     private LoadCheck.Result run(Path dir, String id, List<String> sentences, int batchTokens) throws Exception {
         ServeOptions o = ServeOptions.defaults().withPort(0).withMaxBatchTokens(batchTokens).withMaxQueue(Math.max(256, clients * 2));
-        try (Server s = Server.start(o, List.of(new ServedModel.Embedding(id, SentenceTransformer.load(dir))))) {
+        try (Server s = Server.start(o, List.of(new ServedModel.Embedding(id, SentenceTransformer.load(dir).freeze())))) {
             return LoadCheck.run(s.url(), id, null, sentences, clients, requests);
         }
     }

@@ -152,11 +152,11 @@ public final class ServeCommand implements Callable<Integer> {
         ModelSource source = ModelSource.of(HubSettings.fromEnvironment(), System.err);
         List<String> embedding = embeddingModels == null ? List.of() : embeddingModels;
         if (embedding.isEmpty()) {
-            out.add(new ServedModel.Embedding(dev.attn4j.models.onnx.DefaultModel.NAME, SentenceTransformer.load(DefaultModel.resolve())));
+            out.add(new ServedModel.Embedding(dev.attn4j.models.onnx.DefaultModel.NAME, SentenceTransformer.load(DefaultModel.resolve()).freeze()));
         }
         for (String m : embedding) {
             if (m.equals("none")) continue;
-            out.add(new ServedModel.Embedding(id(m), SentenceTransformer.load(source.resolve(m))));
+            out.add(new ServedModel.Embedding(id(m), SentenceTransformer.load(source.resolve(m)).freeze()));
         }
         if (models != null) for (String m : models) out.add(chat(m));
         if (classifiers != null) {

@@ -22,6 +22,12 @@ public final class KernelChecks {
         checkMatrix("C", c, cOff, m, n, ldc);
     }
 
+    /** Checks the arguments of {@link Kernels#packB}: op(B) [k, n] stored [n, k] when transposed. */
+    public static void checkPackB(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        if (n < 0 || k < 0) throw new IllegalArgumentException("packB: negative size n=" + n + ", k=" + k);
+        checkMatrix("packB", "B", b, bOff, transB ? n : k, transB ? k : n, ldb);
+    }
+
     /** Checks the arguments of {@link Kernels#gemm16}: B is 16-bit {@code bType} elements in a segment. */
     public static void checkGemm16(boolean transA, boolean transB, int m, int n, int k,
                                    float[] a, int aOff, int lda, java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType,

@@ -54,6 +54,27 @@ public interface Kernels {
     }
 
     /**
+     * op(B) [k, n] (B at bOff, leading dimension ldb, stored [n, k] when {@code transB}) packed once
+     * for {@link #gemmBiasResidual(boolean, boolean, int, int, int, float[], int, int, float[], int, int, PackedB, float[], int, float[], int, int, float[], int, int, UnaryOp)},
+     * or null where this implementation gains nothing by it (the default: the reference kernels do
+     * not pack).
+     */
+    default PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        return null;
+    }
+
+    /**
+     * {@link #gemmBiasResidual} with op(B) also given packed ({@code packed}, from {@link #packB} on
+     * the same B, unchanged since; may be null): bit for bit the same result, without packing B in
+     * the call. The default ignores {@code packed}.
+     */
+    default void gemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                  float[] b, int bOff, int ldb, PackedB packed, float[] bias, int biasOff, float[] res,
+                                  int resOff, int ldr, float[] c, int cOff, int ldc, UnaryOp act) {
+        gemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, bias, biasOff, res, resOff, ldr, c, cOff, ldc, act);
+    }
+
+    /**
      * {@link #gemm} with B in 16 bits: op(B)'s storage holds little-endian {@code bType} (BF16 or
      * F16) elements in {@code b} (a heap {@code short[]} wrapped as a segment, or a memory-mapped
      * file), element index {@code bOff}, leading dimension {@code ldb}, all in elements. The

@@ -190,17 +190,26 @@ final class SimdGemm {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
-        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, null, bOff, ldb, beta, c, cOff, ldc, threaded, init);
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, null, bOff, ldb, beta, c, cOff, ldc, threaded, init, null);
+    }
+
+    /** The B16 overload without a pre-packed B. */
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, B16 h, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc, threaded, init, null);
     }
 
     /**
      * The same with B either F32 ({@code b}, {@code h} null) or 16-bit ({@code h}, {@code b} null):
      * a 16-bit B is widened where the F32 path reads B (packing, or the direct loops), so the
      * micro-kernels and every sum are the F32 path's on the widened values: the same bits.
+     * {@code prepacked} (may be null): all of op(B) already in the fully packed layout
+     * ({@link #packWhole}), used wherever B would be packed; the same bits again.
      */
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                      float[] a, int aOff, int lda, float[] b, B16 h, int bOff, int ldb,
-                     float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init) {
+                     float beta, float[] c, int cOff, int ldc, boolean threaded, CInit init, float[] prepacked) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
             if (init != null) {
@@ -233,23 +242,36 @@ final class SimdGemm {
             return;
         }
         if (threads <= 1) {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc, null, init);
+            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc, prepacked, init);
             return;
         }
         long packedSize = (long) k * packedWidth(n);
+        if (prepacked != null && m < n) {
+            // Columns split over threads by NR-wide panels of the packed B (a few rows against a
+            // large weight: each thread streams its share of the weight once).
+            int panels = (n + NR - 1) / NR;
+            int parts = Math.min(threads, panels);
+            Parallel.forRange(parts, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int j0 = (int) ((long) panels * t / parts) * NR, j1 = Math.min(n, (int) ((long) panels * (t + 1) / parts) * NR);
+                    blockedColumns(transA, m, n, k, alpha, a, aOff, lda, beta, c, cOff, ldc, prepacked, init, j0, j1);
+                }
+            });
+            return;
+        }
         if (m >= n && packedSize <= MAX_SHARED_PACKED_B) {
             // Row slabs over one copy of B packed by all threads together: packing B per thread
             // would cost each thread k n copies (up to 14% of a 1024^3 product on 2 threads).
             Buffers buf = BUFFERS.get();
-            if (buf.shared.length < packedSize) buf.shared = new float[(int) packedSize];
-            float[] packed = buf.shared;
+            if (prepacked == null && buf.shared.length < packedSize) buf.shared = new float[(int) packedSize];
+            float[] packed = prepacked != null ? prepacked : buf.shared;
             int units = transB ? n : k;
             // One parallel region: each thread claims shares of B to pack until none are left,
             // waits until every claimed share is packed (a share is only claimed by a running
             // thread, so this cannot wait on a thread that has not started), then claims row slabs
             // of C. Several slabs per thread, handed out as threads ask for them: a thread slowed by
             // other processes on its core then takes fewer, instead of holding up the whole call.
-            int shares = Math.min(units, 4 * threads);
+            int shares = prepacked != null ? 0 : Math.min(units, 4 * threads);
             int slabs = SLABS_PER_THREAD * threads;
             var nextShare = new java.util.concurrent.atomic.AtomicInteger();
             var sharesDone = new java.util.concurrent.atomic.AtomicInteger();
@@ -283,7 +305,7 @@ final class SimdGemm {
                 for (int t = from; t < to; t++) {
                     int i0 = t * chunk, rows = Math.min(chunk, m - i0);
                     blocked(transA, transB, rows, n, k, alpha, a, aOff + (transA ? i0 : i0 * lda), lda,
-                            b, h, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, null, init == null ? null : init.at(i0, 0));
+                            b, h, bOff, ldb, beta, c, cOff + i0 * ldc, ldc, prepacked, init == null ? null : init.at(i0, 0));
                 }
             });
         } else {
@@ -1057,6 +1079,49 @@ final class SimdGemm {
                     if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, jc, nc);
                     panelTimesBlock(kc, ap, ai, bp, bBase, mr, nc, c, cOff + ir * ldc + jc, ldc, betaHere, tile);
                     if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, jc, nc);
+                }
+            }
+        }
+    }
+
+    /** All of op(B) [k, n] in the fully packed layout ({@link #packAllB}, zero padding included): a B packed once. */
+    static float[] packWhole(boolean transB, float[] b, int bOff, int ldb, int k, int n) {
+        float[] dst = new float[Math.multiplyExact(k, packedWidth(n))];
+        packAllB(transB, b, null, bOff, ldb, k, n, dst, 0, transB ? n : k);
+        if (transB) zeroPackedPadding(k, n, dst);
+        return dst;
+    }
+
+    /**
+     * Columns [j0, j1) of C (j0 a multiple of NR) from the fully packed B: {@link #blocked}'s loops
+     * over the column blocks those columns meet, each block entered at the panel of its first
+     * column. The A panels of a depth block are packed once for all blocks (when they fit).
+     */
+    private static void blockedColumns(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                                       float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init, int j0, int j1) {
+        Buffers buf = BUFFERS.get();
+        int kcMax = Math.min(KC, k);
+        int panels = (m + MR - 1) / MR;
+        boolean packAOnce = (long) panels * MP * kcMax <= MAX_PACKED_A;
+        float[] ap = buf.a((packAOnce ? panels : 1) * MP * kcMax);
+        float[] tile = buf.tile;
+        int[] gather = buf.gather(lda);
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            if (packAOnce) packA(transA, a, aOff, lda, 0, m, pc, kc, alpha, ap, gather);
+            float betaHere = pc == 0 ? beta : 1f;
+            for (int jc = j0 / NC * NC; jc < j1; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                int from = Math.max(jc, j0), width = Math.min(jc + nc, j1) - from;
+                int bBase = packedBlockOffset(k, jc, pc, nc) + (from - jc) * kc;      // panel (from - jc) / NR: [kc, NR] each
+                for (int ir = 0; ir < m; ir += MR) {
+                    int mr = Math.min(MR, m - ir);
+                    int ai = 0;
+                    if (packAOnce) ai = ir / MR * kc * MP;
+                    else packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
+                    if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, from, width);
+                    panelTimesBlock(kc, ap, ai, packedB, bBase, mr, width, c, cOff + ir * ldc + from, ldc, betaHere, tile);
+                    if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, from, width);
                 }
             }
         }

@@ -52,6 +52,28 @@ public final class SimdKernels implements Kernels {
     }
 
     @Override
+    public dev.attn4j.kernels.PackedB packB(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        KernelChecks.checkPackB(transB, k, n, b, bOff, ldb);
+        return new dev.attn4j.kernels.PackedB(transB, k, n, SimdGemm.packWhole(transB, b, bOff, ldb, k, n));
+    }
+
+    @Override
+    public void gemmBiasResidual(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                                 float[] b, int bOff, int ldb, dev.attn4j.kernels.PackedB packed, float[] bias, int biasOff,
+                                 float[] res, int resOff, int ldr, float[] c, int cOff, int ldc, UnaryOp act) {
+        KernelChecks.checkGemmBiasResidual(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, bias, biasOff, res, resOff, ldr,
+                c, cOff, ldc);
+        if (packed != null && !packed.matches(transB, k, n)) {
+            throw new IllegalArgumentException("gemmBiasResidual: packed B is " + (packed.transB() ? "transposed " : "") + "["
+                    + packed.k() + ", " + packed.n() + "], the product's op(B) " + (transB ? "transposed " : "") + "[" + k + ", " + n + "]");
+        }
+        SimdGemm.CInit init = bias == null && res == null && act == null ? null
+                : new SimdGemm.CInit(bias, biasOff, res, resOff, ldr, act);
+        SimdGemm.gemm(transA, transB, m, n, k, 1f, a, aOff, lda, b, null, bOff, ldb, init == null ? 0f : 1f, c, cOff, ldc, true, init,
+                packed == null ? null : packed.data());
+    }
+
+    @Override
     public void gemm16(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        float[] a, int aOff, int lda, java.lang.foreign.MemorySegment b, dev.attn4j.tensor.DType bType,
                        int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {

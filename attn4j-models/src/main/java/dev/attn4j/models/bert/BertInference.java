@@ -40,6 +40,8 @@ final class BertInference {
     /** Buffers of one forward, grown on demand. One caller at a time (see {@link BertModel}). */
     static final class Workspace {
         float[] x = new float[0], qkv = new float[0], ctx = new float[0], h = new float[0], inter = new float[0];
+        /** The model's packed weights when it is frozen ({@link BertModel#freeze}), else null. */
+        java.util.Map<WeightKey, dev.attn4j.kernels.PackedB> packs;
 
         void ensure(int rows, int hidden, int intermediate) {
             int nc = Math.multiplyExact(rows, hidden);
@@ -160,20 +162,24 @@ final class BertInference {
             } else if (Params.sideBySide(qkvLinears)) {                                          // [N, 3C] in one GEMM
                 NDArray w = sa.query.weight.data(), bias = sa.query.bias.data();                 // W_q^T | W_k^T | W_v^T: [C, 3C]
                 linearInto(ws.x, n, c, 3 * c, new Vec(bias.floatArray(), bias.offset()), w.floatArray(), w.offset(), 3 * c,
-                        false, ws.qkv, 0, 3 * c, null, null);
+                        false, ws.qkv, 0, 3 * c, null, null, ws.packs);
             } else {
-                project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null, null);                        // [N, 3C]
-                project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null, null);
-                project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null, null);
+                project(ws.x, n, sa.query, ws.qkv, 0, 3 * c, null, null, ws.packs);                        // [N, 3C]
+                project(ws.x, n, sa.key, ws.qkv, c, 3 * c, null, null, ws.packs);
+                project(ws.x, n, sa.value, ws.qkv, 2 * c, 3 * c, null, null, ws.packs);
             }
             attention.attend(ws.qkv, ws.ctx, heads, d, scale);                                   // [N, C]
-            project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x, null);             // x + ctx Wo^T + bo
+            project(ws.ctx, n, layer.attention.output.dense, ws.h, 0, c, ws.x, null, ws.packs);             // x + ctx Wo^T + bo
             layerNorm(ws.h, n, layer.attention.output.layerNorm);                                 // h [N, C]
-            project(ws.h, n, layer.intermediate.dense, ws.inter, 0, inter, null, act);            // act(h W1^T + b1) [N, I]
-            project(ws.inter, n, layer.output.dense, ws.x, 0, c, ws.h, null);                     // h + inter W2^T + b2
+            project(ws.h, n, layer.intermediate.dense, ws.inter, 0, inter, null, act, ws.packs);            // act(h W1^T + b1) [N, I]
+            project(ws.inter, n, layer.output.dense, ws.x, 0, c, ws.h, null, ws.packs);                     // h + inter W2^T + b2
             layerNorm(ws.x, n, layer.output.layerNorm);                                           // x [N, C]
             if (layerOutput != null) layerOutput.accept(ws.x);
         }
+    }
+
+    /** A weight operand as the GEMM reads it: array (by identity), offset, leading dimension, orientation, shape. */
+    record WeightKey(float[] w, int off, int ld, boolean trans, int k, int n) {
     }
 
     /** Row grain for the elementwise passes: about 16K elements per task. */
@@ -186,7 +192,8 @@ final class BertInference {
      * {@code lin} maps K -> F, in is [rows, K] and out has row stride ldo; then act (may be null).
      * See {@link #linearInto}.
      */
-    static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
+    static void project(float[] in, int rows, Linear lin, float[] out, int outOff, int ldo, float[] residual, UnaryOp act,
+                        java.util.Map<WeightKey, dev.attn4j.kernels.PackedB> packs) {
         NDArray w = lin.weight.data();                                                      // [F, K]
         int f = lin.outFeatures, kIn = lin.inFeatures;
         if (w.dtype() == DType.QUANTIZED) {                                                 // W [F, K] in blocks
@@ -205,7 +212,8 @@ final class BertInference {
             wIsTransposedView = false;
         }
         linearInto(in, rows, kIn, f, lin.bias == null ? null : Vec.of(lin.bias.data()), w.floatArray(), w.offset(),
-                wIsTransposedView ? w.stride(1) : w.stride(0), !wIsTransposedView, out, outOff, ldo, residual, act);
+                wIsTransposedView ? w.stride(1) : w.stride(0), !wIsTransposedView, out, outOff, ldo, residual, act,
+                w == lin.weight.data() ? packs : null);                              // (a contiguous copy is not the weight)
     }
 
     /**
@@ -248,9 +256,15 @@ final class BertInference {
      * all of out before and after.
      */
     private static void linearInto(float[] in, int rows, int kIn, int f, Vec bias, float[] w, int wOff, int ldw, boolean transW,
-                                   float[] out, int outOff, int ldo, float[] residual, UnaryOp act) {
+                                   float[] out, int outOff, int ldo, float[] residual, UnaryOp act,
+                                   java.util.Map<WeightKey, dev.attn4j.kernels.PackedB> packs) {
         Kernels kern = Kernels.get();
-        if (bias == null && residual == null && act == null) {
+        dev.attn4j.kernels.PackedB packed = packs == null ? null : packs.computeIfAbsent(
+                new WeightKey(w, wOff, ldw, transW, kIn, f), key -> kern.packB(transW, kIn, f, w, wOff, ldw));
+        if (packed != null) {                                                           // frozen: B packed once
+            kern.gemmBiasResidual(false, transW, rows, f, kIn, in, 0, kIn, w, wOff, ldw, packed, bias == null ? null : bias.a,
+                    bias == null ? 0 : bias.off, residual, 0, f, out, outOff, ldo, act);
+        } else if (bias == null && residual == null && act == null) {
             kern.gemm(false, transW, rows, f, kIn, 1f, in, 0, kIn, w, wOff, ldw, 0f, out, outOff, ldo);
         } else {
             kern.gemmBiasResidual(false, transW, rows, f, kIn, in, 0, kIn, w, wOff, ldw, bias == null ? null : bias.a,

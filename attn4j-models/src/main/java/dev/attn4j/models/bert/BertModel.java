@@ -147,10 +147,42 @@ public final class BertModel extends EncoderModel {
         });
     }
 
+    /** The frozen state's packed weights ({@link #freeze}), filled at first use; null when not frozen. */
+    private volatile java.util.Map<BertInference.WeightKey, dev.attn4j.kernels.PackedB> packedWeights;
+
+    /**
+     * {@inheritDoc} Here: the inference path ({@link BertInference}) packs each F32 linear weight
+     * for the GEMM the first time it uses it and reuses that copy (bit for bit the same products;
+     * the packed copies take about as much memory as the weights).
+     */
+    @Override
+    public BertModel freeze() {
+        if (packedWeights == null) packedWeights = new java.util.concurrent.ConcurrentHashMap<>();
+        return this;
+    }
+
+    @Override
+    public void unfreeze() {
+        packedWeights = null;
+    }
+
+    /** Whether {@link #freeze} is in effect. */
+    public boolean isFrozen() {
+        return packedWeights != null;
+    }
+
+    /** Training mode unfreezes: the weights are about to change. */
+    @Override
+    public dev.attn4j.nn.Module train(boolean mode) {
+        if (mode) unfreeze();
+        return super.train(mode);
+    }
+
     /** Runs body on an idle workspace (a fresh one when other calls hold them all), then leaves it idle. */
     private <R> R withWorkspace(java.util.function.Function<BertInference.Workspace, R> body) {
         BertInference.Workspace ws = idleWorkspaces.pollFirst();                   // concurrent callers each get their own
         if (ws == null) ws = new BertInference.Workspace();
+        ws.packs = packedWeights;
         try {
             return body.apply(ws);
         } finally {

@@ -32,6 +32,22 @@ public abstract class EncoderModel extends Module implements AutoCloseable {
         return config.hiddenSize();
     }
 
+    /**
+     * Declares this model's weights final: from here on they are only read, for inference. A model
+     * with a fast inference path then prepares its weights for it once instead of on every call
+     * ({@link BertModel} packs each linear weight for the GEMM at its first use: a 16-token forward
+     * spends most of its GEMM time packing otherwise); this default does nothing. Changing a weight
+     * after freezing gives wrong results until {@link #unfreeze}; switching to training mode
+     * unfreezes. Returns this.
+     */
+    public EncoderModel freeze() {
+        return this;
+    }
+
+    /** Drops what {@link #freeze} prepared; the weights may change again. */
+    public void unfreeze() {
+    }
+
     /** Runs the encoder: last hidden state [B, T, C] and the pooler output when there is a pooler. */
     public final EncoderOutput forward(EncoderInput in) {
         return forward(in, false, false);

@@ -75,6 +75,44 @@ class BertInferenceTest {
         }
     }
 
+    /**
+     * A frozen model (weights packed once) gives the unfrozen fast path's bits, padded and packed,
+     * on one thread and two; training mode unfreezes, so a weight changed by training is seen.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void frozenGivesTheSameBitsAndTrainingUnfreezes(int threads) {
+        int before = Parallel.threads();
+        Parallel.setThreads(threads);
+        try (var g = GradMode.noGrad()) {
+            BertConfig c = new BertConfig("bert", 57, 96, 2, 4, 400, "gelu", 0.1, 0.1, 70, 2, 1e-12, 0, 0.02);
+            BertModel m = BertModel.random(c, rng);
+            m.eval();
+            EncoderInput in = TinyEncoders.batch(rng, c, new int[] {16, 5, 23}, true);
+            float[] plain = m.forward(in).lastHiddenState().data().contiguous().toFloatArray();
+            float[] plainPacked = m.forwardPacked(in).values();
+            assertThat(m.freeze()).isSameAs(m);
+            assertThat(m.isFrozen()).isTrue();
+            float[] frozen = m.forward(in).lastHiddenState().data().contiguous().toFloatArray();
+            float[] frozenAgain = m.forward(in).lastHiddenState().data().contiguous().toFloatArray();
+            assertThat(frozen).as("seed %d", seed).containsExactly(plain);
+            assertThat(frozenAgain).containsExactly(plain);
+            assertThat(m.forwardPacked(in).values()).containsExactly(plainPacked);
+
+            m.train();
+            assertThat(m.isFrozen()).as("training mode unfreezes").isFalse();
+            m.eval();
+            NDArray w = m.encoder.layer.get(0).intermediate.dense.weight.data();
+            w.floatArray()[w.offset()] += 1f;                                           // a training step's change
+            float[] changed = m.forward(in).lastHiddenState().data().contiguous().toFloatArray();
+            assertThat(changed).isNotEqualTo(plain);
+            m.freeze();
+            assertThat(m.forward(in).lastHiddenState().data().contiguous().toFloatArray()).containsExactly(changed);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     @Test
     void queryKeyValueSideBySideAndInPlaceUpdatesSeenByTheFastPath() {
         BertConfig c = wider("gelu");
