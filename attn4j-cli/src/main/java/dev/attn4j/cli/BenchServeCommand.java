@@ -75,7 +75,7 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     private LoadCheck.Result run(Path dir, String id, List<String> sentences, int batchTokens) throws Exception {
         ServeOptions o = ServeOptions.defaults().withPort(0).withMaxBatchTokens(batchTokens).withMaxQueue(Math.max(256, clients * 2));
-        try (Server s = Server.start(o, List.of(new ServedModel.Embedding(id, SentenceTransformer.load(dir).freeze())))) {
+        try (Server s = Server.start(o, List.of(new ServedModel.Embedding(id, frozenUnlessTold(SentenceTransformer.load(dir)))))) {
             return LoadCheck.run(s.url(), id, null, sentences, clients, requests);
         }
     }
@@ -86,5 +86,10 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     private static String fmt(double v) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** The model runs frozen, as `serve` runs it; {@code -Dattn4j.bench.freeze=false} measures it unfrozen. */
+    private static SentenceTransformer frozenUnlessTold(SentenceTransformer st) {
+        return Boolean.parseBoolean(System.getProperty("attn4j.bench.freeze", "true")) ? st.freeze() : st;
     }
 }

@@ -1095,14 +1095,17 @@ final class SimdGemm {
     /**
      * Columns [j0, j1) of C (j0 a multiple of NR) from the fully packed B: {@link #blocked}'s loops
      * over the column blocks those columns meet, each block entered at the panel of its first
-     * column. The A panels of a depth block are packed once for all blocks (when they fit).
+     * column. The A panels of a depth block are packed once for all blocks when the columns span
+     * several (and they fit), else one at a time.
      */
     private static void blockedColumns(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                                        float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init, int j0, int j1) {
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
         int panels = (m + MR - 1) / MR;
-        boolean packAOnce = (long) panels * MP * kcMax <= MAX_PACKED_A;
+        // as blocked(): all A panels of a depth block packed up front only when several column blocks
+        // reuse them; otherwise each panel is packed just before its products, while it is in L1
+        boolean packAOnce = (j1 - 1) / NC != j0 / NC && (long) panels * MP * kcMax <= MAX_PACKED_A;
         float[] ap = buf.a((packAOnce ? panels : 1) * MP * kcMax);
         float[] tile = buf.tile;
         int[] gather = buf.gather(lda);
