@@ -81,9 +81,30 @@ class EmbedBenchTest {
         assertThat(m[1].engine()).isEqualTo("b");
         assertThat(m[0].output().getFirst()[0]).isEqualTo(2 * pairs - 1);   // each keeps its own last output
         assertThat(m[1].output().getFirst()[0]).isEqualTo(-2 * pairs);
-        assertThat(warmups[0]).isBetween(1, 2);
-        assertThat(warmups[1]).isBetween(1, 2);
+        // a quick warm-up runs back to back until `seconds` have passed (bounded): a JIT engine is timed compiled
+        assertThat(warmups[0]).isBetween(2, EmbedBench.WARMUP_RUNS);
+        assertThat(warmups[1]).isBetween(2, EmbedBench.WARMUP_RUNS);
         assertThat(m[0].tokensPerSecond()).isEqualTo(100 / m[0].secondsPerRun());
+    }
+
+    @Test
+    void aSlowWarmUpRunsOnce() {
+        int[] warmups = new int[2];
+        Runnable slow = () -> {
+            try {
+                Thread.sleep(40);                                                       // over half of the 0.05 s
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        EmbedBench.measurePair("c", "a", () -> List.of(new float[] {1}), () -> {
+                    warmups[0]++;
+                    slow.run();
+                }, "b", () -> List.of(new float[] {2}), () -> {
+                    warmups[1]++;
+                    slow.run();
+                }, 1, 10, 1, 0.05, 0);
+        assertThat(warmups).containsExactly(1, 1);
     }
 
     @Test
