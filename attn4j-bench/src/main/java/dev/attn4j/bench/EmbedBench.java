@@ -99,7 +99,8 @@ public final class EmbedBench {
                   --onnx FILE     ONNX export of the same model for ONNX Runtime (default: the built-in one for the
                                   default model, else DIR/onnx/model.onnx or DIR/model.onnx)
                   --threads T     threads for both engines (default: available processors)
-                  --seconds S     measuring time per case and engine, at least 3 runs (default 2)
+                  --seconds S     measuring time per case and engine, at least 3 runs (default 2); before it, each
+                                  engine's warm-up runs back to back for up to S (so a JIT engine is timed compiled)
                   --sentences N   sentences in the end-to-end case (default 1000)
                   --seed X        seed of the random inputs (default 42)
                   --cases LIST    comma-separated subset of 1x16,8x64,32x128,32x256,e2e (default: all)

@@ -254,7 +254,7 @@ final class SimdGemm {
             Parallel.forRange(parts, 1, (from, to) -> {
                 for (int t = from; t < to; t++) {
                     int j0 = (int) ((long) panels * t / parts) * NR, j1 = Math.min(n, (int) ((long) panels * (t + 1) / parts) * NR);
-                    blockedColumns(transA, m, n, k, alpha, a, aOff, lda, beta, c, cOff, ldc, prepacked, init, j0, j1);
+                    blockedColumns(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc, prepacked, init, j0, j1);
                 }
             });
             return;
@@ -1045,43 +1045,7 @@ final class SimdGemm {
                     buf.a(GROUP_PANELS * MP * k), buf.tile, buf.gather(lda));
             return;
         }
-        int kcMax = Math.min(KC, k);
-        // With several column blocks, the A panels of a depth block are packed once for all of them
-        // (up to MAX_PACKED_A floats) instead of once per block: QKV and FFN projections (n = 1152,
-        // 1536 over NC = 768) packed every row of A twice.
-        int panels = (m + MR - 1) / MR;
-        boolean packAOnce = n > NC && (long) panels * MP * kcMax <= MAX_PACKED_A;
-        float[] ap = buf.a((packAOnce ? panels : 1) * MP * kcMax);
-        float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
-        float[] tile = buf.tile;
-        int[] gather = buf.gather(lda);   // {0, lda, ..., 6 lda, 6 lda}: A rows of one panel
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            if (packAOnce) packA(transA, a, aOff, lda, 0, m, pc, kc, alpha, ap, gather);   // panel ir / MR at ir / MR * kc * MP
-            // The first depth block applies beta; later ones add to what it wrote.
-            float betaHere = pc == 0 ? beta : 1f;
-            for (int jc = 0; jc < n; jc += NC) {
-                int nc = Math.min(NC, n - jc);
-                int bBase = 0;
-                if (packedB == null) {
-                    if (h == null) packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
-                    else packB16(transB, h, bOff, ldb, pc, kc, jc, nc, bp);
-                } else {
-                    bBase = packedBlockOffset(k, jc, pc, nc);
-                }
-                for (int ir = 0; ir < m; ir += MR) {
-                    int mr = Math.min(MR, m - ir);
-                    // One A panel [kc, MP] (12 KiB at kc = 384) stays in L1 while the B panels of
-                    // the block stream past it from L2.
-                    int ai = 0;
-                    if (packAOnce) ai = ir / MR * kc * MP;
-                    else packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
-                    if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, jc, nc);
-                    panelTimesBlock(kc, ap, ai, bp, bBase, mr, nc, c, cOff + ir * ldc + jc, ldc, betaHere, tile);
-                    if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, jc, nc);
-                }
-            }
-        }
+        blockedColumns(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc, packedB, init, 0, n);
     }
 
     /** All of op(B) [k, n] in the fully packed layout ({@link #packAllB}, zero padding included): a B packed once. */
@@ -1093,37 +1057,53 @@ final class SimdGemm {
     }
 
     /**
-     * Columns [j0, j1) of C (j0 a multiple of NR) from the fully packed B: {@link #blocked}'s loops
-     * over the column blocks those columns meet, each block entered at the panel of its first
-     * column. The A panels of a depth block are packed once for all blocks when the columns span
-     * several (and they fit), else one at a time.
+     * Columns [j0, j1) of C (j0 a multiple of NR): for each depth block, each column block those
+     * columns meet, entered at the panel of its first column, and each A panel against it. B comes
+     * from {@code packedB} (all of it packed, {@link #packAllB}'s layout) or, when that is null, is
+     * packed block by block here (then the range must be all of [0, n)). With several column
+     * blocks the A panels of a depth block are packed once for all of them (up to MAX_PACKED_A
+     * floats) instead of once per block: QKV and FFN projections (n = 1152, 1536 over NC = 768)
+     * packed every row of A twice; otherwise each panel is packed just before its products, while
+     * it is in L1.
      */
-    private static void blockedColumns(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+    private static void blockedColumns(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                       float[] a, int aOff, int lda, float[] b, B16 h, int bOff, int ldb,
                                        float beta, float[] c, int cOff, int ldc, float[] packedB, CInit init, int j0, int j1) {
+        if (packedB == null && (j0 != 0 || j1 != n)) {
+            throw new IllegalStateException("blockedColumns: columns [" + j0 + ", " + j1 + ") of " + n + " need a packed B");
+        }
         Buffers buf = BUFFERS.get();
         int kcMax = Math.min(KC, k);
         int panels = (m + MR - 1) / MR;
-        // as blocked(): all A panels of a depth block packed up front only when several column blocks
-        // reuse them; otherwise each panel is packed just before its products, while it is in L1
         boolean packAOnce = (j1 - 1) / NC != j0 / NC && (long) panels * MP * kcMax <= MAX_PACKED_A;
         float[] ap = buf.a((packAOnce ? panels : 1) * MP * kcMax);
+        float[] bp = packedB != null ? packedB : buf.b(Math.min(NC, roundUp(n, NR)) * kcMax);
         float[] tile = buf.tile;
-        int[] gather = buf.gather(lda);
+        int[] gather = buf.gather(lda);   // {0, lda, ..., 6 lda, 6 lda}: A rows of one panel
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
-            if (packAOnce) packA(transA, a, aOff, lda, 0, m, pc, kc, alpha, ap, gather);
+            if (packAOnce) packA(transA, a, aOff, lda, 0, m, pc, kc, alpha, ap, gather);   // panel ir / MR at ir / MR * kc * MP
+            // The first depth block applies beta; later ones add to what it wrote.
             float betaHere = pc == 0 ? beta : 1f;
             for (int jc = j0 / NC * NC; jc < j1; jc += NC) {
                 int nc = Math.min(NC, n - jc);
                 int from = Math.max(jc, j0), width = Math.min(jc + nc, j1) - from;
-                int bBase = packedBlockOffset(k, jc, pc, nc) + (from - jc) * kc;      // panel (from - jc) / NR: [kc, NR] each
+                int bBase = (from - jc) * kc;                                         // panel (from - jc) / NR: [kc, NR] each
+                if (packedB == null) {
+                    if (h == null) packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                    else packB16(transB, h, bOff, ldb, pc, kc, jc, nc, bp);
+                } else {
+                    bBase += packedBlockOffset(k, jc, pc, nc);
+                }
                 for (int ir = 0; ir < m; ir += MR) {
                     int mr = Math.min(MR, m - ir);
+                    // One A panel [kc, MP] (12 KiB at kc = 384) stays in L1 while the B panels of
+                    // the block stream past it from L2.
                     int ai = 0;
                     if (packAOnce) ai = ir / MR * kc * MP;
                     else packA(transA, a, aOff, lda, ir, mr, pc, kc, alpha, ap, gather);
                     if (pc == 0 && init != null) init.fill(c, cOff, ldc, ir, mr, from, width);
-                    panelTimesBlock(kc, ap, ai, packedB, bBase, mr, width, c, cOff + ir * ldc + from, ldc, betaHere, tile);
+                    panelTimesBlock(kc, ap, ai, bp, bBase, mr, width, c, cOff + ir * ldc + from, ldc, betaHere, tile);
                     if (pc + kc >= k && init != null) init.activate(c, cOff, ldc, ir, mr, from, width);
                 }
             }
