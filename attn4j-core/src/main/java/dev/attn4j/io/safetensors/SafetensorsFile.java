@@ -36,19 +36,25 @@ public final class SafetensorsFile implements AutoCloseable {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Bytes per positional read of {@link #readCopy}. */
+    private static final int READ_CHUNK = 1 << 20;
+
     private final Path file;
     private final Arena arena;
     private final MemorySegment mapped;
+    /** Open for the mapping's lifetime: heap copies are read through it (see {@link #getCopy}). */
+    private final FileChannel channel;
     private final Map<String, TensorInfo> tensors;
     private final List<String> names;
     private final Map<String, String> metadata;
     private final long dataStart;
     private volatile boolean closed;
 
-    private SafetensorsFile(Path file, Arena arena, MemorySegment mapped, HeaderParser.Header header) {
+    private SafetensorsFile(Path file, Arena arena, MemorySegment mapped, FileChannel channel, HeaderParser.Header header) {
         this.file = file;
         this.arena = arena;
         this.mapped = mapped;
+        this.channel = channel;
         this.tensors = header.tensors();
         this.names = List.copyOf(header.tensors().keySet());
         this.metadata = header.metadata();
@@ -67,7 +73,8 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(file, "is a directory, not a safetensors file (use SafetensorsCheckpoint for a checkpoint directory)");
         }
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "safetensors file does not exist");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
             long size = ch.size();
             // Check the header with plain reads first: only a valid file gets mapped (and an arena,
             // whose close costs a thread handshake).
@@ -75,11 +82,14 @@ public final class SafetensorsFile implements AutoCloseable {
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                return new SafetensorsFile(file, arena, mapped, header);
+                return new SafetensorsFile(file, arena, mapped, ch, header);
             } catch (IOException | RuntimeException | Error e) {
                 arena.close();
                 throw e;
             }
+        } catch (IOException | RuntimeException | Error e) {
+            ch.close();
+            throw e;
         }
     }
 
@@ -187,8 +197,10 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /**
      * Tensor {@code name} as a new, writable, contiguous heap F32 array (what the fast kernels
-     * want), whatever its dtype; F32 data is bulk-copied out of the mapping. Stays valid after
-     * {@link #close()}.
+     * want), whatever its dtype; F32 data is read from the file with positional reads, not through
+     * the mapping, whose pages would otherwise stay in the process's resident set beside the copy
+     * (a model that keeps its embeddings as views and copies the rest held the whole file twice).
+     * Stays valid after {@link #close()}.
      *
      * @throws SafetensorsException as {@link #get}
      */
@@ -197,8 +209,46 @@ public final class SafetensorsFile implements AutoCloseable {
         if (t.dtype() != SafetensorsDType.F32) return get(name);
         int n = (int) t.numel();
         float[] out = new float[n];
-        MemorySegment.copy(mapped, F32_LE, dataStart + t.begin(), out, 0, n);
+        readCopy(t, (chunk, first, count) -> MemorySegment.copy(chunk, F32_LE, 0, out, first, count), Float.BYTES);
         return NDArray.of(out, t.shape());
+    }
+
+    /** Copies {@code count} elements of the chunk segment into the destination from element {@code first}. */
+    private interface ChunkSink {
+        void accept(MemorySegment chunk, int first, int count);
+    }
+
+    /**
+     * Reads tensor {@code t}'s bytes with positional reads of the channel in chunks of whole
+     * elements of {@code elementBytes}, handing each to {@code sink}.
+     */
+    private void readCopy(TensorInfo t, ChunkSink sink, int elementBytes) throws SafetensorsException {
+        ensureOpen();
+        long pos = dataStart + t.begin(), end = pos + t.byteSize();
+        int chunk = (int) Math.min(READ_CHUNK, t.byteSize());
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(Math.max(chunk, 1), 64);
+            java.nio.ByteBuffer bb = buf.asByteBuffer();
+            int element = 0;
+            while (pos < end) {
+                int len = (int) Math.min(chunk, end - pos);
+                bb.clear().limit(len);
+                while (bb.hasRemaining()) {
+                    int r = channel.read(bb, pos + bb.position());
+                    if (r < 0) throw new SafetensorsException(file, "tensor " + HeaderParser.quote(t.name()) + ": file ends at byte "
+                            + (pos + bb.position()) + " while reading it (was the file truncated while open?)");
+                }
+                sink.accept(buf, element, len / elementBytes);
+                element += len / elementBytes;
+                pos += len;
+            }
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw new IllegalStateException(file + " is closed", e);
+        } catch (SafetensorsException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SafetensorsException(file, "reading tensor " + HeaderParser.quote(t.name()) + ": " + e.getMessage());
+        }
     }
 
     /**
@@ -229,7 +279,7 @@ public final class SafetensorsFile implements AutoCloseable {
         dev.attn4j.tensor.DType dt = dtype16(t);
         int n = (int) t.numel();
         short[] bits = new short[n];
-        MemorySegment.copy(mapped, I16_LE, dataStart + t.begin(), bits, 0, n);
+        readCopy(t, (chunk, first, count) -> MemorySegment.copy(chunk, I16_LE, 0, bits, first, count), Short.BYTES);
         return NDArray.of(bits, dt, t.shape());
     }
 
@@ -322,12 +372,17 @@ public final class SafetensorsFile implements AutoCloseable {
         return closed;
     }
 
-    /** Unmaps the file. Idempotent. Views handed out earlier become unusable. */
+    /** Unmaps the file and closes its channel. Idempotent. Views handed out earlier become unusable. */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
         arena.close();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // read-only: nothing was written that a failed close could lose
+        }
     }
 
     @Override

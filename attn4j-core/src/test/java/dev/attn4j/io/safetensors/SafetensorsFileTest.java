@@ -95,6 +95,39 @@ class SafetensorsFileTest {
         assertThatThrownBy(() -> f.get("a")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     }
 
+    /**
+     * Heap copies are read with positional reads of the file (not through the mapping): tensors of
+     * several read chunks come back exact, in F32 and in 16 bits, still from the file that was
+     * opened after another one replaced it by rename, and a closed file refuses.
+     */
+    @Test
+    void copiesReadTheOpenedFileInChunks() throws Exception {
+        int n = 700_001;                                   // 2.8 MB of F32: three 1 MiB reads
+        SplittableRandom rng = new SplittableRandom(7);
+        float[] big = new float[n];
+        for (int i = 0; i < n; i++) big[i] = (float) rng.nextGaussian();
+        Path p = dir.resolve("big.safetensors"), p16 = dir.resolve("big16.safetensors");
+        SafetensorsWriter.write(p, java.util.Map.of("f", NDArray.of(big, n)));
+        SafetensorsWriter.write(p16, java.util.Map.of("h", NDArray.of(big, n)), java.util.Map.of(), SafetensorsDType.BF16);
+        SafetensorsFile f = SafetensorsFile.open(p);
+        Path other = dir.resolve("other.safetensors");
+        SafetensorsWriter.write(other, java.util.Map.of("f", NDArray.zeros(n)));
+        Files.move(other, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertThat(java.util.Arrays.equals(f.getCopy("f").toFloatArray(), big)).as("F32 copy equals what was written").isTrue();
+        try (SafetensorsFile f16 = SafetensorsFile.open(p16)) {
+            NDArray copy = f16.get16Copy("h"), view = f16.get16("h");
+            assertThat(copy.dtype()).isEqualTo(dev.attn4j.tensor.DType.BF16);
+            short[] copied = ((Storage.Halfs) copy.storage()).segment().toArray(java.lang.foreign.ValueLayout.JAVA_SHORT);
+            short[] mapped = ((Storage.Halfs) view.storage()).segment().toArray(
+                    java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+            assertThat(copied).hasSize(n);
+            assertThat(java.util.Arrays.equals(copied, mapped)).as("BF16 copy equals the mapped bytes").isTrue();
+            assertThat(copied[n - 1]).isEqualTo((short) (Float.floatToRawIntBits(big[n - 1]) + 0x8000 >>> 16));
+        }
+        f.close();
+        assertThatThrownBy(() -> f.getCopy("f")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
     @Test
     void f32ViewIsReadOnly() throws Exception {
         Path p = StBytes.write(dir, "ro.safetensors", file(
