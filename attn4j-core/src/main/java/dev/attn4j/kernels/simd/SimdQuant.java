@@ -240,12 +240,17 @@ final class SimdQuant {
                 for (int l = 0; l < 32; l += 2 * L) {                      // two loads per step (one step with AVX-512)
                     // (no calls to helpers of this class in here: past C2's node cutoff only the
                     // Vector API's own @ForceInline methods still get inlined)
-                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, q + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, q + l + L, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                    // zero-extended bytes: the high nibble is the byte shifted right, no mask (one
+                    // vector operation fewer per 16 weights than sign-extending; one thread in L1/L2
+                    // 6.6-7.6 against 6.5-7.2 GB/s interleaved, within this machine's noise)
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, q + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, q + l + L, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     s1 = ((FloatVector) q0.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + l), s1);
-                    s2 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + 32 + l), s2);
+                    s2 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + 32 + l), s2);
                     s1 = ((FloatVector) q1.and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + l + L), s1);
-                    s2 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + 32 + l + L), s2);
+                    s2 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, xp + 32 + l + L), s2);
                 }
                 acc0 = s1.fma(FloatVector.broadcast(S, scales[2 * p]), acc0);
                 acc1 = s2.fma(FloatVector.broadcast(S, scales[2 * p + 1]), acc1);
