@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class Lanes {
     private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
     private static final int N = P.length();
-    private static final VectorShuffle<Float> R1 = rotation(1), R2 = rotation(2), R4 = rotation(4), R8 = rotation(8);
+    /** The rotations of the tree, for kernels that write it out (see SimdQuant.dotQ8_0). */
+    static final VectorShuffle<Float> R1 = rotation(1), R2 = rotation(2), R4 = rotation(4), R8 = rotation(8);
 
     private Lanes() {
     }
