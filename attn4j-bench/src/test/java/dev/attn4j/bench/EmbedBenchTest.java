@@ -87,6 +87,27 @@ class EmbedBenchTest {
         assertThat(m[0].tokensPerSecond()).isEqualTo(100 / m[0].secondsPerRun());
     }
 
+    /**
+     * A warm-up whose runs keep getting faster (as a JIT engine's do while it compiles) goes on past
+     * {@code seconds} until they stop, and no longer than the cap.
+     */
+    @Test
+    void aWarmUpGoesOnWhileItsRunsGetFaster() {
+        long start = System.nanoTime();
+        Runnable compiling = () -> {
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+            try {
+                Thread.sleep(Math.max(1, 10 - elapsedMs / 25));                       // 10 ms down to 1 ms over 225 ms
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        long t0 = System.nanoTime();
+        EmbedBench.warm(compiling, 0.1);
+        double took = (System.nanoTime() - t0) / 1e9;
+        assertThat(took).as("warm-up seconds").isGreaterThan(0.2).isLessThan(EmbedBench.WARMUP_CAP * 0.1 + 0.05);
+    }
+
     @Test
     void aSlowWarmUpRunsOnce() {
         int[] warmups = new int[2];

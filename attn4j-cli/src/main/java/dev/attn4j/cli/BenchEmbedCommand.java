@@ -37,7 +37,7 @@ public final class BenchEmbedCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", description = "threads for both engines (default: all cores)")
     Integer threads;
 
-    @Option(names = "--seconds", paramLabel = "S", description = "measuring time per case and engine (default 2); each engine first warms up back to back for up to S")
+    @Option(names = "--seconds", paramLabel = "S", description = "measuring time per case and engine (default 2); each engine first warms up back to back for at least S, then until the JIT has settled (no compile finished and no faster runs for S/4; at most 10 S)")
     Double seconds;
 
     @Option(names = "--sentences", paramLabel = "N", description = "sentences in the end-to-end case (default 1000)")
