@@ -220,7 +220,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /**
      * Reads tensor {@code t}'s bytes with positional reads of the channel in chunks of whole
-     * elements of {@code elementBytes}, handing each to {@code sink}.
+     * elements of {@code elementBytes}, handing each to {@code sink}; from the mapping instead once
+     * an interrupted reader has closed the channel.
      */
     private void readCopy(TensorInfo t, ChunkSink sink, int elementBytes) throws SafetensorsException {
         ensureOpen();
@@ -243,7 +244,11 @@ public final class SafetensorsFile implements AutoCloseable {
                 pos += len;
             }
         } catch (java.nio.channels.ClosedChannelException e) {
-            throw new IllegalStateException(file + " is closed", e);
+            if (closed) throw new IllegalStateException(file + " is closed", e);
+            // An interrupt of a reading thread closes a FileChannel for everyone (the interrupt
+            // status stays set for the caller to see); the mapping still holds the same bytes.
+            long start = dataStart + t.begin();
+            sink.accept(mapped.asSlice(start, t.byteSize()), 0, (int) (t.byteSize() / elementBytes));
         } catch (SafetensorsException e) {
             throw e;
         } catch (IOException e) {

@@ -128,6 +128,30 @@ class SafetensorsFileTest {
         assertThatThrownBy(() -> f.getCopy("f")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     }
 
+    /**
+     * A thread interrupted while reading closes a FileChannel for every user of it: copies then come
+     * from the mapping, the same values, and the interrupt status is left for the caller.
+     */
+    @Test
+    void copiesSurviveAnInterruptedReader() throws Exception {
+        float[] v = new float[1000];
+        for (int i = 0; i < v.length; i++) v[i] = i * 0.5f - 7f;
+        Path p = dir.resolve("int.safetensors");
+        SafetensorsWriter.write(p, java.util.Map.of("v", NDArray.of(v, v.length)));
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            Thread.currentThread().interrupt();
+            float[] first;
+            try {
+                first = f.getCopy("v").toFloatArray();
+            } finally {
+                assertThat(Thread.interrupted()).as("interrupt status kept (and cleared here)").isTrue();
+            }
+            assertThat(first).containsExactly(v);
+            assertThat(f.getCopy("v").toFloatArray()).containsExactly(v);            // the channel is closed now
+            assertThat(f.isClosed()).isFalse();
+        }
+    }
+
     @Test
     void f32ViewIsReadOnly() throws Exception {
         Path p = StBytes.write(dir, "ro.safetensors", file(
