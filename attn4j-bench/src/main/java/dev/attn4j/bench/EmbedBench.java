@@ -404,7 +404,7 @@ public final class EmbedBench {
      * Median seconds per run of two engines' {@code work}, measured in alternation (one run of the
      * first, one of the second, and so on), so that both see the same drift in machine speed; a
      * shared VM's speed wanders by tens of percent over seconds. Each engine first runs its
-     * {@code warmup} ({@link #warm}: back to back for up to {@code seconds} when one run is quick). Runs go on for at least {@code minRuns}
+     * {@code warmup} ({@link #warm}: once when slow, else back to back until the JIT has settled). Runs go on for at least {@code minRuns}
      * pairs and {@code seconds} per engine (about 2 x seconds in all); when one warm-up run alone
      * takes longer than {@code seconds}, one pair is enough. Keeps each engine's last output.
      * Before each timed run the machine idles for {@code pauseMs}: ONNX Runtime's threads spin for
