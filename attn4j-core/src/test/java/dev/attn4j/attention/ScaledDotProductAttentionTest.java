@@ -405,6 +405,46 @@ class ScaledDotProductAttentionTest {
     }
 
     @Test
+    void oneQueryRowPerHeadAsInDecodeStepsMatchesFloat64Reference() {
+        // a decode step: one query row per head, grouped-query heads, a causal mask that shows every
+        // key (or a prefix, top-left), key padding; no gradient, so the one-query inference path runs
+        // (the query heads of a key/value head scored as one block), also on interleaved heads
+        int[] keys = {1, 5, 40, 300, FusedAttention.ONE_QUERY_KEYS + 7};
+        for (int rep = 0; rep < 12; rep++) {
+            int B = 1 + rng.nextInt(2), Hk = 1 + rng.nextInt(3), group = 1 + rng.nextInt(4), Hq = Hk * group;
+            int S = keys[rep < keys.length ? rep : rng.nextInt(keys.length - 1)], E = ODD[rng.nextInt(3)];
+            Kind kind = new Kind[] {Kind.NONE, Kind.CAUSAL, Kind.CAUSAL_BOTTOM_RIGHT, Kind.KEY_PADDING}[rep % 4];
+            boolean interleaved = rep % 3 == 0;
+            String what = "B=" + B + " Hq=" + Hq + " Hk=" + Hk + " S=" + S + " E=" + E + " " + kind + " interleaved="
+                    + interleaved + " seed=" + seed;
+            NDArray q = rand(DType.F32, B, Hq, 1, E);
+            if (interleaved) {                                                     // [B, 1, Hq * E] viewed as [B, Hq, 1, E]
+                NDArray buf = rand(DType.F32, B, 1, Hq * E);
+                q = NDArray.of(buf.storage(), 0, Shape.of(B, Hq, 1, E), new int[] {Hq * E, E, Hq * E, 1});
+            }
+            NDArray k = rand(DType.F32, B, Hk, S, E), v = rand(DType.F32, B, Hk, S, E);
+            Case c = maskCase(kind, B, Hq, 1, S);
+            NDArray kRep = repeatHeads(k, group), vRep = repeatHeads(v, group);
+            NaiveAttention ref = new NaiveAttention(q.contiguous(), kRep, vRep, c.full, 1 / Math.sqrt(E));
+            Tensor out;
+            try (var g = GradMode.noGrad()) {
+                out = Attention.scaledDotProduct(Tensor.of(q), Tensor.of(k), Tensor.of(v),
+                        c.options.enableGqa(Hq != Hk).path(SdpaOptions.Path.FUSED)).output();
+            }
+            assertClose("one query " + what, out.data().contiguous().toDoubleArray(), ref.out, 1e-5);
+        }
+    }
+
+    /** [B, H, S, E] with each head repeated {@code group} times: [B, H * group, S, E]. */
+    private static NDArray repeatHeads(NDArray x, int group) {
+        int B = x.dim(0), H = x.dim(1), S = x.dim(2), E = x.dim(3);
+        NDArray out = NDArray.zeros(B, H * group, S, E);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H * group; h++) out.narrow(0, b, 1).narrow(1, h, 1).copyFrom(x.narrow(0, b, 1).narrow(1, h / group, 1));
+        return out;
+    }
+
+    @Test
     void leadingDimensionsBroadcastAndGradientsSumBack() {
         // k and v shared over the batch ([1, H, S, E]); q shared over heads ([B, 1, L, E])
         NDArray q = rand(DType.F64, 2, 1, 3, 2), k = rand(DType.F64, 1, 3, 4, 2), v = rand(DType.F64, 4, 2);
