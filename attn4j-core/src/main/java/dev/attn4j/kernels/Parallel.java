@@ -127,6 +127,36 @@ public final class Parallel {
         forRangeOnPool(n, chunks, body);
     }
 
+    /**
+     * {@link #forRange} for streaming work whose threads may run at different speeds (a VM's
+     * vCPUs, a busy machine): [0, n) cut into about {@link #PIECES_PER_THREAD} pieces per thread of
+     * at least {@code grain} indices, handed out in order as the threads ask, so that a thread slowed
+     * down takes fewer pieces instead of holding up the call with half of the range. The pieces of
+     * one thread need not be adjacent; results must not depend on the split (every piece computes
+     * its own indices only).
+     */
+    public static void forPieces(int n, int grain, RangeBody body) {
+        int t = threads();
+        int pieces = (int) Math.min((long) t * PIECES_PER_THREAD, Math.max(1, n / Math.max(1, grain)));
+        if (t <= 1 || pieces <= t) {
+            forRange(n, grain, body);
+            return;
+        }
+        int size = (n + pieces - 1) / pieces;
+        var next = new java.util.concurrent.atomic.AtomicInteger();
+        forRange(t, 1, (a, b) -> {
+            try {
+                for (int from; (from = next.getAndAdd(size)) < n; ) body.run(from, Math.min(n, from + size));
+            } catch (RuntimeException | Error e) {
+                next.set(n);                                                    // the others stop claiming
+                throw e;
+            }
+        });
+    }
+
+    /** Pieces per thread that {@link #forPieces} cuts a range into (package-private and mutable for benchmarks). */
+    static volatile int PIECES_PER_THREAD = 8;
+
     /** {@link #forRange} on the fork-join pool (the team is busy, or the pool is another caller's). */
     private static void forRangeOnPool(int n, int chunks, RangeBody body) {
         ForkJoinPool p = pool;

@@ -80,6 +80,35 @@ class ParallelTest {
     }
 
     @Test
+    void forPiecesCoversEveryIndexOnceInPiecesOfAtLeastTheGrain() {
+        for (int threads : new int[] {1, 2, 3}) {
+            Parallel.setThreads(threads);
+            for (int n : new int[] {0, 1, 5, 64, 100, 1001, 65_536}) {
+                for (int grain : new int[] {1, 7, 64}) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+                    List<int[]> pieces = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+                    Parallel.forPieces(n, grain, (from, to) -> {
+                        pieces.add(new int[] {from, to});
+                        for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                    });
+                    String what = "threads=" + threads + " n=" + n + " grain=" + grain;
+                    for (int i = 0; i < n; i++) assertThat(hits.get(i)).as(what + " index %d", i).isEqualTo(1);
+                    for (int[] p : pieces) {
+                        if (p[1] < n) assertThat(p[1] - p[0]).as(what + " piece " + p[0]).isGreaterThanOrEqualTo(Math.min(grain, n));
+                    }
+                    if (threads > 1 && n >= 64 * grain) {                     // cut finer than one piece per thread
+                        assertThat(pieces.size()).as(what).isGreaterThan(threads);
+                    }
+                }
+            }
+        }
+        Parallel.setThreads(2);
+        assertThatThrownBy(() -> Parallel.forPieces(1000, 1, (from, to) -> {
+            if (from >= 500) throw new IllegalStateException("piece " + from);
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("piece");
+    }
+
+    @Test
     void nestedCallsRunInline() {
         Parallel.setThreads(2);
         AtomicIntegerArray hits = new AtomicIntegerArray(64);

@@ -225,15 +225,13 @@ final class SimdGemm {
         if (m < 4 || n < L || work < SMALL_WORK) {
             if (init != null) init.fill(c, cOff, ldc, 0, m, 0, n);              // then beta = 1 adds the product
             if (threads > 1 && n >= threads * 4 * L) {
-                // Matrix-vector shapes (decoding: m = 1, large n k): columns of C split over threads.
-                int chunk = roundUp((n + threads - 1) / threads, L);
-                int parts = (n + chunk - 1) / chunk;
-                Parallel.forRange(parts, 1, (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        int j0 = t * chunk, cols = Math.min(chunk, n - j0);
-                        direct(transA, transB, m, cols, k, alpha, a, aOff, lda, b, h, bOff + (transB ? j0 * ldb : j0), ldb,
-                                beta, c, cOff + j0, ldc);
-                    }
+                // Matrix-vector shapes (decoding: m = 1, large n k): columns of C, in pieces of whole
+                // vectors handed out as the threads ask (Parallel.forPieces).
+                int units = (n + L - 1) / L;
+                Parallel.forPieces(units, Math.max(1, 64 / L), (from, to) -> {
+                    int j0 = from * L, cols = Math.min(n, to * L) - j0;
+                    direct(transA, transB, m, cols, k, alpha, a, aOff, lda, b, h, bOff + (transB ? j0 * ldb : j0), ldb,
+                            beta, c, cOff + j0, ldc);
                 });
             } else {
                 direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, h, bOff, ldb, beta, c, cOff, ldc);

@@ -62,7 +62,7 @@ final class SimdQuant {
             // straight from the segment, so the hardware prefetcher streams the weights while the
             // kernel computes (from a copied slab the two alternate)
             float[] xsum16 = type == QuantType.Q6_K ? blockSums(x, xOff, w.cols() / 16, 16) : null;
-            Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> rowRanges(type, seg, rb, from, to, blocks, x, xOff,
+            Parallel.forPieces(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> rowRanges(type, seg, rb, from, to, blocks, x, xOff,
                     xsum, xsum16, y, yOff));
             return;
         }
@@ -71,7 +71,7 @@ final class SimdQuant {
             // the unpacking (Q4_K this way on one 8192 x 2048 matrix: 2.9 -> 7 GB/s against the
             // segment reads of that kernel)
             int slab = (int) Math.max(1, SLAB_BYTES / rb);
-            Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
+            Parallel.forPieces(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
                 byte[] buf = scratch((int) (slab * rb));
                 for (int r0 = from; r0 < to; r0 += slab) {
                     int n = Math.min(slab, to - r0);
@@ -81,7 +81,7 @@ final class SimdQuant {
             });
             return;
         }
-        Parallel.forRange(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> dotRows(type, seg, from * rb, rb, to - from, blocks, x, xOff,
+        Parallel.forPieces(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> dotRows(type, seg, from * rb, rb, to - from, blocks, x, xOff,
                 xsum, y, yOff + from));
     }
 
