@@ -318,13 +318,16 @@ final class SimdQuant {
         for (int l = 0; l < 32; l += L) {
             // (no calls to helpers of this class here: past C2's node cutoff only @ForceInline
             // methods, the Vector API's own, still get inlined)
-            IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-            IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-            IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, w, qh + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-            IntVector q1 = lo.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4));
-            IntVector q2 = hi.and(0xF).or(hb.and(12).lanewise(VectorOperators.LSHL, 2));
-            IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(48));
-            IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(48));
+            // zero-extended bytes: the high nibbles are shifts with no mask (as in Q4_K), two vector
+            // operations fewer per 64 weights; decoding the Q4_K 1B model (Q6_K output), steps
+            // alternating between the two in one process: 1.010-1.022x (3 runs)
+            IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, ql + l + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector hb = (IntVector) ByteVector.fromMemorySegment(B, w, qh + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = lo.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4).and(48));
+            IntVector q2 = hi.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 2).and(48));
+            IntVector q3 = lo.lanewise(VectorOperators.LSHR, 4).or(hb.and(48));
+            IntVector q4 = hi.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(48));
             int is = sc0 + l / 16;
             acc0 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, x, xb + l)).fma(FloatVector.broadcast(S, scales[is]), acc0);
             acc1 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, x, xb + l + 32)).fma(FloatVector.broadcast(S, scales[is + 2]), acc1);
