@@ -109,7 +109,7 @@ class EmbedBenchTest {
     }
 
     @Test
-    void aSlowWarmUpRunsOnce() {
+    void aSlowWarmUpRunsTwiceOnly() {
         int[] warmups = new int[2];
         Runnable slow = () -> {
             try {
@@ -125,7 +125,22 @@ class EmbedBenchTest {
                     warmups[1]++;
                     slow.run();
                 }, 1, 10, 1, 0.05, 0);
-        assertThat(warmups).containsExactly(1, 1);
+        assertThat(warmups).containsExactly(2, 2);                                   // a slow first call is timed again
+    }
+
+    @Test
+    void aSlowFirstCallAloneDoesNotEndTheWarmUp() {
+        int[] calls = {0};
+        Runnable coldThenFast = () -> {
+            try {
+                Thread.sleep(calls[0]++ == 0 ? 60 : 1);                               // the first call over half of 0.1 s
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        double last = EmbedBench.warm(coldThenFast, 0.1);
+        assertThat(calls[0]).as("calls").isGreaterThan(10);
+        assertThat(last).isLessThan(0.05);
     }
 
     @Test

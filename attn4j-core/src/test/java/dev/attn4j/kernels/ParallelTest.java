@@ -225,7 +225,7 @@ class ParallelTest {
     @Test
     void aChunkIsTakenOnceByTheWorkerOrTheCallerAndNeverForAnOlderJob() {
         var team = new Parallel.SpinTeam(0);
-        var w = new Parallel.SpinTeam.Worker(team, 1);                         // not started: claims only
+        var w = new Parallel.SpinTeam.Worker(team, 1);                           // not started: claims only
         assertThat(w.claim(1)).isTrue();
         assertThat(w.claim(1)).as("the second claimant of job 1").isFalse();
         assertThat(w.claim(3)).isTrue();
