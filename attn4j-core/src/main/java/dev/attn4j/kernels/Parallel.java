@@ -318,8 +318,6 @@ public final class Parallel {
 
             /** The CPU of the caller that unparked this worker (when the team steps off it), or -1. */
             volatile int callerCpu = -1;
-            /** Jobs run off the caller's CPU after a wake-up (for the tests). */
-            volatile int steppedAside;
 
             Worker(SpinTeam team, int index) {
                 super("attn4j-spin-" + index);
@@ -331,8 +329,8 @@ public final class Parallel {
              * After a wake-up, when this worker runs on the CPU of the caller that woke it (Linux
              * often wakes a thread there): lets it run on the other allowed CPUs only, which moves it,
              * and returns true; the caller restores the full set after the job. For one job only:
-             * pinned for good, a decode step ran 10% slower (its worker never parks; whatever else ran
-             * on that CPU held it up).
+             * with the worker pinned for good, a decode step (whose worker hardly ever parks) ran 10%
+             * slower.
              */
             private boolean stepOffCallerCpu() {
                 int[] cpus = team.allowedCpus;
@@ -371,10 +369,7 @@ public final class Parallel {
                             body = null;
                             team.pending.decrementAndGet();
                         }
-                        if (aside) {
-                            CpuAffinity.setCurrentThread(team.allowedCpus);
-                            steppedAside++;
-                        }
+                        if (aside) CpuAffinity.setCurrentThread(team.allowedCpus);
                         spinUntil = System.nanoTime() + SPIN_NANOS;
                     } else if (System.nanoTime() < spinUntil) {
                         Thread.onSpinWait();
