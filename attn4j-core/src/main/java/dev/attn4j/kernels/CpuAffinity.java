@@ -1,6 +1,7 @@
 package dev.attn4j.kernels;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -21,11 +22,11 @@ import java.util.Arrays;
  *
  * <p>Why: on a two-vCPU VM a kernel thread woken after an idle spell was often placed on the
  * caller's vCPU (Linux's wake-up affinity), so the two threads of a forward pass time-shared one
- * CPU: a 15-token all-MiniLM-L6-v2 forward after a 100 ms pause took 5.3-8.7 ms on two threads
- * (5-6 ms on one); with the kernel thread on the other CPU 3.6-4.2 ms (ONNX Runtime, whose
- * intra-op threads are pinned by default, about 4.4 ms). Pinning the thread for good cost 10% of a
- * decode step (64-66 against 71-72 ms), so a woken worker only steps off the caller's CPU for its
- * first job (see {@link Parallel}).
+ * CPU: a 15-token all-MiniLM-L6-v2 forward after a 100 ms pause took 6.7-7.8 ms on two threads
+ * (5-6 ms on one), 4.5-5.2 ms with the woken worker stepping off the caller's CPU (ONNX Runtime about
+ * 4.4 ms). Pinning the thread for good (3.9-4.2 ms there) made a decode step 10% slower (71-72
+ * against 64-66 ms), so a woken worker only steps off the caller's CPU for its first job (see
+ * {@link Parallel}).
  */
 final class CpuAffinity {
     /** Mask bytes handed to the kernel: 1,024 CPUs. */
@@ -33,6 +34,8 @@ final class CpuAffinity {
     private static final MethodHandle GET;
     private static final MethodHandle SET;
     private static final MethodHandle CPU;
+    /** Whether {@link Parallel} moves its threads (-Dattn4j.pinThreads=true, and the calls are available). */
+    private static final boolean ENABLED;
 
     static {
         MethodHandle get = null, set = null, cpu = null;
@@ -59,9 +62,6 @@ final class CpuAffinity {
         ENABLED = GET != null && Boolean.getBoolean("attn4j.pinThreads");
     }
 
-    /** Whether {@link Parallel} moves its threads (-Dattn4j.pinThreads=true, and the calls are available). */
-    private static final boolean ENABLED;
-
     private CpuAffinity() {
     }
 
@@ -85,7 +85,7 @@ final class CpuAffinity {
             int[] cpus = new int[MASK_BYTES * 8];
             int n = 0;
             for (int cpu = 0; cpu < MASK_BYTES * 8; cpu++) {
-                if ((mask.get(java.lang.foreign.ValueLayout.JAVA_BYTE, cpu >> 3) & (1 << (cpu & 7))) != 0) cpus[n++] = cpu;
+                if ((mask.get(JAVA_BYTE, cpu >> 3) & (1 << (cpu & 7))) != 0) cpus[n++] = cpu;
             }
             return Arrays.copyOf(cpus, n);
         } catch (Throwable e) {
@@ -111,7 +111,7 @@ final class CpuAffinity {
             for (int cpu : cpus) {
                 if (cpu < 0 || cpu >= MASK_BYTES * 8) return false;
                 int i = cpu >> 3;
-                mask.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (mask.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) | (1 << (cpu & 7))));
+                mask.set(JAVA_BYTE, i, (byte) (mask.get(JAVA_BYTE, i) | (1 << (cpu & 7))));
             }
             return (int) SET.invokeExact(0, (long) MASK_BYTES, mask) == 0;
         } catch (Throwable e) {

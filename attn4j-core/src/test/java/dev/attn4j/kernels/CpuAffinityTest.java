@@ -37,58 +37,63 @@ class CpuAffinityTest {
     }
 
     @Test
-    void aWokenWorkerStepsAsideForOneJobAndGetsItsWholeMaskBack() throws Exception {
+    void aWokenWorkerOnTheCallersCpuStepsAsideForItsJobAndGetsItsWholeMaskBack() throws Exception {
         assumeTrue(CpuAffinity.supported(), "Linux with native access");
         int[] allowed = CpuAffinity.allowedCpus();
         assumeTrue(allowed.length >= 2, "two CPUs");
-        var team = new Parallel.SpinTeam(1, allowed);
-        try {
-            Parallel.SpinTeam.Worker w = team.workers[0];
-            for (int job = 0; job < 20; job++) {
-                while (!w.parked) Thread.sleep(1);                              // after its spin: parked
-                int[] sums = new int[2];
-                assertThat(team.tryAcquire()).isTrue();
+        int home = allowed[0];
+        AtomicReference<String> result = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        // The caller pinned to one CPU creates the team, so the worker starts with that CPU alone as
+        // well: woken, it is on the caller's CPU, and only stepping aside (to the others) and back (to
+        // all of them) leaves it with the whole mask; without the first it keeps [home], without the
+        // second it keeps the others. The worker reads its own mask in a last job, posted while it
+        // still spins (no wake-up, so no step aside there).
+        Thread caller = new Thread(() -> {
+            try {
+                assertThat(CpuAffinity.setCurrentThread(new int[] {home})).isTrue();
+                var team = new Parallel.SpinTeam(1, allowed);
                 try {
-                    team.run(2, 2, (from, to) -> {
-                        for (int i = from; i < to; i++) sums[i] = i + 1;
-                    });
+                    Parallel.SpinTeam.Worker w = team.workers[0];
+                    String[] seen = new String[2];
+                    for (int job = 0; job < 4; job++) {
+                        boolean last = job == 3;
+                        if (!last) while (!w.parked) Thread.sleep(1);           // after its spin: parked
+                        int[] values = new int[2];
+                        assertThat(team.tryAcquire()).isTrue();
+                        try {
+                            team.run(2, 2, (from, to) -> {
+                                for (int i = from; i < to; i++) values[i] = i + 1;
+                                if (!last) return;
+                                if (from == 0) {
+                                    try {
+                                        Thread.sleep(20);                         // the spinning worker claims its chunk
+                                    } catch (InterruptedException e) {
+                                        throw new IllegalStateException(e);
+                                    }
+                                } else {
+                                    seen[0] = Thread.currentThread() == w ? "worker" : "caller";
+                                    seen[1] = Arrays.toString(CpuAffinity.allowedCpus());
+                                }
+                            });
+                        } finally {
+                            team.release();
+                        }
+                        assertThat(values).containsExactly(1, 2);
+                    }
+                    result.set(seen[0] + " " + seen[1]);
                 } finally {
-                    team.release();
+                    team.shutdown();
                 }
-                assertThat(sums).containsExactly(1, 2);
+            } catch (Throwable e) {
+                failure.set(e);
             }
-            while (!w.parked) Thread.sleep(1);
-            assertThat(workerMask(w.getName())).as("the worker's CPUs after its jobs").isEqualTo(cpuList(allowed));
-        } finally {
-            team.shutdown();
-        }
-    }
-
-    /** Cpus_allowed_list of the thread named {@code name} (from /proc/self/task). */
-    private static String workerMask(String name) throws Exception {
-        try (var tasks = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
-            for (var t : tasks) {
-                if (!java.nio.file.Files.readString(t.resolve("comm")).trim().equals(name)) continue;
-                for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
-                    if (line.startsWith("Cpus_allowed_list:")) return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        }
-        return "";
-    }
-
-    /** 0,1,2,5 as the kernel lists it: 0-2,5. */
-    private static String cpuList(int[] cpus) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < cpus.length; ) {
-            int j = i;
-            while (j + 1 < cpus.length && cpus[j + 1] == cpus[j] + 1) j++;
-            if (sb.length() > 0) sb.append(',');
-            sb.append(cpus[i]);
-            if (j > i) sb.append('-').append(cpus[j]);
-            i = j + 1;
-        }
-        return sb.toString();
+        });
+        caller.start();
+        caller.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+        assertThat(result.get()).as("who ran the last job's second chunk, with which CPUs")
+                .isEqualTo("worker " + Arrays.toString(allowed));
     }
 
     @Test
