@@ -41,47 +41,48 @@ class CpuAffinityTest {
         assumeTrue(CpuAffinity.supported(), "Linux with native access");
         int[] allowed = CpuAffinity.allowedCpus();
         assumeTrue(allowed.length >= 2, "two CPUs");
+        var gettid = java.lang.foreign.Linker.nativeLinker().defaultLookup().find("gettid");
+        assumeTrue(gettid.isPresent(), "gettid in libc");
+        var tidHandle = java.lang.foreign.Linker.nativeLinker().downcallHandle(gettid.get(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT));
         int home = allowed[0];
         AtomicReference<String> result = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         // The caller pinned to one CPU creates the team, so the worker starts with that CPU alone as
-        // well: woken, it is on the caller's CPU, and only stepping aside (to the others) and back (to
-        // all of them) leaves it with the whole mask; without the first it keeps [home], without the
-        // second it keeps the others. The worker reads its own mask in a last job, posted while it
-        // still spins (no wake-up, so no step aside there).
+        // well: woken, it is on the caller's CPU, so it runs its job on the other CPUs, and once parked
+        // again it has the whole mask (read from /proc by its thread id): without the step aside the
+        // job would run on [home], without the way back the parked worker would keep the others.
         Thread caller = new Thread(() -> {
             try {
                 assertThat(CpuAffinity.setCurrentThread(new int[] {home})).isTrue();
                 var team = new Parallel.SpinTeam(1, allowed);
                 try {
                     Parallel.SpinTeam.Worker w = team.workers[0];
-                    String[] seen = new String[2];
-                    for (int job = 0; job < 4; job++) {
-                        boolean last = job == 3;
-                        if (!last) while (!w.parked) Thread.sleep(1);           // after its spin: parked
-                        int[] values = new int[2];
-                        assertThat(team.tryAcquire()).isTrue();
-                        try {
-                            team.run(2, 2, (from, to) -> {
-                                for (int i = from; i < to; i++) values[i] = i + 1;
-                                if (!last) return;
-                                if (from == 0) {
-                                    try {
-                                        Thread.sleep(20);                         // the spinning worker claims its chunk
-                                    } catch (InterruptedException e) {
-                                        throw new IllegalStateException(e);
-                                    }
-                                } else {
-                                    seen[0] = Thread.currentThread() == w ? "worker" : "caller";
-                                    seen[1] = Arrays.toString(CpuAffinity.allowedCpus());
-                                }
-                            });
-                        } finally {
-                            team.release();
-                        }
-                        assertThat(values).containsExactly(1, 2);
+                    while (!w.parked) Thread.sleep(1);                          // after its first spin: parked
+                    String[] seen = new String[3];
+                    var started = new java.util.concurrent.atomic.AtomicBoolean();
+                    assertThat(team.tryAcquire()).isTrue();
+                    try {
+                        team.run(2, 2, (from, to) -> {
+                            if (from == 0) {                                    // the caller: leave chunk 1 to the worker
+                                long end = System.nanoTime() + 10_000_000_000L;
+                                while (!started.get() && System.nanoTime() < end) Thread.onSpinWait();
+                                return;
+                            }
+                            started.set(true);
+                            seen[0] = Thread.currentThread() == w ? "worker" : "caller";
+                            seen[1] = Arrays.toString(CpuAffinity.allowedCpus());
+                            try {
+                                seen[2] = String.valueOf((int) tidHandle.invokeExact());
+                            } catch (Throwable e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+                    } finally {
+                        team.release();
                     }
-                    result.set(seen[0] + " " + seen[1]);
+                    while (!w.parked) Thread.sleep(1);
+                    result.set(seen[0] + " " + seen[1] + " then " + taskCpus(seen[2]));
                 } finally {
                     team.shutdown();
                 }
@@ -92,8 +93,30 @@ class CpuAffinityTest {
         caller.start();
         caller.join();
         if (failure.get() != null) throw new AssertionError(failure.get());
-        assertThat(result.get()).as("who ran the last job's second chunk, with which CPUs")
-                .isEqualTo("worker " + Arrays.toString(allowed));
+        assertThat(result.get()).as("who ran the woken job, on which CPUs, and the parked worker's CPUs after it")
+                .isEqualTo("worker " + Arrays.toString(CpuAffinity.without(allowed, home)) + " then " + cpuList(allowed));
+    }
+
+    /** Cpus_allowed_list of this process's thread {@code tid}. */
+    private static String taskCpus(String tid) throws Exception {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/task/" + tid + "/status"))) {
+            if (line.startsWith("Cpus_allowed_list:")) return line.substring(line.indexOf(':') + 1).trim();
+        }
+        return "";
+    }
+
+    /** 0,1,2,5 as the kernel lists it: 0-2,5. */
+    private static String cpuList(int[] cpus) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < cpus.length; ) {
+            int j = i;
+            while (j + 1 < cpus.length && cpus[j + 1] == cpus[j] + 1) j++;
+            if (sb.length() > 0) sb.append(',');
+            sb.append(cpus[i]);
+            if (j > i) sb.append('-').append(cpus[j]);
+            i = j + 1;
+        }
+        return sb.toString();
     }
 
     @Test
