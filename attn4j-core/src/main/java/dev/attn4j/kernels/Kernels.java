@@ -224,6 +224,39 @@ public interface Kernels {
         }
     }
 
+    /** Independent chains of fused multiply-adds that {@link #fmaChains} runs. */
+    int FMA_CHAINS = 12;
+
+    /**
+     * A probe of the machine's floating-point peak ({@link ComputePeak}), not a kernel:
+     * {@code iterations} steps of {@link #FMA_CHAINS} independent chains {@code a = fma(a, m, c)},
+     * each {@link #fmaLanes} floats wide (this implementation's widest float vector), so
+     * {@code 2 * FMA_CHAINS * fmaLanes()} floating-point operations per step with no loads or stores.
+     * Twelve chains cover an FMA's latency (4 cycles) times the FMA units of current x86 cores (2).
+     * Returns the sum of every chain's lanes (about 0.1 each after a few hundred steps), so that the
+     * work cannot be dropped.
+     */
+    default float fmaChains(long iterations) {
+        if (iterations < 0) throw new IllegalArgumentException("fmaChains: iterations must be >= 0, got " + iterations);
+        float a0 = 1f, a1 = 1f, a2 = 1f, a3 = 1f, a4 = 1f, a5 = 1f, a6 = 1f, a7 = 1f, a8 = 1f, a9 = 1f, a10 = 1f, a11 = 1f;
+        float m = FMA_PROBE_M, c = FMA_PROBE_C;
+        for (long i = 0; i < iterations; i++) {
+            a0 = Math.fma(a0, m, c); a1 = Math.fma(a1, m, c); a2 = Math.fma(a2, m, c); a3 = Math.fma(a3, m, c);
+            a4 = Math.fma(a4, m, c); a5 = Math.fma(a5, m, c); a6 = Math.fma(a6, m, c); a7 = Math.fma(a7, m, c);
+            a8 = Math.fma(a8, m, c); a9 = Math.fma(a9, m, c); a10 = Math.fma(a10, m, c); a11 = Math.fma(a11, m, c);
+        }
+        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
+    }
+
+    /** The multiplier and addend of {@link #fmaChains}' steps: each chain tends to c / (1 - m), 0.1. */
+    float FMA_PROBE_M = 0.999999f;
+    float FMA_PROBE_C = 1e-7f;
+
+    /** Float lanes per chain of {@link #fmaChains}: 1 here, the vector width in SIMD implementations. */
+    default int fmaLanes() {
+        return 1;
+    }
+
     /** Sum of a[i] * b[i]. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 

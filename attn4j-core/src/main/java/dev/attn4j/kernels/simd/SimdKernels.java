@@ -177,6 +177,26 @@ public final class SimdKernels implements Kernels {
         return s;
     }
 
+    /** {@inheritDoc} Here FMA_CHAINS float vectors of the preferred species (16 lanes with AVX-512). */
+    @Override
+    public float fmaChains(long iterations) {
+        if (iterations < 0) throw new IllegalArgumentException("fmaChains: iterations must be >= 0, got " + iterations);
+        FloatVector a0 = FloatVector.broadcast(S, 1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
+                a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        FloatVector m = FloatVector.broadcast(S, FMA_PROBE_M), c = FloatVector.broadcast(S, FMA_PROBE_C);
+        for (long i = 0; i < iterations; i++) {
+            a0 = a0.fma(m, c); a1 = a1.fma(m, c); a2 = a2.fma(m, c); a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c); a5 = a5.fma(m, c); a6 = a6.fma(m, c); a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c); a9 = a9.fma(m, c); a10 = a10.fma(m, c); a11 = a11.fma(m, c);
+        }
+        return Lanes.sum(a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).add(a8.add(a9).add(a10.add(a11))));
+    }
+
+    @Override
+    public int fmaLanes() {
+        return S.length();
+    }
+
     @Override
     public float sum(float[] x, int off, int n) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
