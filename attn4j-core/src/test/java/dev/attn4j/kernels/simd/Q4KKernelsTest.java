@@ -1,0 +1,91 @@
+package dev.attn4j.kernels.simd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
+
+import dev.attn4j.kernels.Parallel;
+import dev.attn4j.kernels.Quants;
+import dev.attn4j.tensor.QuantType;
+import dev.attn4j.tensor.QuantizedMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Both SIMD Q4_K mat-vec kernels, the widening one and the nibble-mask one (16-float vectors
+ * only), against a float64 product of the dequantized weights; and the masked kernel's layout of x.
+ */
+class Q4KKernelsTest {
+    final int threadsBefore = Parallel.threads();
+
+    @AfterEach
+    void restore() {
+        SimdQuant.Q4K_NIBBLE_MASKS = true;
+        Parallel.setThreads(threadsBefore);
+    }
+
+    @Test
+    void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows() {
+        SplittableRandom rng = new SplittableRandom(11);
+        for (boolean masks : new boolean[] {true, false}) {
+            SimdQuant.Q4K_NIBBLE_MASKS = masks;
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                for (int rows : new int[] {1, 5, 67}) {
+                    for (int cols : new int[] {256, 768, 2304}) {
+                        float[] w = new float[rows * cols];
+                        for (int i = 0; i < w.length; i++) w[i] = (float) (rng.nextGaussian() * (1 + (i % 97) / 10.0));
+                        QuantizedMatrix q = Quants.quantize(QuantType.Q4_K, w, 0, rows, cols);
+                        float[] deq = Quants.dequantize(q);
+                        int xOff = 3;
+                        float[] x = new float[xOff + cols];
+                        for (int i = xOff; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+                        try (Arena arena = Arena.ofShared()) {
+                            MemorySegment s = arena.allocate(q.data().byteSize() + 5).asSlice(5);
+                            s.copyFrom(q.data());
+                            for (QuantizedMatrix m : new QuantizedMatrix[] {q, new QuantizedMatrix(QuantType.Q4_K, rows, cols, s)}) {
+                                float[] y = new float[rows + 2];
+                                y[rows + 1] = 9f;
+                                SimdQuant.matVec(m, x, xOff, y, 1);
+                                for (int r = 0; r < rows; r++) {
+                                    double exact = 0, mag = 0;
+                                    for (int c = 0; c < cols; c++) {
+                                        exact += (double) deq[r * cols + c] * x[xOff + c];
+                                        mag += Math.abs((double) deq[r * cols + c] * x[xOff + c]);
+                                    }
+                                    assertThat((double) y[1 + r]).as("masks %s, [%d, %d] row %d, %d threads", masks, rows, cols, r, threads)
+                                            .isCloseTo(exact, offset(1e-5 * mag + 1e-6));
+                                }
+                                assertThat(y[0]).isZero();
+                                assertThat(y[rows + 1]).isEqualTo(9f);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void maskedLayoutPutsEachValueWhereItsNibbleIsAndScalesItByThePlaceValue() {
+        int blocks = 2, xOff = 7;
+        float[] x = new float[xOff + 256 * blocks];
+        for (int i = 0; i < 256 * blocks; i++) x[xOff + i] = i + 1;
+        float[] xp = SimdQuant.q4KMaskedX(x, xOff, blocks);
+        for (int b = 0; b < blocks; b++) {
+            for (int h = 0; h < 2; h++) {
+                for (int k = 0; k < 8; k++) {
+                    for (int i = 0; i < 16; i++) {
+                        int group = 2 * h + i / 8, byteInGroup = 4 * (i % 8) + k / 2;
+                        int weight = 64 * group + 32 * (k % 2) + byteInGroup;    // Q4_K: byte l of group p holds weights 64p + l, 64p + 32 + l
+                        double place = k == 7 ? 1 : Math.pow(16, k);
+                        assertThat(xp[b * 256 + 128 * h + 16 * k + i] * place).as("b %d h %d k %d lane %d", b, h, k, i)
+                                .isEqualTo(b * 256 + weight + 1.0);
+                    }
+                }
+            }
+        }
+    }
+}
