@@ -60,10 +60,13 @@ final class SimdQuant {
         QuantType type = w.type();
         float[] xsum = type == QuantType.Q4_1 || type == QuantType.Q4_K || type == QuantType.Q5_K
                 ? blockSums(x, xOff, w.cols() / 32, 32) : null;
-        if (type == QuantType.Q4_K && L == 16 && Q4K_NIBBLE_MASKS) {
-            float[] xp = q4KMaskedX(x, xOff, blocks), xs16 = q4KSubBlockSums(xsum);
+        boolean q4Masks = type == QuantType.Q4_K && Q4K_NIBBLE_MASKS, q6Masks = type == QuantType.Q6_K && Q6K_NIBBLE_MASKS;
+        if (L == 16 && (q4Masks || q6Masks)) {
+            // 16-float vectors: the nibbles masked in int lanes, x laid out to match (see dotQ4KMasks)
+            float[] xp = q4Masks ? q4KMaskedX(x, xOff, blocks) : q6KMaskedX(x, xOff, blocks);
+            float[] sums = q4Masks ? q4KSubBlockSums(xsum) : blockSums(x, xOff, w.cols() / 16, 16);
             Parallel.forPieces(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> rowRanges(seg, rb, from, to,
-                    (part, n, r0) -> rowsQ4KMasks(part, (int) rb, n, blocks, xp, xs16, y, yOff + r0)));
+                    (part, n, r0) -> rowsMasked(type, part, (int) rb, n, blocks, xp, sums, y, yOff + r0)));
             return;
         }
         if (type == QuantType.Q4_K || type == QuantType.Q6_K) {
@@ -298,15 +301,25 @@ final class SimdQuant {
      * the plain one.
      */
     static float[] q4KMaskedX(float[] x, int xOff, int blocks) {
+        return nibbleLayout(x, xOff, blocks, 32, 64);
+    }
+
+    /**
+     * Per super-block of 256, per half h and nibble k = 0..7 of an int lane: lane i (< 8) takes
+     * x[256 b + 128 h + (k odd ? highNibble : 0) + k / 2 + 4 i], lane 8 + i the same plus secondLanes,
+     * times 2^-4k (k = 7: 1). Q4_K: a byte's high nibble 32 weights on, bytes 32 .. 63 of a half 64
+     * on; Q6_K: 64 and 32.
+     */
+    private static float[] nibbleLayout(float[] x, int xOff, int blocks, int highNibble, int secondLanes) {
         float[] xp = new float[blocks * 256];
         for (int b = 0; b < blocks; b++) {
             for (int h = 0; h < 2; h++) {
                 for (int k = 0; k < 8; k++) {
                     float scale = k == 7 ? 1f : Math.scalb(1f, -4 * k);
-                    int dst = b * 256 + 128 * h + 16 * k, src = xOff + b * 256 + 128 * h + 32 * (k & 1) + (k >> 1);
+                    int dst = b * 256 + 128 * h + 16 * k, src = xOff + b * 256 + 128 * h + highNibble * (k & 1) + (k >> 1);
                     for (int i = 0; i < 8; i++) {
-                        xp[dst + i] = x[src + 4 * i] * scale;                     // group 2h
-                        xp[dst + 8 + i] = x[src + 64 + 4 * i] * scale;            // group 2h + 1
+                        xp[dst + i] = x[src + 4 * i] * scale;
+                        xp[dst + 8 + i] = x[src + secondLanes + 4 * i] * scale;
                     }
                 }
             }
@@ -370,10 +383,13 @@ final class SimdQuant {
         acc0.add(acc1).sub(mins).intoArray(out, 0);
     }
 
-    private static void rowsQ4KMasks(MemorySegment seg, int rb, int n, int blocks, float[] xp, float[] xs16, float[] y, int yOff) {
+    /** Rows of a Q4_K or Q6_K slice through {@link #dotQ4KMasks} / {@link #dotQ6KMasks} (sums: theirs of x). */
+    private static void rowsMasked(QuantType type, MemorySegment seg, int rb, int n, int blocks, float[] xp, float[] sums, float[] y,
+                                   int yOff) {
         float[] out = new float[L];
         for (int i = 0; i < n; i++) {
-            dotQ4KMasks(seg, i * rb, blocks, xp, xs16, out);
+            if (type == QuantType.Q4_K) dotQ4KMasks(seg, i * rb, blocks, xp, sums, out);
+            else dotQ6KMasks(seg, i * rb, blocks, xp, sums, out);
             y[yOff + i] = Lanes.sum(FloatVector.fromArray(S, out, 0));
         }
     }
@@ -387,6 +403,100 @@ final class SimdQuant {
             for (int j = 8; j < 16; j++) mins += scales[j];
             y[yOff + i] = Lanes.sum(FloatVector.fromArray(S, scales, 16)) - mins;
         }
+    }
+
+    /** Whether Q6_K products with 16-float vectors take {@link #dotQ6KMasks} (mutable for tests and benchmarks). */
+    static volatile boolean Q6K_NIBBLE_MASKS = true;
+
+    /** The two qh halves (lanes 0-7, 8-15 of a 64-byte load) each copied into both halves of 16 int lanes. */
+    private static final VectorShuffle<Integer> QH_FIRST = intShuffle(i -> i % 8), QH_SECOND = intShuffle(i -> 8 + i % 8);
+    /** Per-lane shifts that put a qh byte's 2-bit fields above the low (lanes 0-7) or high (8-15) ql nibbles. */
+    private static final IntVector QH_UP = laneShifts(4, 2), QH_TOP = laneShifts(24, 26);
+    /** Q6_K sub-blocks of 16 per lane quarter, half n, low (m = 0) or high (m = 1) nibbles. */
+    private static final VectorShuffle<Float> Q6_N0_LO = q6SubBlocks(0, 0), Q6_N0_HI = q6SubBlocks(0, 1),
+            Q6_N1_LO = q6SubBlocks(1, 0), Q6_N1_HI = q6SubBlocks(1, 1);
+
+    private static VectorShuffle<Integer> intShuffle(java.util.function.IntUnaryOperator index) {
+        if (L != 16) return null;
+        int[] idx = new int[16];
+        for (int i = 0; i < 16; i++) idx[i] = index.applyAsInt(i);
+        return VectorShuffle.fromArray(I, idx, 0);
+    }
+
+    private static IntVector laneShifts(int first, int second) {
+        if (L != 16) return null;
+        int[] s = new int[16];
+        for (int i = 0; i < 16; i++) s[i] = i < 8 ? first : second;
+        return IntVector.fromArray(I, s, 0);
+    }
+
+    private static VectorShuffle<Float> q6SubBlocks(int n, int m) {
+        if (L != 16) return null;
+        int[] idx = new int[16];
+        for (int i = 0; i < 16; i++) idx[i] = 8 * n + 2 * ((i < 8 ? 0 : 1) + 2 * m) + (i % 8 < 4 ? 0 : 1);
+        return VectorShuffle.fromArray(S, idx, 0);
+    }
+
+    /**
+     * x laid out for {@link #dotQ6KMasks}: per super-block b, half n (ql bytes 64 n .. 64 n + 63 as 16
+     * int lanes) and nibble k = 0..7 of an int, the 16 values of x those weights multiply, times
+     * 2^-4k (k = 7: 1): lane i holds the weight of ql byte 32 (i / 8) + l, l = 4 (i mod 8) + k / 2,
+     * low (k even) or high nibble, which Q6_K puts at 128 n + 32 g + l with g = i / 8 + 2 (k mod 2).
+     */
+    static float[] q6KMaskedX(float[] x, int xOff, int blocks) {
+        return nibbleLayout(x, xOff, blocks, 64, 32);
+    }
+
+    /**
+     * One Q6_K row with 16-float vectors, as {@link #dotQ4KMasks} does Q4_K: per half, its 64 ql
+     * bytes as 16 int lanes and its 32 qh bytes in both halves of 16 int lanes, shifted per lane so
+     * that each ql nibble k (bits 4k .. 4k + 3) finds its weight's two high bits right above it
+     * (bits 4k + 4, 4k + 5); a mask of each and an or give the 6-bit value times 2^4k in place,
+     * converted and multiplied by x laid out and scaled by 2^-4k ({@link #q6KMaskedX}). The scales
+     * of 16 weights come by rearrangement of the super-block's 16, the -32 offset through the sums of
+     * x per 16. Per 16 weights two ands, an or, a conversion and an FMA, against three widenings
+     * per 64 weights and nine integer operations besides in {@link #halfQ6K}. Decoding the Q4_K 1B
+     * model (its output projection is Q6_K, a quarter of a step), steps alternating between the two
+     * in one process: 1.11-1.17x (four runs). Leaves acc - 32 offsets as a vector at out[0 ..] for
+     * the caller to reduce.
+     */
+    static void dotQ6KMasks(MemorySegment w, int off, int blocks, float[] xp, float[] xsum16, float[] out) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, offsets = acc0;
+        for (int b = 0; b < blocks; b++) {
+            int o = off + b * 210;
+            FloatVector scales = ((FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o + 192, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, S, 0)).mul(Float.float16ToFloat(w.get(F16, o + 208)));
+            offsets = scales.fma(FloatVector.fromArray(S, xsum16, b * 16), offsets);
+            IntVector qh = IntVector.fromMemorySegment(I, w, o + 128, ByteOrder.LITTLE_ENDIAN);
+            int xb = b * 256;
+            // (no calls to helpers of this class in here: past C2's node cutoff only the Vector API's
+            // own @ForceInline methods still get inlined)
+            for (int n = 0; n < 2; n++) {
+                IntVector q = IntVector.fromMemorySegment(I, w, o + 64 * n, ByteOrder.LITTLE_ENDIAN);
+                IntVector h = qh.rearrange(n == 0 ? QH_FIRST : QH_SECOND);
+                IntVector up = h.lanewise(VectorOperators.LSHL, QH_UP);
+                int xh = xb + 128 * n;
+                FloatVector t0 = ((FloatVector) q.and(0xF).or(up.and(0x30)).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(S, xp, xh));
+                FloatVector t1 = ((FloatVector) q.and(0xF0).or(up.and(0x300)).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(S, xp, xh + 16));
+                t0 = ((FloatVector) q.and(0xF00).or(up.and(0x3000)).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, xp, xh + 32), t0);
+                t1 = ((FloatVector) q.and(0xF000).or(up.and(0x30000)).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, xp, xh + 48), t1);
+                t0 = ((FloatVector) q.and(0xF0000).or(up.and(0x300000)).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, xp, xh + 64), t0);
+                t1 = ((FloatVector) q.and(0xF00000).or(up.and(0x3000000)).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, xp, xh + 80), t1);
+                t0 = ((FloatVector) q.and(0xF000000).or(up.and(0x30000000)).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, xp, xh + 96), t0);
+                t1 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 28).or(h.lanewise(VectorOperators.LSHR, QH_TOP).and(0x30))
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 112), t1);
+                acc0 = t0.fma(scales.rearrange(n == 0 ? Q6_N0_LO : Q6_N1_LO), acc0);
+                acc1 = t1.fma(scales.rearrange(n == 0 ? Q6_N0_HI : Q6_N1_HI), acc1);
+            }
+        }
+        acc0.add(acc1).sub(offsets.mul(32f)).intoArray(out, 0);
     }
 
     private static void rowsQ6K(MemorySegment seg, int rb, int n, int blocks, float[] x, int xOff, float[] xsum16, float[] y, int yOff) {

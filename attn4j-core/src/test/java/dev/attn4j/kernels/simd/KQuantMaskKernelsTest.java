@@ -12,32 +12,37 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Both SIMD Q4_K mat-vec kernels, the widening one and the nibble-mask one (16-float vectors
- * only), against a float64 product of the dequantized weights; and the masked kernel's layout of x.
+ * Both SIMD Q4_K and Q6_K mat-vec kernels, the widening ones and the nibble-mask ones (16-float
+ * vectors only), against a float64 product of the dequantized weights; and the masked kernels'
+ * layouts of x.
  */
-class Q4KKernelsTest {
+class KQuantMaskKernelsTest {
     final int threadsBefore = Parallel.threads();
 
     @AfterEach
     void restore() {
         SimdQuant.Q4K_NIBBLE_MASKS = true;
+        SimdQuant.Q6K_NIBBLE_MASKS = true;
         Parallel.setThreads(threadsBefore);
     }
 
-    @Test
-    void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows() {
+    @ParameterizedTest
+    @EnumSource(value = QuantType.class, names = {"Q4_K", "Q6_K"})
+    void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11);
         for (boolean masks : new boolean[] {true, false}) {
-            SimdQuant.Q4K_NIBBLE_MASKS = masks;
+            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = masks;
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int rows : new int[] {1, 5, 67}) {
                     for (int cols : new int[] {256, 768, 2304}) {
                         float[] w = new float[rows * cols];
                         for (int i = 0; i < w.length; i++) w[i] = (float) (rng.nextGaussian() * (1 + (i % 97) / 10.0));
-                        QuantizedMatrix q = Quants.quantize(QuantType.Q4_K, w, 0, rows, cols);
+                        QuantizedMatrix q = Quants.quantize(type, w, 0, rows, cols);
                         float[] deq = Quants.dequantize(q);
                         int xOff = 3;
                         float[] x = new float[xOff + cols];
@@ -45,7 +50,7 @@ class Q4KKernelsTest {
                         try (Arena arena = Arena.ofShared()) {
                             MemorySegment s = arena.allocate(q.data().byteSize() + 5).asSlice(5);
                             s.copyFrom(q.data());
-                            for (QuantizedMatrix m : new QuantizedMatrix[] {q, new QuantizedMatrix(QuantType.Q4_K, rows, cols, s)}) {
+                            for (QuantizedMatrix m : new QuantizedMatrix[] {q, new QuantizedMatrix(type, rows, cols, s)}) {
                                 float[] y = new float[rows + 2];
                                 y[rows + 1] = 9f;
                                 SimdQuant.matVec(m, x, xOff, y, 1);
@@ -55,7 +60,7 @@ class Q4KKernelsTest {
                                         exact += (double) deq[r * cols + c] * x[xOff + c];
                                         mag += Math.abs((double) deq[r * cols + c] * x[xOff + c]);
                                     }
-                                    assertThat((double) y[1 + r]).as("masks %s, [%d, %d] row %d, %d threads", masks, rows, cols, r, threads)
+                                    assertThat((double) y[1 + r]).as("%s masks %s, [%d, %d] row %d, %d threads", type, masks, rows, cols, r, threads)
                                             .isCloseTo(exact, offset(1e-5 * mag + 1e-6));
                                 }
                                 assertThat(y[0]).isZero();
@@ -82,6 +87,28 @@ class Q4KKernelsTest {
                         int weight = 64 * group + 32 * (k % 2) + byteInGroup;    // Q4_K: byte l of group p holds weights 64p + l, 64p + 32 + l
                         double place = k == 7 ? 1 : Math.pow(16, k);
                         assertThat(xp[b * 256 + 128 * h + 16 * k + i] * place).as("b %d h %d k %d lane %d", b, h, k, i)
+                                .isEqualTo(b * 256 + weight + 1.0);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q6KMaskedLayoutPutsEachValueWhereItsNibbleIsAndScalesItByThePlaceValue() {
+        int blocks = 2, xOff = 4;
+        float[] x = new float[xOff + 256 * blocks];
+        for (int i = 0; i < 256 * blocks; i++) x[xOff + i] = i + 1;
+        float[] xp = SimdQuant.q6KMaskedX(x, xOff, blocks);
+        for (int b = 0; b < blocks; b++) {
+            for (int n = 0; n < 2; n++) {
+                for (int k = 0; k < 8; k++) {
+                    for (int i = 0; i < 16; i++) {
+                        // ql byte 64 n + 32 (i / 8) + l, its low nibble the weight 128 n + l (+ 32 for the second 32 bytes),
+                        // its high nibble 64 further (Q6_K: q1..q4 at l, l + 32, l + 64, l + 96)
+                        int l = 4 * (i % 8) + k / 2, weight = 128 * n + 32 * (i / 8) + 64 * (k % 2) + l;
+                        double place = k == 7 ? 1 : Math.pow(16, k);
+                        assertThat(xp[b * 256 + 128 * n + 16 * k + i] * place).as("b %d n %d k %d lane %d", b, n, k, i)
                                 .isEqualTo(b * 256 + weight + 1.0);
                     }
                 }
