@@ -211,36 +211,6 @@ class QuantsTest {
         }
     }
 
-    /**
-     * Q8_0 rows of 8192 columns and more go through the SIMD kernel two at a time: each row gets
-     * the bits the one-row kernel gives it (a matrix of that row alone), with even and odd block
-     * counts and a row left over, on one and two threads.
-     */
-    @Test
-    void q8_0LongRowsInPairsGiveEachRowTheOneRowBits() {
-        Kernels simd = new SimdKernels();
-        SplittableRandom rng = new SplittableRandom(9);
-        for (int threads = 1; threads <= 2; threads++) {
-            Parallel.setThreads(threads);
-            for (int cols : new int[] {8192, 8192 + 3 * 32}) {
-                int rows = 5;
-                float[] w = new float[rows * cols], x = new float[cols];
-                for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
-                for (int i = 0; i < cols; i++) x[i] = (float) rng.nextGaussian();
-                QuantizedMatrix q = Quants.quantize(QuantType.Q8_0, w, 0, rows, cols);
-                float[] y = new float[rows];
-                simd.matVecQ(q, x, 0, y, 0);
-                for (int r = 0; r < rows; r++) {
-                    QuantizedMatrix row = Quants.quantize(QuantType.Q8_0, w, r * cols, 1, cols);
-                    float[] one = new float[1];
-                    simd.matVecQ(row, x, 0, one, 0);
-                    assertThat(Float.floatToRawIntBits(y[r])).as("row %d of [%d, %d], %d threads: %s against %s", r, rows, cols,
-                            threads, y[r], one[0]).isEqualTo(Float.floatToRawIntBits(one[0]));
-                }
-            }
-        }
-    }
-
     private static void check(QuantType type, Kernels simd, Kernels scalar, SplittableRandom rng, int rows, int cols,
                               boolean offHeap, int threads) {
         float[] w = new float[rows * cols];

@@ -3,6 +3,7 @@ package dev.attn4j.kernels.simd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
+import dev.attn4j.kernels.Kernels;
 import dev.attn4j.kernels.Parallel;
 import dev.attn4j.kernels.Quants;
 import dev.attn4j.tensor.QuantType;
@@ -16,30 +17,31 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Both SIMD Q4_K and Q6_K mat-vec kernels, the widening ones and the nibble-mask ones (16-float
- * vectors only), against a float64 product of the dequantized weights; and the masked kernels'
- * layouts of x.
+ * Both SIMD Q8_0, Q4_K and Q6_K mat-vec kernels, the widening ones and the masking ones (16-float
+ * vectors only), against a float64 product of the dequantized weights; the masking kernels'
+ * layouts of x; the widening Q8_0 kernel's rows in pairs.
  */
-class KQuantMaskKernelsTest {
+class SimdQuantKernelsTest {
     final int threadsBefore = Parallel.threads();
 
     @AfterEach
     void restore() {
         SimdQuant.Q4K_NIBBLE_MASKS = true;
         SimdQuant.Q6K_NIBBLE_MASKS = true;
+        SimdQuant.Q8_0_MASKS = true;
         Parallel.setThreads(threadsBefore);
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
     void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11);
         for (boolean masks : new boolean[] {true, false}) {
-            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = masks;
+            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = SimdQuant.Q8_0_MASKS = masks;
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int rows : new int[] {1, 5, 67}) {
-                    for (int cols : new int[] {256, 768, 2304}) {
+                    for (int cols : type.isK() ? new int[] {256, 768, 2304} : new int[] {32, 96, 416, 2080}) {
                         float[] w = new float[rows * cols];
                         for (int i = 0; i < w.length; i++) w[i] = (float) (rng.nextGaussian() * (1 + (i % 97) / 10.0));
                         QuantizedMatrix q = Quants.quantize(type, w, 0, rows, cols);
@@ -111,6 +113,52 @@ class KQuantMaskKernelsTest {
                         assertThat(xp[b * 256 + 128 * n + 16 * k + i] * place).as("b %d n %d k %d lane %d", b, n, k, i)
                                 .isEqualTo(b * 256 + weight + 1.0);
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8_0MaskedLayoutPutsEachValueUnderItsByteScaledByTwoToTheMinus24() {
+        int blocks = 3, xOff = 2;
+        float[] x = new float[xOff + 32 * blocks];
+        for (int i = 0; i < 32 * blocks; i++) x[xOff + i] = i + 1;
+        float[] xp = SimdQuant.q8_0MaskedX(x, xOff, blocks);
+        for (int b = 0; b < blocks; b++) {
+            for (int j = 0; j < 4; j++) {
+                for (int i = 0; i < 8; i++) {
+                    assertThat(xp[32 * b + 8 * j + i] * 0x1p24).as("b %d byte %d lane %d", b, j, i).isEqualTo(32 * b + 4 * i + j + 1.0);
+                }
+            }
+        }
+    }
+
+    /**
+     * With the widening Q8_0 kernels, rows of 8192 columns and more go two at a time: each row gets
+     * the bits the one-row kernel gives it (a matrix of that row alone), with even and odd block
+     * counts and a row left over, on one and two threads.
+     */
+    @Test
+    void q8_0LongRowsInPairsGiveEachRowTheOneRowBits() {
+        SimdQuant.Q8_0_MASKS = false;
+        Kernels simd = new SimdKernels();
+        SplittableRandom rng = new SplittableRandom(9);
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            for (int cols : new int[] {8192, 8192 + 3 * 32}) {
+                int rows = 5;
+                float[] w = new float[rows * cols], x = new float[cols];
+                for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+                for (int i = 0; i < cols; i++) x[i] = (float) rng.nextGaussian();
+                QuantizedMatrix q = Quants.quantize(QuantType.Q8_0, w, 0, rows, cols);
+                float[] y = new float[rows];
+                simd.matVecQ(q, x, 0, y, 0);
+                for (int r = 0; r < rows; r++) {
+                    QuantizedMatrix row = Quants.quantize(QuantType.Q8_0, w, r * cols, 1, cols);
+                    float[] one = new float[1];
+                    simd.matVecQ(row, x, 0, one, 0);
+                    assertThat(Float.floatToRawIntBits(y[r])).as("row %d of [%d, %d], %d threads: %s against %s", r, rows, cols,
+                            threads, y[r], one[0]).isEqualTo(Float.floatToRawIntBits(one[0]));
                 }
             }
         }
