@@ -378,21 +378,22 @@ final class SimdQuant {
      * the plain one.
      */
     static float[] q4KMaskedX(float[] x, int xOff, int blocks) {
-        return nibbleLayout(x, xOff, blocks, 32, 64);
+        return nibbleLayout(x, xOff, blocks, 32, 64, false);
     }
 
     /**
      * Per super-block of 256, per half h and nibble k = 0..7 of an int lane: lane i (< 8) takes
      * x[256 b + 128 h + (k odd ? highNibble : 0) + k / 2 + 4 i], lane 8 + i the same plus secondLanes,
-     * times 2^-4k (k = 7: 1). Q4_K: a byte's high nibble 32 weights on, bytes 32 .. 63 of a half 64
-     * on; Q6_K: 64 and 32.
+     * times 2^-4k (k = 7: 1), or with {@code perByte} 2^-8(k / 2) (the value sits at the bottom of
+     * byte k / 2). Q4_K: a byte's high nibble 32 weights on, bytes 32 .. 63 of a half 64 on; Q6_K: 64
+     * and 32.
      */
-    private static float[] nibbleLayout(float[] x, int xOff, int blocks, int highNibble, int secondLanes) {
+    private static float[] nibbleLayout(float[] x, int xOff, int blocks, int highNibble, int secondLanes, boolean perByte) {
         float[] xp = new float[blocks * 256];
         for (int b = 0; b < blocks; b++) {
             for (int h = 0; h < 2; h++) {
                 for (int k = 0; k < 8; k++) {
-                    float scale = k == 7 ? 1f : Math.scalb(1f, -4 * k);
+                    float scale = perByte ? Math.scalb(1f, -8 * (k >> 1)) : k == 7 ? 1f : Math.scalb(1f, -4 * k);
                     int dst = b * 256 + 128 * h + 16 * k, src = xOff + b * 256 + 128 * h + highNibble * (k & 1) + (k >> 1);
                     for (int i = 0; i < 8; i++) {
                         xp[dst + i] = x[src + 4 * i] * scale;
@@ -487,8 +488,11 @@ final class SimdQuant {
 
     /** The two qh halves (lanes 0-7, 8-15 of a 64-byte load) each copied into both halves of 16 int lanes. */
     private static final VectorShuffle<Integer> QH_FIRST = intShuffle(i -> i % 8), QH_SECOND = intShuffle(i -> 8 + i % 8);
-    /** Per-lane shifts that put a qh byte's 2-bit fields above the low (lanes 0-7) or high (8-15) ql nibbles. */
-    private static final IntVector QH_UP = laneShifts(4, 2), QH_TOP = laneShifts(24, 26);
+    /**
+     * Per-lane shifts that bring the two high bits of a low nibble's weight (qh field 0 in lanes 0-7,
+     * field 1 in lanes 8-15) and of a high nibble's (fields 2 and 3) to bits 4, 5 of each byte.
+     */
+    private static final IntVector QH_UP = laneShifts(4, 2), QH_DOWN = laneShifts(0, 2);
     /** Q6_K sub-blocks of 16 per lane quarter, half n, low (m = 0) or high (m = 1) nibbles. */
     private static final VectorShuffle<Float> Q6_N0_LO = q6SubBlocks(0, 0), Q6_N0_HI = q6SubBlocks(0, 1),
             Q6_N1_LO = q6SubBlocks(1, 0), Q6_N1_HI = q6SubBlocks(1, 1);
@@ -521,21 +525,22 @@ final class SimdQuant {
      * low (k even) or high nibble, which Q6_K puts at 128 n + 32 g + l with g = i / 8 + 2 (k mod 2).
      */
     static float[] q6KMaskedX(float[] x, int xOff, int blocks) {
-        return nibbleLayout(x, xOff, blocks, 64, 32);
+        return nibbleLayout(x, xOff, blocks, 64, 32, true);
     }
 
     /**
      * One Q6_K row with 16-float vectors, as {@link #dotQ4KMasks} does Q4_K: per half, its 64 ql
      * bytes as 16 int lanes and its 32 qh bytes in both halves of 16 int lanes, shifted per lane so
-     * that each ql nibble k (bits 4k .. 4k + 3) finds its weight's two high bits right above it
-     * (bits 4k + 4, 4k + 5); a mask of each and an or give the 6-bit value times 2^4k in place,
-     * converted and multiplied by x laid out and scaled by 2^-4k ({@link #q6KMaskedX}). The scales
-     * of 16 weights come by rearrangement of the super-block's 16, the -32 offset through the sums of
-     * x per 16. Per 16 weights two ands, an or, a conversion and an FMA, against three widenings
-     * per 64 weights and nine integer operations besides in {@link #halfQ6K}. Decoding the Q4_K 1B
-     * model (its output projection is Q6_K, a quarter of a step), steps alternating between the two
-     * in one process: 1.11-1.17x (four runs). Leaves acc - 32 offsets as a vector at out[0 ..] for
-     * the caller to reduce.
+     * that the two high bits of each weight land right above its nibble: two int vectors whose bytes
+     * are the 6-bit values of the low nibbles and of the high nibbles (ten integer operations per
+     * 128 weights). Then per 16 weights a mask of one byte (the value times 2^8j), a conversion and
+     * an FMA with x laid out and scaled by 2^-8j ({@link #q6KMaskedX}). The scales of 16 weights come
+     * by rearrangement of the super-block's 16, the -32 offset through the sums of x per 16. Against
+     * three widenings per 64 weights and nine integer operations besides in {@link #halfQ6K}:
+     * decoding the Q4_K 1B model (its output projection is Q6_K), steps alternating between the two
+     * in one process: 1.13-1.18x (three runs; the output projection alone on one thread 34 -> 20.4 ms
+     * against the first masked version, 1.11-1.17x). Leaves acc - 32 offsets as a vector at out[0 ..] for the caller
+     * to reduce.
      */
     static void dotQ6KMasks(MemorySegment w, int off, int blocks, float[] xp, float[] xsum16, float[] out) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, offsets = acc0;
@@ -552,23 +557,20 @@ final class SimdQuant {
                 IntVector q = IntVector.fromMemorySegment(I, w, o + 64 * n, ByteOrder.LITTLE_ENDIAN);
                 IntVector h = qh.rearrange(n == 0 ? QH_FIRST : QH_SECOND);
                 IntVector up = h.lanewise(VectorOperators.LSHL, QH_UP);
+                // byte j of lo: the 6-bit value of nibble 2j (its low nibble, two high bits above);
+                // of hi: that of nibble 2j + 1
+                IntVector lo = q.and(0x0F0F0F0F).or(up.and(0x30303030));
+                IntVector hi = q.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
+                        .or(h.lanewise(VectorOperators.LSHR, QH_DOWN).and(0x30303030));
                 int xh = xb + 128 * n;
-                FloatVector t0 = ((FloatVector) q.and(0xF).or(up.and(0x30)).convert(VectorOperators.I2F, 0))
-                        .mul(FloatVector.fromArray(S, xp, xh));
-                FloatVector t1 = ((FloatVector) q.and(0xF0).or(up.and(0x300)).convert(VectorOperators.I2F, 0))
-                        .mul(FloatVector.fromArray(S, xp, xh + 16));
-                t0 = ((FloatVector) q.and(0xF00).or(up.and(0x3000)).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(S, xp, xh + 32), t0);
-                t1 = ((FloatVector) q.and(0xF000).or(up.and(0x30000)).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(S, xp, xh + 48), t1);
-                t0 = ((FloatVector) q.and(0xF0000).or(up.and(0x300000)).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(S, xp, xh + 64), t0);
-                t1 = ((FloatVector) q.and(0xF00000).or(up.and(0x3000000)).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(S, xp, xh + 80), t1);
-                t0 = ((FloatVector) q.and(0xF000000).or(up.and(0x30000000)).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(S, xp, xh + 96), t0);
-                t1 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 28).or(h.lanewise(VectorOperators.LSHR, QH_TOP).and(0x30))
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 112), t1);
+                FloatVector t0 = ((FloatVector) lo.and(0xFF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, xp, xh));
+                FloatVector t1 = ((FloatVector) hi.and(0xFF).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S, xp, xh + 16));
+                t0 = ((FloatVector) lo.and(0xFF00).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 32), t0);
+                t1 = ((FloatVector) hi.and(0xFF00).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 48), t1);
+                t0 = ((FloatVector) lo.and(0xFF0000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 64), t0);
+                t1 = ((FloatVector) hi.and(0xFF0000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 80), t1);
+                t0 = ((FloatVector) lo.and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 96), t0);
+                t1 = ((FloatVector) hi.and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, xp, xh + 112), t1);
                 acc0 = t0.fma(scales.rearrange(n == 0 ? Q6_N0_LO : Q6_N1_LO), acc0);
                 acc1 = t1.fma(scales.rearrange(n == 0 ? Q6_N0_HI : Q6_N1_HI), acc1);
             }

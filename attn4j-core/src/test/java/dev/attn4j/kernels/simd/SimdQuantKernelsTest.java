@@ -109,7 +109,7 @@ class SimdQuantKernelsTest {
                         // ql byte 64 n + 32 (i / 8) + l, its low nibble the weight 128 n + l (+ 32 for the second 32 bytes),
                         // its high nibble 64 further (Q6_K: q1..q4 at l, l + 32, l + 64, l + 96)
                         int l = 4 * (i % 8) + k / 2, weight = 128 * n + 32 * (i / 8) + 64 * (k % 2) + l;
-                        double place = k == 7 ? 1 : Math.pow(16, k);
+                        double place = Math.pow(256, k / 2);                           // the 6-bit value at the bottom of byte k / 2
                         assertThat(xp[b * 256 + 128 * n + 16 * k + i] * place).as("b %d n %d k %d lane %d", b, n, k, i)
                                 .isEqualTo(b * 256 + weight + 1.0);
                     }
