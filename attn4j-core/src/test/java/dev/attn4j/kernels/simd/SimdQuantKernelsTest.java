@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Both SIMD Q8_0, Q4_K and Q6_K mat-vec kernels, the widening ones and the masking ones (16-float
+ * Both SIMD Q8_0, Q4_K, Q5_K and Q6_K mat-vec kernels, the widening ones and the masking ones (16-float
  * vectors only), against a float64 product of the dequantized weights; the masking kernels'
  * layouts of x; the widening Q8_0 kernel's rows in pairs.
  */
@@ -29,15 +29,16 @@ class SimdQuantKernelsTest {
         SimdQuant.Q4K_NIBBLE_MASKS = true;
         SimdQuant.Q6K_NIBBLE_MASKS = true;
         SimdQuant.Q8_0_MASKS = true;
+        SimdQuant.Q5K_MASKS = true;
         Parallel.setThreads(threadsBefore);
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_K", "Q5_K", "Q6_K"})
     void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11);
         for (boolean masks : new boolean[] {true, false}) {
-            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = SimdQuant.Q8_0_MASKS = masks;
+            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q5K_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = SimdQuant.Q8_0_MASKS = masks;
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int rows : new int[] {1, 5, 67}) {
