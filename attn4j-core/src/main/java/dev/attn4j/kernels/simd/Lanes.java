@@ -21,11 +21,6 @@ final class Lanes {
     /** The rotations of the tree, for kernels that write it out (see SimdQuant.dotQ8_0). */
     static final VectorShuffle<Float> R1 = rotation(1), R2 = rotation(2), R4 = rotation(4), R8 = rotation(8);
 
-    private static final VectorSpecies<Float> H = FloatVector.SPECIES_256;
-    /** The same tree's rotations of an 8-float vector, for kernels on 256-bit vectors that write it out (SimdQuant.dotQ8_0Masks). */
-    static final VectorShuffle<Float> H1 = VectorShuffle.fromOp(H, i -> (i + 1) % 8), H2 = VectorShuffle.fromOp(H, i -> (i + 2) % 8),
-            H4 = VectorShuffle.fromOp(H, i -> (i + 4) % 8);
-
     private Lanes() {
     }
 

@@ -95,86 +95,10 @@ final class SimdQuant {
             });
             return;
         }
-        if (type == QuantType.Q8_0 && L == 16 && Q8_0_MASKS) {
-            float[] xp = q8_0MaskedX(x, xOff, blocks);
-            Parallel.forPieces(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> {
-                for (int i = from; i < to; i++) y[yOff + i] = dotQ8_0Masks(seg, i * rb, blocks, xp);
-            });
-            return;
-        }
         Parallel.forPieces(w.rows(), Quants.rowGrain(w.cols()), (from, to) -> dotRows(type, seg, from * rb, rb, to - from, blocks, x, xOff,
                 xsum, y, yOff + from));
     }
 
-    /**
-     * Whether Q8_0 products with 16-float vectors (AVX-512) take {@link #dotQ8_0Masks} (mutable for
-     * tests and benchmarks; the widening kernels, rows of 8192 columns and more in pairs, otherwise).
-     */
-    static volatile boolean Q8_0_MASKS = true;
-    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-
-    /**
-     * x laid out for {@link #dotQ8_0Masks}: per block of 32, byte j of int lane i (x[32 b + 4 i + j])
-     * at 32 b + 8 j + i, times 2^-24 (the place value of the byte moved to the top of its int; exact
-     * unless it makes a value subnormal, below 2^-102).
-     */
-    static float[] q8_0MaskedX(float[] x, int xOff, int blocks) {
-        float[] xp = new float[blocks * 32];
-        float scale = 0x1p-24f;
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < 4; j++) {
-                for (int i = 0; i < 8; i++) xp[32 * b + 8 * j + i] = x[xOff + 32 * b + 4 * i + j] * scale;
-            }
-        }
-        return xp;
-    }
-
-    /**
-     * One Q8_0 row with the quant bytes never widened: each block's 32 int8 loaded as 8 int lanes,
-     * each byte moved to the top of its int (shift left, and for the middle two a mask of the top
-     * byte), so the int is the signed byte times 2^24, converted and multiplied by x laid out and
-     * scaled by 2^-24 ({@link #q8_0MaskedX}); two blocks at a time into two 8-float accumulators, each
-     * block's sum scaled by its d. Per 8 weights one or two integer operations, a conversion and an
-     * FMA on 256-bit vectors, against a widening, a conversion and an FMA on 512-bit ones (each half
-     * of a 32-byte load widened apart) in {@link #dotQ8_0}. Decoding the Q8_0 1B model, steps
-     * alternating between the two in one process: 1.06-1.15x on two threads (six runs, median 1.09x), 1.02x on one.
-     */
-    static float dotQ8_0Masks(MemorySegment w, long off, int blocks, float[] xp) {
-        FloatVector acc0 = FloatVector.zero(S8), acc1 = acc0;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2) {
-            long o = off + b * 34L;
-            int xb = b * 32;
-            IntVector q = IntVector.fromMemorySegment(I8, w, o + 2, ByteOrder.LITTLE_ENDIAN);
-            IntVector r = IntVector.fromMemorySegment(I8, w, o + 36, ByteOrder.LITTLE_ENDIAN);
-            FloatVector t = ((FloatVector) q.lanewise(VectorOperators.LSHL, 24).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S8, xp, xb));
-            FloatVector u = ((FloatVector) r.lanewise(VectorOperators.LSHL, 24).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S8, xp, xb + 32));
-            t = ((FloatVector) q.lanewise(VectorOperators.LSHL, 16).and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 8), t);
-            u = ((FloatVector) r.lanewise(VectorOperators.LSHL, 16).and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 40), u);
-            t = ((FloatVector) q.lanewise(VectorOperators.LSHL, 8).and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 16), t);
-            u = ((FloatVector) r.lanewise(VectorOperators.LSHL, 8).and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 48), u);
-            t = ((FloatVector) q.and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 24), t);
-            u = ((FloatVector) r.and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 56), u);
-            acc0 = t.fma(FloatVector.broadcast(S8, Float.float16ToFloat(w.get(F16, o))), acc0);
-            acc1 = u.fma(FloatVector.broadcast(S8, Float.float16ToFloat(w.get(F16, o + 34))), acc1);
-        }
-        for (; b < blocks; b++) {
-            long o = off + b * 34L;
-            int xb = b * 32;
-            IntVector q = IntVector.fromMemorySegment(I8, w, o + 2, ByteOrder.LITTLE_ENDIAN);
-            FloatVector t = ((FloatVector) q.lanewise(VectorOperators.LSHL, 24).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(S8, xp, xb));
-            t = ((FloatVector) q.lanewise(VectorOperators.LSHL, 16).and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 8), t);
-            t = ((FloatVector) q.lanewise(VectorOperators.LSHL, 8).and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 16), t);
-            t = ((FloatVector) q.and(0xFF000000).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S8, xp, xb + 24), t);
-            acc0 = t.fma(FloatVector.broadcast(S8, Float.float16ToFloat(w.get(F16, o))), acc0);
-        }
-        // Lanes.sum's tree written out on 8 lanes (a call left out of line would box the vector)
-        FloatVector v = acc0.add(acc1);
-        v = v.add(v.rearrange(Lanes.H4));
-        v = v.add(v.rearrange(Lanes.H2));
-        v = v.add(v.rearrange(Lanes.H1));
-        return v.lane(0);
-    }
 
     /**
      * Rows from .. to of a Q4_K or Q6_K W . x, in ranges of fewer than 2^31 bytes, each a slice
@@ -422,8 +346,9 @@ final class SimdQuant {
      * and 4h + 3, whose scales one rearrangement of the super-block's 16 scales and mins puts in
      * place. The mins' term is a product with xs16 in the same vector. One thread, a Q4_K matrix in
      * L2 / beyond it, two threads: 6.9 / 7.3 / 13.3 GB/s against 5.3 / 6.3 / 11.5 for dotQ4K; the
-     * Q4_K 1B model's decode steps alternating between the two in one process: 1.06-1.13x (five
-     * runs; the halves written out twice instead of this loop: 1.11-1.19x, within the noise).
+     * Q4_K 1B model's decode, one JVM per setting, two pairs: 55.9 / 62.8 against 63.4 / 65.4 ms per
+     * token. (Steps alternating between the two kernels in one process read 1.06-1.13x, but that
+     * way of comparing favours the kernel that allocates: see the README.)
      * Leaves the row's sum as a vector at out[0 ..] for the caller to reduce.
      */
     static void dotQ4KMasks(MemorySegment w, int off, int blocks, float[] xp, float[] xs16, float[] out) {
@@ -598,11 +523,10 @@ final class SimdQuant {
      * 128 weights). Then per 16 weights a mask of one byte (the value times 2^8j), a conversion and
      * an FMA with x laid out and scaled by 2^-8j ({@link #q6KMaskedX}). The scales of 16 weights come
      * by rearrangement of the super-block's 16, the -32 offset through the sums of x per 16. Against
-     * three widenings per 64 weights and nine integer operations besides in {@link #halfQ6K}:
-     * decoding the Q4_K 1B model (its output projection is Q6_K), steps alternating between the two
-     * in one process: 1.13-1.18x (three runs; the output projection alone on one thread 34 -> 20.4 ms
-     * against the first masked version, 1.11-1.17x). Leaves acc - 32 offsets as a vector at out[0 ..] for the caller
-     * to reduce.
+     * three widenings per 64 weights and nine integer operations besides in {@link #halfQ6K}: the
+     * Q4_K 1B model's output projection (Q6_K) alone on one thread 34 -> 20.4 ms; its decode, one JVM
+     * per setting, two pairs: 55.9 / 62.8 against 68.8 / 88.8 ms per token. Leaves acc - 32 offsets
+     * as a vector at out[0 ..] for the caller to reduce.
      */
     static void dotQ6KMasks(MemorySegment w, int off, int blocks, float[] xp, float[] xsum16, float[] out) {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, offsets = acc0;

@@ -17,9 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Both SIMD Q8_0, Q4_K, Q5_K and Q6_K mat-vec kernels, the widening ones and the masking ones (16-float
+ * Both SIMD Q4_K, Q5_K and Q6_K mat-vec kernels, the widening ones and the masking ones (16-float
  * vectors only), against a float64 product of the dequantized weights; the masking kernels'
- * layouts of x; the widening Q8_0 kernel's rows in pairs.
+ * layouts of x; the Q8_0 kernel's rows in pairs.
  */
 class SimdQuantKernelsTest {
     final int threadsBefore = Parallel.threads();
@@ -28,21 +28,20 @@ class SimdQuantKernelsTest {
     void restore() {
         SimdQuant.Q4K_NIBBLE_MASKS = true;
         SimdQuant.Q6K_NIBBLE_MASKS = true;
-        SimdQuant.Q8_0_MASKS = true;
         SimdQuant.Q5K_MASKS = true;
         Parallel.setThreads(threadsBefore);
     }
 
     @ParameterizedTest
-    @EnumSource(value = QuantType.class, names = {"Q8_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = QuantType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11);
         for (boolean masks : new boolean[] {true, false}) {
-            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q5K_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = SimdQuant.Q8_0_MASKS = masks;
+            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q5K_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = masks;
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int rows : new int[] {1, 5, 67}) {
-                    for (int cols : type.isK() ? new int[] {256, 768, 2304} : new int[] {32, 96, 416, 2080}) {
+                    for (int cols : new int[] {256, 768, 2304}) {
                         float[] w = new float[rows * cols];
                         for (int i = 0; i < w.length; i++) w[i] = (float) (rng.nextGaussian() * (1 + (i % 97) / 10.0));
                         QuantizedMatrix q = Quants.quantize(type, w, 0, rows, cols);
@@ -119,29 +118,13 @@ class SimdQuantKernelsTest {
         }
     }
 
-    @Test
-    void q8_0MaskedLayoutPutsEachValueUnderItsByteScaledByTwoToTheMinus24() {
-        int blocks = 3, xOff = 2;
-        float[] x = new float[xOff + 32 * blocks];
-        for (int i = 0; i < 32 * blocks; i++) x[xOff + i] = i + 1;
-        float[] xp = SimdQuant.q8_0MaskedX(x, xOff, blocks);
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < 4; j++) {
-                for (int i = 0; i < 8; i++) {
-                    assertThat(xp[32 * b + 8 * j + i] * 0x1p24).as("b %d byte %d lane %d", b, j, i).isEqualTo(32 * b + 4 * i + j + 1.0);
-                }
-            }
-        }
-    }
-
     /**
-     * With the widening Q8_0 kernels, rows of 8192 columns and more go two at a time: each row gets
+     * Q8_0 rows of 8192 columns and more go through the SIMD kernel two at a time: each row gets
      * the bits the one-row kernel gives it (a matrix of that row alone), with even and odd block
      * counts and a row left over, on one and two threads.
      */
     @Test
     void q8_0LongRowsInPairsGiveEachRowTheOneRowBits() {
-        SimdQuant.Q8_0_MASKS = false;
         Kernels simd = new SimdKernels();
         SplittableRandom rng = new SplittableRandom(9);
         for (int threads = 1; threads <= 2; threads++) {
