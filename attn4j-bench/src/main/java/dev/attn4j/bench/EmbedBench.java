@@ -50,8 +50,9 @@ import java.util.function.Supplier;
  *
  * <p>Below each table, the rates as arithmetic: the machine's floating-point peak measured in the
  * same run before and after the cases ({@link ComputePeak}: fused multiply-adds with no memory
- * traffic on the same threads; the higher of the two medians is the reference) and, per case, the encoder's model FLOPs per run ({@link #encoderFlops}: the matrix
- * products of the real tokens) over each engine's time, in GFLOP/s and as a fraction of that peak.
+ * traffic on the same threads; the higher of the two medians is the reference) and, per case, the
+ * encoder's model FLOPs per run ({@link #encoderFlops}: the matrix products of the real tokens)
+ * over each engine's time, in GFLOP/s and as a fraction of that peak.
  *
  * <p>Run through {@code ./attn4j bench embed}, or
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp

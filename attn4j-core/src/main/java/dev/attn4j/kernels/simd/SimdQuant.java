@@ -24,8 +24,11 @@ import java.nio.ByteOrder;
  * multiplied into a per-block float sum, which is scaled by the block's d into the row's
  * accumulator; the weights are read once, in their packed size. The k-quants do the same per
  * sub-block (its 6-bit or int8 scale times d), Q4_K / Q5_K subtracting their mins and Q6_K its
- * offset of 32 through sums of x per 32 (16) values computed once per product. Rows are split over
- * {@link Parallel}. Species narrower than 8 floats (or not dividing a block) use the reference.
+ * offset of 32 through sums of x per 32 (16) values computed once per product. With 16-float
+ * vectors (AVX-512) Q4_K, Q5_K and Q6_K skip the widening instead: their bytes are loaded as int
+ * lanes and each value masked where it stands, against x laid out once per product to match
+ * ({@link #dotQ4KMasks}). Rows are split over {@link Parallel}. Species narrower than 8 floats (or
+ * not dividing a block) use the reference.
  *
  * <p>C2 compiles these kernels well only while each method stays within its inlining node budget
  * (NodeCountInliningCutoff): past it, calls to this class's own helpers are no longer inlined
@@ -61,7 +64,7 @@ final class SimdQuant {
         float[] xsum = type == QuantType.Q4_1 || type == QuantType.Q4_K || type == QuantType.Q5_K
                 ? blockSums(x, xOff, w.cols() / 32, 32) : null;
         boolean q4Masks = type == QuantType.Q4_K && Q4K_NIBBLE_MASKS, q6Masks = type == QuantType.Q6_K && Q6K_NIBBLE_MASKS,
-                q5Masks = type == QuantType.Q5_K && Q5K_MASKS;
+                q5Masks = type == QuantType.Q5_K && Q5K_NIBBLE_MASKS;
         if (L == 16 && (q4Masks || q5Masks || q6Masks)) {
             // 16-float vectors: the nibbles masked in int lanes, x laid out to match (see dotQ4KMasks)
             float[] xp = q4Masks ? q4KMaskedX(x, xOff, blocks) : q5Masks ? q5KMaskedX(x, xOff, blocks) : q6KMaskedX(x, xOff, blocks);
@@ -99,9 +102,8 @@ final class SimdQuant {
                 xsum, y, yOff + from));
     }
 
-
     /**
-     * Rows from .. to of a Q4_K or Q6_K W . x, in ranges of fewer than 2^31 bytes, each a slice
+     * Rows from .. to of a k-quant W . x, in ranges of fewer than 2^31 bytes, each a slice
      * that the kernels index with int offsets: C2 compiles those to plain address arithmetic, while
      * long offsets into a segment cost checks on every load (a streaming sum over a segment ran 3x
      * slower in L2; Q4_K 6.0 -> 7.0 GB/s on one thread). One method per type below, each small
@@ -388,7 +390,7 @@ final class SimdQuant {
     }
 
     /** Whether Q5_K products with 16-float vectors take {@link #dotQ5KMasks} (mutable for tests and benchmarks). */
-    static volatile boolean Q5K_MASKS = true;
+    static volatile boolean Q5K_NIBBLE_MASKS = true;
 
     /** x laid out for {@link #dotQ5KMasks}: Q4_K's places, each value scaled by 2^-8j for byte j of its int. */
     static float[] q5KMaskedX(float[] x, int xOff, int blocks) {
@@ -508,7 +510,7 @@ final class SimdQuant {
     /**
      * x laid out for {@link #dotQ6KMasks}: per super-block b, half n (ql bytes 64 n .. 64 n + 63 as 16
      * int lanes) and nibble k = 0..7 of an int, the 16 values of x those weights multiply, times
-     * 2^-4k (k = 7: 1): lane i holds the weight of ql byte 32 (i / 8) + l, l = 4 (i mod 8) + k / 2,
+     * 2^-8(k / 2) (the 6-bit value sits at the bottom of byte k / 2): lane i holds the weight of ql byte 32 (i / 8) + l, l = 4 (i mod 8) + k / 2,
      * low (k even) or high nibble, which Q6_K puts at 128 n + 32 g + l with g = i / 8 + 2 (k mod 2).
      */
     static float[] q6KMaskedX(float[] x, int xOff, int blocks) {

@@ -28,7 +28,7 @@ class SimdQuantKernelsTest {
     void restore() {
         SimdQuant.Q4K_NIBBLE_MASKS = true;
         SimdQuant.Q6K_NIBBLE_MASKS = true;
-        SimdQuant.Q5K_MASKS = true;
+        SimdQuant.Q5K_NIBBLE_MASKS = true;
         Parallel.setThreads(threadsBefore);
     }
 
@@ -37,7 +37,7 @@ class SimdQuantKernelsTest {
     void bothKernelsMatchFloat64OnHeapAndUnalignedNativeRows(QuantType type) {
         SplittableRandom rng = new SplittableRandom(11);
         for (boolean masks : new boolean[] {true, false}) {
-            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q5K_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = masks;
+            SimdQuant.Q4K_NIBBLE_MASKS = SimdQuant.Q5K_NIBBLE_MASKS = SimdQuant.Q6K_NIBBLE_MASKS = masks;
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int rows : new int[] {1, 5, 67}) {
